@@ -1,0 +1,42 @@
+"""Sentence-transformers embeddings as a LangChain `Embeddings` (no langchain-huggingface)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from langchain_core.embeddings import Embeddings
+
+from app.model_files import resolve_sentence_transformer
+
+if TYPE_CHECKING:
+    from app.settings import Settings
+
+
+class SentenceTransformerEmbeddings(Embeddings):
+    """Wraps `SentenceTransformer.encode`, batched and L2-normalised."""
+
+    def __init__(self, model_name_or_path: str, batch_size: int = 64) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        self.model: Any = SentenceTransformer(model_name_or_path, device="cpu")
+        self.batch_size = batch_size
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        vectors = self.model.encode(
+            texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True
+        )
+        return [vector.tolist() for vector in vectors]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_documents([text])[0]
+
+
+@lru_cache(maxsize=4)
+def load_embeddings(model: str, batch_size: int) -> Embeddings:
+    """The embedding model named by the settings, loaded once per process."""
+    return SentenceTransformerEmbeddings(resolve_sentence_transformer(model), batch_size)
+
+
+def embeddings_from(settings: Settings) -> Embeddings:
+    return load_embeddings(settings.embedding_model, settings.embedding_batch_size)

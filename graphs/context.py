@@ -1,0 +1,26 @@
+"""Per-run configuration; LangGraph Studio shows these fields as its configuration form."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+
+@dataclass(kw_only=True)
+class Context:
+    """How one question is answered. Unset fields take the value from the settings."""
+
+    k: int | None = field(
+        default=None, metadata={"description": "Passages handed to the model (DOCENT_K)."}
+    )
+    fetch_k: int | None = field(
+        default=None,
+        metadata={"description": "Candidates retrieved before rerank (DOCENT_FETCH_K)."},
+    )
+    search_type: Literal["similarity", "mmr", "similarity_score_threshold"] | None = field(
+        default=None, metadata={"description": "Dense retrieval mode (DOCENT_SEARCH_TYPE)."}
+    )
+    filter: dict[str, Any] | None = field(
+        default=None,
+        metadata={"description": 'Metadata filter, e.g. {"title": "handbook"}.'},
+    )

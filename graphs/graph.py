@@ -1,0 +1,28 @@
+"""The RAG graph: retrieve → rerank → generate, or refuse when nothing relevant is found."""
+
+from __future__ import annotations
+
+from langgraph.graph import END, START, StateGraph
+
+from graphs.context import Context
+from graphs.nodes import generate, refuse, rerank, retrieve, route_after_rerank
+from graphs.state import InputState, OutputState, RAGState
+
+
+def build_graph() -> StateGraph:
+    builder = StateGraph(
+        RAGState, context_schema=Context, input_schema=InputState, output_schema=OutputState
+    )
+    builder.add_node("retrieve", retrieve)
+    builder.add_node("rerank", rerank)
+    builder.add_node("generate", generate)
+    builder.add_node("refuse", refuse)
+    builder.add_edge(START, "retrieve")
+    builder.add_edge("retrieve", "rerank")
+    builder.add_conditional_edges("rerank", route_after_rerank, ["generate", "refuse"])
+    builder.add_edge("generate", END)
+    builder.add_edge("refuse", END)
+    return builder
+
+
+graph = build_graph().compile(name="docent-rag")

@@ -1,0 +1,88 @@
+"""The RAG graph's nodes: small sync functions (Chroma and the models block)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from langchain_core.documents import Document
+from langgraph.config import get_stream_writer
+from langgraph.runtime import Runtime
+
+from app.settings import get_settings
+from graphs.context import Context
+from graphs.prompts import REFUSAL, build_prompt
+from graphs.resources import get_model, get_store
+from graphs.state import RAGState, Source
+
+
+def retrieve(state: RAGState, runtime: Runtime[Context]) -> dict:
+    """Fetch `fetch_k` candidates from the vector store, each with its relevance score."""
+    settings, ctx = get_settings(), runtime.context or Context()
+    fetch_k = ctx.fetch_k or settings.fetch_k
+    search_type = ctx.search_type or settings.search_type
+    vectorstore = get_store().vectorstore
+    question = state["question"]
+    match search_type:
+        case "mmr":
+            docs = vectorstore.max_marginal_relevance_search(
+                question, k=fetch_k, fetch_k=fetch_k * 2, filter=ctx.filter)
+            pairs = [(doc, 1.0 - rank / max(len(docs), 1)) for rank, doc in enumerate(docs)]
+        case "similarity" | "similarity_score_threshold":
+            pairs = vectorstore.similarity_search_with_relevance_scores(
+                question, k=fetch_k, filter=ctx.filter)
+    candidates = []
+    for doc, score in pairs:
+        doc.metadata["score"] = float(score)
+        candidates.append(doc)
+    return {"candidates": candidates}
+
+
+def rerank(state: RAGState, runtime: Runtime[Context]) -> dict:
+    """Keep the retrieval order and the top k (the model-based rerank comes with issue 4)."""
+    k = (runtime.context or Context()).k or get_settings().k
+    return {"documents": state.get("candidates", [])[:k], "rerank_mode": "retrieval order"}
+
+
+def route_after_rerank(state: RAGState) -> str:
+    """Refuse without calling the model when no passage survived."""
+    return "generate" if state.get("documents") else "refuse"
+
+
+def _display_path(source: str) -> str:
+    path = Path(source)
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return source
+
+
+def sources_of(docs: list[Document]) -> list[Source]:
+    return [
+        Source(source=_display_path(str(doc.metadata.get("source", ""))),
+               page=doc.metadata.get("page"), chunk_id=doc.id,
+               score=round(float(doc.metadata.get("score", 0.0)), 4))
+        for doc in docs
+    ]
+
+
+def generate(state: RAGState) -> dict:
+    """Answer from the numbered passages; tokens stream out as they come."""
+    loaded = get_model()
+    docs = state["documents"]
+    prompt = build_prompt(loaded.style, state["question"], docs)
+    match loaded.style:
+        case "chat":
+            # stream_mode="messages" carries the chat model's tokens
+            answer = str(loaded.model.invoke(prompt).content)
+        case "completion":
+            write, parts = get_stream_writer(), []
+            for token in loaded.model.stream(prompt):
+                write({"token": token})
+                parts.append(str(token))
+            answer = "".join(parts)
+    return {"answer": answer.strip(), "sources": sources_of(docs), "refused": False}
+
+
+def refuse(state: RAGState) -> dict:
+    """The documents hold nothing for this question: say so, no model call."""
+    return {"answer": REFUSAL, "sources": [], "refused": True}

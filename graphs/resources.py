@@ -1,0 +1,30 @@
+"""The heavy objects the nodes share (store, model), built once per process on first use."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from app.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from app.llm import LoadedModel
+    from ingest.store import Store
+
+
+@lru_cache(maxsize=2)
+def store_for(settings: Settings) -> Store:
+    from app.embeddings import embeddings_from
+    from ingest.store import open_store
+
+    return open_store(settings, embeddings_from(settings))
+
+
+def get_store() -> Store:
+    return store_for(get_settings())
+
+
+def get_model() -> LoadedModel:
+    from app.llm import load_model
+
+    return load_model(get_settings())

@@ -1,0 +1,1 @@
+"""Load, split, embed and store documents, idempotently."""

@@ -1,0 +1,48 @@
+"""A SQLite `ByteStore` so `CacheBackedEmbeddings` keeps vectors in one file, not one per text."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from langchain_core.stores import ByteStore
+
+
+class SQLiteByteStore(ByteStore):
+    """Key/value bytes in a single SQLite table (WAL mode, safe against kill -9)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value BLOB)")
+
+    def mget(self, keys: Sequence[str]) -> list[bytes | None]:
+        found: dict[str, bytes] = {}
+        with self._lock:
+            for start in range(0, len(keys), 500):
+                part = list(keys[start : start + 500])
+                marks = ",".join("?" * len(part))
+                found.update(self._db.execute(
+                    f"SELECT key, value FROM kv WHERE key IN ({marks})", part))
+        return [found.get(key) for key in keys]
+
+    def mset(self, key_value_pairs: Sequence[tuple[str, bytes]]) -> None:
+        with self._lock:
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT OR REPLACE INTO kv VALUES (?, ?)", key_value_pairs)
+            self._db.execute("COMMIT")
+
+    def mdelete(self, keys: Sequence[str]) -> None:
+        with self._lock:
+            self._db.executemany("DELETE FROM kv WHERE key = ?", [(key,) for key in keys])
+
+    def yield_keys(self, *, prefix: str | None = None) -> Iterator[str]:
+        with self._lock:
+            rows = self._db.execute("SELECT key FROM kv").fetchall()
+        for (key,) in rows:
+            if prefix is None or key.startswith(prefix):
+                yield key

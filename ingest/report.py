@@ -1,0 +1,44 @@
+"""What one ingest did, for humans (a short table) and machines (`--json`)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class Failure:
+    path: str
+    error: str
+
+
+@dataclass
+class IngestReport:
+    added: int = 0
+    updated: int = 0
+    skipped: int = 0
+    deleted: int = 0
+    failed: list[Failure] = field(default_factory=list)
+    files: int = 0
+    files_loaded: int = 0
+    chunks: int = 0
+    warnings: list[Failure] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        """0 all ingested, 1 some files failed, 2 nothing could be ingested."""
+        if not self.failed:
+            return 0
+        return 1 if self.files_loaded else 2
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def table(self) -> str:
+        rows = [("files", self.files), ("files loaded", self.files_loaded),
+                ("chunks", self.chunks), ("added", self.added), ("updated", self.updated),
+                ("skipped", self.skipped), ("deleted", self.deleted),
+                ("failed", len(self.failed))]
+        lines = [f"{name:<13}{value:>8}" for name, value in rows]
+        lines += [f"warning: {w.path}: {w.error}" for w in self.warnings]
+        lines += [f"failed: {f.path}: {f.error}" for f in self.failed]
+        return "\n".join(lines)

@@ -1,0 +1,58 @@
+"""Shared fixtures: a fresh data directory per test and one ingested sample store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_DATA = ROOT / "data"
+SHARED = ROOT.parent / "shared"
+
+
+def _reset_caches() -> None:
+    from app.settings import get_settings
+    from graphs.resources import store_for
+
+    get_settings.cache_clear()
+    store_for.cache_clear()
+
+
+@pytest.fixture
+def shared_dir() -> Path:
+    if not SHARED.is_dir():
+        pytest.fail(f"../shared not found at {SHARED}: the real documents and benchmarks live there")
+    return SHARED
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An empty DOCENT_DATA_DIR for this test, with settings re-read."""
+    target = tmp_path / "docent-data"
+    monkeypatch.setenv("DOCENT_DATA_DIR", str(target))
+    _reset_caches()
+    yield target
+    _reset_caches()
+
+
+@pytest.fixture(scope="session")
+def sample_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample `data/` ingested once, into a session-wide data directory."""
+    from app.settings import Settings
+    from ingest.pipeline import ingest_paths
+
+    target = tmp_path_factory.mktemp("sample") / "docent-data"
+    report = ingest_paths([SAMPLE_DATA], Settings(data_dir=target))
+    assert report.exit_code == 0, report.table()
+    return target
+
+
+@pytest.fixture
+def sample_env(sample_store: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Point the settings at the ingested sample store for this test."""
+    monkeypatch.setenv("DOCENT_DATA_DIR", str(sample_store))
+    _reset_caches()
+    yield sample_store
+    _reset_caches()
