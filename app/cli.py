@@ -70,7 +70,7 @@ def run_ingest(args: argparse.Namespace) -> int:
 
 
 def run_ask(args: argparse.Namespace) -> int:
-    from app.ask import ask, print_sources
+    from app.ask import ask, print_report
     from graphs.context import Context
 
     context = Context(k=args.k, search_type=args.search_type, filter=_filter(args.filter))
@@ -79,7 +79,7 @@ def run_ask(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
     else:
-        print_sources(result, sys.stdout)
+        print_report(result, sys.stdout)
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,10 @@ class LoadedModel:
 
 
 def _llamacpp(settings: Settings) -> LoadedModel:
+    import llama_cpp._logger
+
+    # llama.cpp's C-side chatter goes to the `llama-cpp-python` logger: keep it for --log-level
+    llama_cpp._logger.logger.setLevel(max(logging.getLogger().level, logging.ERROR))
     gguf = resolve_gguf(settings.llm_model)
     options: dict[str, Any] = dict(
         model_path=str(gguf.path),
@@ -69,7 +74,7 @@ def _openai(settings: Settings) -> LoadedModel:
 
     model = ChatOpenAI(
         base_url=settings.openai_base_url,
-        api_key=settings.openai_api_key,  # type: ignore[arg-type]
+        api_key=settings.openai_api_key,
         model=settings.llm_model,
         temperature=settings.temperature,
         # `max_tokens=` is sent as max_completion_tokens, which llama.cpp's server ignores

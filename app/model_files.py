@@ -87,6 +87,8 @@ def resolve_gguf(name: str) -> GGUFModel:
 def has_chat_template(path: Path) -> bool:
     """Whether the GGUF's metadata carries `tokenizer.chat_template` (vocabulary-only load)."""
     from llama_cpp import Llama
+    from llama_cpp._utils import suppress_stdout_stderr
 
-    vocab = Llama(model_path=str(path), vocab_only=True, verbose=False)
+    with suppress_stdout_stderr(disable=False):
+        vocab = Llama(model_path=str(path), vocab_only=True, verbose=False)
     return "tokenizer.chat_template" in vocab.metadata

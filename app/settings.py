@@ -44,12 +44,16 @@ class Settings(BaseSettings):
     k: int = Field(4, ge=1, le=50, description="Passages handed to the model.")
     fetch_k: int = Field(20, ge=1, le=500, description="Candidates fetched before rerank.")
     search_type: SearchType = Field("similarity", description="Dense retrieval mode.")
+    min_relevance: float = Field(
+        0.25, ge=0.0, le=1.0,
+        description="Passages scoring below this are dropped; none left means a refusal.",
+    )
 
     # generation
     llm_backend: LLMBackend = Field("llamacpp", description="llamacpp | ollama | openai.")
     llm_model: str = Field(
-        "packaged:smollm2",
-        description="llamacpp: 'packaged:smollm2', 'packaged:gemma3-270m' or a GGUF path; "
+        "packaged:gemma3-270m",
+        description="llamacpp: 'packaged:gemma3-270m', 'packaged:smollm2' or a GGUF path; "
         "ollama/openai: the server's model name.",
     )
     max_tokens: int = Field(256, ge=1, description="Most tokens one answer may use.")

@@ -9,7 +9,7 @@ from graphs.nodes import generate, refuse, rerank, retrieve, route_after_rerank
 from graphs.state import InputState, OutputState, RAGState
 
 
-def build_graph() -> StateGraph:
+def build_graph() -> StateGraph[RAGState, Context, InputState, OutputState]:
     builder = StateGraph(
         RAGState, context_schema=Context, input_schema=InputState, output_schema=OutputState
     )

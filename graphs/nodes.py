@@ -9,6 +9,7 @@ from langgraph.config import get_stream_writer
 from langgraph.runtime import Runtime
 
 from app.settings import get_settings
+from graphs.citations import check_citations
 from graphs.context import Context
 from graphs.prompts import REFUSAL, build_prompt
 from graphs.resources import get_model, get_store
@@ -28,8 +29,10 @@ def retrieve(state: RAGState, runtime: Runtime[Context]) -> dict:
                 question, k=fetch_k, fetch_k=fetch_k * 2, filter=ctx.filter)
             pairs = [(doc, 1.0 - rank / max(len(docs), 1)) for rank, doc in enumerate(docs)]
         case "similarity" | "similarity_score_threshold":
-            pairs = vectorstore.similarity_search_with_relevance_scores(
-                question, k=fetch_k, filter=ctx.filter)
+            # cosine distance → relevance in [0, 1]
+            pairs = [(doc, max(0.0, 1.0 - distance)) for doc, distance in
+                     vectorstore.similarity_search_with_score(question, k=fetch_k,
+                                                              filter=ctx.filter)]
     candidates = []
     for doc, score in pairs:
         doc.metadata["score"] = float(score)
@@ -38,9 +41,14 @@ def retrieve(state: RAGState, runtime: Runtime[Context]) -> dict:
 
 
 def rerank(state: RAGState, runtime: Runtime[Context]) -> dict:
-    """Keep the retrieval order and the top k (the model-based rerank comes with issue 4)."""
-    k = (runtime.context or Context()).k or get_settings().k
-    return {"documents": state.get("candidates", [])[:k], "rerank_mode": "retrieval order"}
+    """Keep the retrieval order, drop passages below `min_relevance`, keep the top k.
+
+    (The model-based rerank comes with the retrieval issue.)
+    """
+    settings = get_settings()
+    k = (runtime.context or Context()).k or settings.k
+    kept = [d for d in state.get("candidates", []) if d.metadata["score"] >= settings.min_relevance]
+    return {"documents": kept[:k], "rerank_mode": "retrieval order, relevance threshold"}
 
 
 def route_after_rerank(state: RAGState) -> str:
@@ -80,7 +88,9 @@ def generate(state: RAGState) -> dict:
                 write({"token": token})
                 parts.append(str(token))
             answer = "".join(parts)
-    return {"answer": answer.strip(), "sources": sources_of(docs), "refused": False}
+    checked = check_citations(answer.strip(), docs)
+    return {"answer": checked.text, "sources": sources_of(docs), "refused": False,
+            "unsupported": checked.unsupported, "invalid_citations": checked.invalid_citations}
 
 
 def refuse(state: RAGState) -> dict:

@@ -22,6 +22,8 @@ class OutputState(TypedDict, total=False):
     answer: str
     sources: list[Source]
     refused: bool
+    unsupported: list[str]
+    invalid_citations: list[int]
 
 
 class RAGState(InputState, OutputState, total=False):

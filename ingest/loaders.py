@@ -69,9 +69,11 @@ def load_pdf(path: Path, data: bytes) -> list[Document]:
     except LoadError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
-        raise LoadError(path, f"corrupt or unreadable PDF ({exc.__class__.__name__}: {exc})")
+        raise LoadError(
+            path, f"corrupt or unreadable PDF ({exc.__class__.__name__}: {exc})"
+        ) from None
     if not docs:
-        raise LoadError(path, f"PDF has no extractable text on any of its {len(reader.pages)} pages")
+        raise LoadError(path, f"PDF has no extractable text on its {len(reader.pages)} pages")
     return docs
 
 

@@ -23,7 +23,7 @@ def _reset_caches() -> None:
 @pytest.fixture
 def shared_dir() -> Path:
     if not SHARED.is_dir():
-        pytest.fail(f"../shared not found at {SHARED}: the real documents and benchmarks live there")
+        pytest.fail(f"../shared not found at {SHARED}: the real documents and benchmarks live")
     return SHARED
 
 

@@ -1,0 +1,115 @@
+"""The idempotency cycle on a real Chroma store with real embeddings."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app.errors import DocentError
+from app.settings import Settings
+from ingest.pipeline import ingest_paths
+from tests.conftest import ROOT, SAMPLE_DATA
+
+pytestmark = pytest.mark.slow
+
+
+def _stored(settings: Settings) -> dict[str, tuple[str, str]]:
+    """chunk id → (source, text) for everything in the collection."""
+    from app.embeddings import embeddings_from
+    from ingest.store import open_store
+
+    got = open_store(settings, embeddings_from(settings)).vectorstore.get(
+        include=["metadatas", "documents"])
+    return {i: (m["source"], d) for i, m, d in zip(
+        got["ids"], got["metadatas"], got["documents"], strict=True)}
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    folder = tmp_path / "corpus"
+    shutil.copytree(SAMPLE_DATA, folder)
+    return folder
+
+
+def test_reingest_edit_and_prune(corpus: Path, data_dir: Path) -> None:
+    settings = Settings(data_dir=data_dir)
+    first = ingest_paths([corpus], settings)
+    assert first.failed == [] and first.files == first.files_loaded == 5
+    assert first.added == first.chunks > 0
+    before = _stored(settings)
+    assert len(before) == first.chunks
+
+    again = ingest_paths([corpus], settings)
+    assert (again.added, again.deleted, again.skipped) == (0, 0, first.chunks)
+    assert _stored(settings) == before
+
+    guide = corpus / "roasting-schedule.md"
+    guide.write_text(guide.read_text() + "\n\nNew: we also roast on Sundays in December.\n")
+    edited = ingest_paths([corpus], settings)
+    after = _stored(settings)
+    changed = {i for i, (src, _) in after.items() if src == str(guide.resolve())}
+    assert edited.added == len(changed) and edited.deleted >= 1
+    untouched = {i: v for i, v in before.items() if v[0] != str(guide.resolve())}
+    assert {i: after[i] for i in untouched} == untouched
+    assert any("Sundays in December" in text for _, text in after.values())
+
+    (corpus / "menu.csv").unlink()
+    kept = ingest_paths([corpus], settings)
+    assert kept.deleted == 0, "without --prune nothing is removed"
+    pruned = ingest_paths([corpus], settings, prune=True)
+    assert pruned.deleted == 5
+    assert not any(src.endswith("menu.csv") for src, _ in _stored(settings).values())
+
+
+def test_bad_files_fail_alone_and_leave_the_store_untouched(corpus: Path, data_dir: Path) -> None:
+    settings = Settings(data_dir=data_dir)
+    ingest_paths([corpus], settings)
+    before = _stored(settings)
+    (corpus / "handbook.pdf").write_bytes(b"%PDF-1.4 truncated")
+    (corpus / "fake.txt").write_bytes(b"\x00\x01\x02" * 100)
+    report = ingest_paths([corpus], settings)
+    assert sorted(Path(f.path).name for f in report.failed) == ["fake.txt", "handbook.pdf"]
+    assert report.exit_code == 1
+    assert _stored(settings) == before, "a failed file keeps its old chunks"
+
+
+def test_changed_embedding_settings_need_reindex(corpus: Path, data_dir: Path) -> None:
+    ingest_paths([corpus], Settings(data_dir=data_dir))
+    changed = Settings(data_dir=data_dir, chunk_size=400, chunk_overlap=50)
+    with pytest.raises(DocentError, match="--reindex"):
+        ingest_paths([corpus], changed)
+    rebuilt = ingest_paths([corpus], changed, reindex=True)
+    stored = _stored(changed)
+    assert rebuilt.added == len(stored) == rebuilt.chunks
+    assert max(len(text) for _, text in stored.values()) <= 400
+
+
+def test_cli_ingest_json_report_and_exit_codes(corpus: Path, data_dir: Path) -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "app", "ingest", *args, "--json"],
+                              capture_output=True, text=True, cwd=ROOT)
+
+    ok = run(str(corpus))
+    assert ok.returncode == 0, ok.stderr
+    report = json.loads(ok.stdout)
+    assert {"added", "updated", "skipped", "deleted", "failed"} <= report.keys()
+    assert report["added"] > 0 and report["failed"] == []
+
+    empty = corpus / "empty.md"
+    empty.write_text("")
+    partial = run(str(corpus))
+    assert partial.returncode == 1
+    assert json.loads(partial.stdout)["failed"] == [{"path": str(empty), "error": "empty file"}]
+
+    nothing = run(str(empty))
+    assert nothing.returncode == 2
+
+    missing = run(str(corpus / "nope"))
+    assert missing.returncode == 2
+    assert "nope: no such file or directory" in missing.stderr
+    assert "Traceback" not in missing.stderr
