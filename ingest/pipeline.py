@@ -92,6 +92,28 @@ def prune_missing(store: Store, roots: Iterable[Path]) -> int:
     return deleted
 
 
+def index_chunks(chunks: Iterable[Document], store: Store, report: IngestReport) -> None:
+    """Write chunks through the record manager: unchanged ones are skipped, stale ones removed."""
+    from langchain_core.indexing import index
+
+    batch = store.settings.embedding_batch_size * 4
+    result = index(chunks, store.record_manager, store.vectorstore, cleanup="incremental",
+                   source_id_key="source", key_encoder="sha256", batch_size=batch)
+    report.added += result["num_added"]
+    report.updated += result["num_updated"]
+    report.skipped += result["num_skipped"]
+    report.deleted += result["num_deleted"]
+
+
+def open_for_ingest(settings: Settings, *, reindex: bool = False) -> Store:
+    """The store with cached embeddings, created if needed (call under `ingest_lock`)."""
+    from app.embeddings import embeddings_from
+    from ingest.store import open_store
+
+    embeddings = cached_embeddings(settings, embeddings_from(settings))
+    return open_store(settings, embeddings, create=True, reindex=reindex)
+
+
 def ingest_paths(
     roots: list[Path],
     settings: Settings,
@@ -102,29 +124,11 @@ def ingest_paths(
     exclude: Iterable[str] = (),
 ) -> IngestReport:
     """Ingest files and folders; unchanged files are skipped, changed ones replaced."""
-    from langchain_core.indexing import index
-
-    from app.embeddings import embeddings_from
-    from ingest.store import open_store
-
     files = list(discover(roots, include=include, exclude=exclude, skip_dir=settings.data_dir))
     report = IngestReport()
     with ingest_lock(settings):
-        embeddings = cached_embeddings(settings, embeddings_from(settings))
-        store = open_store(settings, embeddings, create=True, reindex=reindex)
-        result = index(
-            _chunks(files, settings, report),
-            store.record_manager,
-            store.vectorstore,
-            cleanup="incremental",
-            source_id_key="source",
-            key_encoder="sha256",
-            batch_size=settings.embedding_batch_size * 4,
-        )
-        report.added = result["num_added"]
-        report.updated = result["num_updated"]
-        report.skipped = result["num_skipped"]
-        report.deleted = result["num_deleted"]
+        store = open_for_ingest(settings, reindex=reindex)
+        index_chunks(_chunks(files, settings, report), store, report)
         if prune:
             report.deleted += prune_missing(store, roots)
     return report
