@@ -10,7 +10,7 @@ from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SearchType = Literal["similarity", "mmr", "similarity_score_threshold"]
-LLMBackend = Literal["llamacpp", "ollama", "openai"]
+LLMBackend = Literal["llamacpp", "ollama", "openai", "cloud"]
 
 
 class Settings(BaseSettings):
@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     )
 
     # generation
-    llm_backend: LLMBackend = Field("llamacpp", description="llamacpp | ollama | openai.")
+    llm_backend: LLMBackend = Field("llamacpp", description="llamacpp | ollama | openai | cloud.")
     llm_model: str = Field(
         "packaged:gemma3-270m",
         description="llamacpp: 'packaged:gemma3-270m', 'packaged:smollm2' or a GGUF path; "
@@ -58,7 +58,9 @@ class Settings(BaseSettings):
     )
     max_tokens: int = Field(256, ge=1, description="Most tokens one answer may use.")
     temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature.")
-    n_ctx: int = Field(4096, ge=256, description="llama.cpp context window (tokens).")
+    n_ctx: int = Field(
+        4096, ge=256, description="Context window in tokens (llama.cpp n_ctx, Ollama num_ctx)."
+    )
     n_batch: int = Field(512, ge=8, description="llama.cpp prompt batch size.")
     n_threads: int | None = Field(None, ge=1, description="llama.cpp threads (default: all cores).")
     n_gpu_layers: int = Field(0, ge=-1, description="Layers offloaded to a GPU (0 = CPU only).")
@@ -79,10 +81,24 @@ class Settings(BaseSettings):
         repr=False,
     )
 
+    llm_cache: bool = Field(
+        True, description="Reuse answers to identical prompts (SQLite cache in the data dir)."
+    )
+
     # ingestion
     lock_timeout: float = Field(
         600.0, ge=0, description="Seconds an ingest waits for another one on the same data dir."
     )
+    max_file_mb: float = Field(
+        50.0, gt=0, description="Files larger than this are refused without being read."
+    )
+    html_selector: str = Field(
+        "", description="CSS selector for the main text of HTML pages (empty: <main>, "
+        "<article> or <body> without navigation)."
+    )
+    url_timeout: float = Field(20.0, gt=0, description="Seconds a URL download may take.")
+    url_max_mb: float = Field(10.0, gt=0, description="Largest URL body downloaded (MB).")
+    url_max_redirects: int = Field(5, ge=0, description="Redirects followed per URL.")
 
     @property
     def chroma_dir(self) -> Path:
@@ -91,6 +107,14 @@ class Settings(BaseSettings):
     @property
     def record_db(self) -> Path:
         return self.data_dir / "records.sqlite"
+
+    @property
+    def llm_cache_db(self) -> Path:
+        return self.data_dir / "llm_cache.sqlite"
+
+    @property
+    def chat_db(self) -> Path:
+        return self.data_dir / "chat.sqlite"
 
 
 @lru_cache(maxsize=1)
