@@ -8,8 +8,12 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.errors import DocentError
+
+if TYPE_CHECKING:
+    from ingest.report import IngestReport
 
 log = logging.getLogger("docent")
 
@@ -19,10 +23,16 @@ def _parser() -> argparse.ArgumentParser:
         prog="docent", description="Ask questions of your own documents, fully offline."
     )
     parser.add_argument("--log-level", default="WARNING", help="DEBUG, INFO, WARNING, ERROR")
+    parser.add_argument("--debug", action="store_true",
+                        help="print every LangChain step's raw inputs and outputs")
+    parser.add_argument("--verbose", action="store_true", help="LangChain's verbose mode")
+    parser.add_argument("--stats", action="store_true",
+                        help="after the answer, print per-node latency and token usage")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     ingest = commands.add_parser("ingest", help="load, split, embed and store documents")
-    ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders")
+    ingest.add_argument("paths", nargs="+", metavar="PATH",
+                        help="files, folders or http(s) URLs")
     ingest.add_argument("--json", action="store_true", help="print the report as JSON")
     ingest.add_argument("--prune", action="store_true",
                         help="remove chunks of files that no longer exist under PATH")
@@ -57,11 +67,21 @@ def _filter(pairs: list[str]) -> dict | None:
 
 
 def run_ingest(args: argparse.Namespace) -> int:
+    from langchain_core.runnables import RunnableLambda
+
     from app.settings import get_settings
+    from app.tracing import run_config
     from ingest.pipeline import ingest_paths
 
-    report = ingest_paths(args.paths, get_settings(), prune=args.prune, reindex=args.reindex,
-                          include=args.include, exclude=args.exclude)
+    settings = get_settings()
+
+    def ingest(paths: list[Path]) -> IngestReport:
+        return ingest_paths(paths, settings, prune=args.prune, reindex=args.reindex,
+                            include=args.include, exclude=args.exclude)
+
+    # a runnable, so that with Langfuse configured the ingest is one trace too
+    report = RunnableLambda(ingest, name="ingest").invoke(
+        args.paths, config=run_config(settings, "ingest"))
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False))
     else:
@@ -71,15 +91,21 @@ def run_ingest(args: argparse.Namespace) -> int:
 
 def run_ask(args: argparse.Namespace) -> int:
     from app.ask import ask, print_report
+    from app.run_stats import RunStats
     from graphs.context import Context
 
     context = Context(k=args.k, search_type=args.search_type, filter=_filter(args.filter))
     stream = None if args.json else sys.stdout
-    result = ask(args.question, context, stream=stream)
+    stats = RunStats()
+    result = ask(args.question, context, stream=stream, callbacks=[stats] if args.stats else [])
     if args.json:
+        if args.stats:
+            result["stats"] = {node: vars(node_stats) for node, node_stats in stats.nodes.items()}
         print(json.dumps(result, ensure_ascii=False))
     else:
         print_report(result, sys.stdout)
+        if args.stats:
+            stats.write_table(sys.stdout)
     return 0
 
 
@@ -100,9 +126,20 @@ def run_models(args: argparse.Namespace) -> int:
 COMMANDS = {"ingest": run_ingest, "ask": run_ask, "models": run_models}
 
 
+def _langchain_debug_modes(args: argparse.Namespace) -> None:
+    if args.debug or args.verbose:
+        from langchain_core.globals import set_debug, set_verbose
+
+        set_debug(args.debug)
+        set_verbose(args.verbose)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    from app import tracing
+
     args = _parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    _langchain_debug_modes(args)
     try:
         return COMMANDS[args.command](args)
     except DocentError as exc:
@@ -111,3 +148,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("docent: interrupted", file=sys.stderr)
         return 130
+    finally:
+        tracing.flush()
