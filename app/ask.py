@@ -2,23 +2,40 @@
 
 from __future__ import annotations
 
-from typing import IO, Any
+from collections.abc import Sequence
+from typing import IO, TYPE_CHECKING, Any
 
 from graphs.context import Context
+
+if TYPE_CHECKING:
+    from langchain_core.callbacks import BaseCallbackHandler
 
 RESULT_KEYS = ("answer", "sources", "refused", "unsupported", "invalid_citations")
 
 
-def ask(question: str, context: Context, stream: IO[str] | None = None) -> dict[str, Any]:
-    """Answer `question`; with `stream`, write the tokens to it as they come."""
+def ask(
+    question: str,
+    context: Context,
+    stream: IO[str] | None = None,
+    *,
+    session_id: str | None = None,
+    callbacks: Sequence[BaseCallbackHandler] = (),
+) -> dict[str, Any]:
+    """Answer `question`; with `stream`, write the tokens to it as they come.
+
+    The run is one Langfuse trace when tracing is configured (see `app.tracing`).
+    """
     from langchain_core.messages import AIMessageChunk
 
+    from app.settings import get_settings
+    from app.tracing import run_config
     from graphs.graph import graph
 
     state: dict[str, Any] = {}
     streamed = False
     parts: Any = graph.stream(
-        {"question": question}, context=context, stream_mode=["messages", "custom", "values"]
+        {"question": question}, context=context, stream_mode=["messages", "custom", "values"],
+        config=run_config(get_settings(), "ask", session_id=session_id, callbacks=callbacks),
     )
     for mode, payload in parts:
         match mode:
