@@ -1,0 +1,51 @@
+"""`--debug`, `--verbose` and `--stats`: see every step of a real run."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+QUESTION = "How many days of paid annual leave do full-time employees get?"
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@pytest.mark.slow
+@pytest.mark.llm
+def test_debug_shows_the_retriever_input_and_the_model_output_and_stats(
+    sample_env: Path,
+) -> None:
+    env = {**os.environ, "DOCENT_LLM_CACHE": "false", "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run([sys.executable, "-m", "app", "--debug", "--stats", "ask", QUESTION],
+                          capture_output=True, text=True, cwd=ROOT, env=env)
+    assert done.returncode == 0, done.stderr
+    out = ANSI.sub("", done.stdout)
+
+    retriever_input = out.split("[chain:ask > chain:retrieve] Entering Chain run with input:")[1]
+    assert f'"question": "{QUESTION}"' in retriever_input.split("[chain/")[0]
+
+    model_output = out.split("llm:LlamaCpp]")[-1].split("[chain/end]")[0]
+    assert "Exiting LLM run with output" in model_output
+    assert re.search(r'"text": "[^"]*18 days', model_output)
+
+    table = out.rsplit("node ", 1)[1].splitlines()
+    rows = {line.split()[0]: line.split()[1:] for line in table[1:] if line.strip()}
+    assert set(rows) == {"retrieve", "rerank", "generate", "total"}
+    seconds, prompt_tokens, output_tokens = rows["generate"]
+    assert float(seconds) > 0 and int(prompt_tokens) > 100 and int(output_tokens) > 0
+
+
+def test_verbose_and_debug_flags_switch_langchain_globals() -> None:
+    probe = ("from langchain_core.globals import get_debug, get_verbose\n"
+             "from app.cli import _langchain_debug_modes, _parser\n"
+             "_langchain_debug_modes(_parser().parse_args(['--verbose', 'models']))\n"
+             "print(get_verbose(), get_debug())\n")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         cwd=ROOT, check=True).stdout
+    assert out.split() == ["True", "False"]
