@@ -1,0 +1,96 @@
+"""LangGraph Studio's local API: `langgraph dev` serves both graphs from langgraph.json."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, SAMPLE_DATA
+
+pytestmark = [pytest.mark.slow, pytest.mark.llm]
+
+LANGGRAPH = Path(sys.executable).parent / "langgraph"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def studio_api(tmp_path: Path) -> Iterator[str]:
+    """`langgraph dev` on a free port over an empty data dir, stopped afterwards."""
+    import httpx
+
+    port = _free_port()
+    env = {**os.environ, "DOCENT_DATA_DIR": str(tmp_path / "docent-data"),
+           "DOCENT_LLM_CACHE": "false", "HF_HUB_OFFLINE": "1",
+           "LANGGRAPH_CLI_NO_ANALYTICS": "1", "LANGGRAPH_NO_VERSION_CHECK": "1",
+           "LANGSMITH_TRACING": "false"}
+    log = (tmp_path / "langgraph-dev.log").open("w")
+    server = subprocess.Popen(
+        [str(LANGGRAPH), "dev", "--no-browser", "--no-reload", "--host", "127.0.0.1",
+         "--port", str(port)],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert server.poll() is None, (tmp_path / "langgraph-dev.log").read_text()
+            try:
+                if httpx.get(f"{base}/ok", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "langgraph dev did not come up in 120 s"
+            time.sleep(0.5)
+        yield base
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        log.close()
+
+
+def test_studio_api_ingests_then_answers_with_sources(studio_api: str) -> None:
+    import httpx
+
+    with httpx.Client(base_url=studio_api, timeout=600) as client:
+        schemas = {}
+        for graph_id in ("docent", "indexer"):
+            (assistant,) = client.post("/assistants/search",
+                                       json={"graph_id": graph_id}).json()
+            schemas[graph_id] = client.get(
+                f"/assistants/{assistant['assistant_id']}/schemas").json()
+        form = schemas["docent"]["context_schema"]["properties"]
+        assert {"k", "search_type", "filter"} <= set(form)
+        assert all(field.get("description") for field in form.values())
+        assert "prune" in schemas["indexer"]["context_schema"]["properties"]
+
+        handbook = str(SAMPLE_DATA / "handbook.pdf")
+        ingested = client.post("/runs/wait", json={
+            "assistant_id": "indexer", "input": {"paths": [handbook]}}).json()
+        assert ingested["report"]["files_loaded"] == 1, ingested
+        assert ingested["report"]["added"] > 0
+
+        answered = client.post("/runs/wait", json={
+            "assistant_id": "docent",
+            "input": {"question": "How many days of paid annual leave do full-time "
+                                  "employees get?"},
+            "context": {"k": 2}}).json()
+    assert "18" in answered["answer"], answered
+    assert answered["refused"] is False
+    assert Path(answered["sources"][0]["source"]).name == "handbook.pdf"
+    assert answered["sources"][0]["page"] == 2
