@@ -29,6 +29,20 @@ class Settings(BaseSettings):
     collection: str = Field(
         "docent", min_length=3, max_length=512, description="Chroma collection name."
     )
+    chroma_host: str = Field(
+        "", description="Chroma server host (`chroma run`); empty = the embedded store in "
+        "DATA_DIR/chroma. Records, BM25 index and caches stay in DATA_DIR either way."
+    )
+    chroma_port: int = Field(8000, ge=1, le=65535, description="Chroma server port.")
+    chroma_ssl: bool = Field(False, description="Reach the Chroma server over HTTPS.")
+    chroma_auth_token: str = Field(
+        "", repr=False, description="Token for the Chroma server's token auth; empty = none."
+    )
+    chroma_auth_header: Literal["Authorization", "X-Chroma-Token"] = Field(
+        "Authorization",
+        description="Header carrying the token: Authorization (as 'Bearer TOKEN') or "
+        "X-Chroma-Token.",
+    )
 
     # embeddings and splitting
     embedding_model: str = Field(
