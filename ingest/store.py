@@ -29,13 +29,44 @@ def index_fingerprint(settings: Settings) -> dict[str, str | int]:
 
 
 @lru_cache(maxsize=4)
-def chroma_client(path: Path) -> Any:
+def _persistent_client(path: Path) -> Any:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
     return chromadb.PersistentClient(
         path=str(path), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     )
+
+
+@lru_cache(maxsize=4)
+def _http_client(host: str, port: int, ssl: bool, headers: tuple[tuple[str, str], ...]) -> Any:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    return chromadb.HttpClient(host=host, port=port, ssl=ssl, headers=dict(headers),
+                               settings=ChromaSettings(anonymized_telemetry=False))
+
+
+def chroma_url(settings: Settings) -> str:
+    scheme = "https" if settings.chroma_ssl else "http"
+    return f"{scheme}://{settings.chroma_host}:{settings.chroma_port}"
+
+
+def chroma_client(settings: Settings) -> Any:
+    """A `chroma run` server's HttpClient when DOCENT_CHROMA_HOST is set, else the embedded
+    store in DATA_DIR/chroma. The record manager and BM25 index live in DATA_DIR either way."""
+    if not settings.chroma_host:
+        return _persistent_client(settings.chroma_dir.resolve())
+    token, header = settings.chroma_auth_token, settings.chroma_auth_header
+    value = f"Bearer {token}" if header == "Authorization" else token
+    headers = ((header, value),) if token else ()
+    try:
+        return _http_client(settings.chroma_host, settings.chroma_port, settings.chroma_ssl,
+                            headers)
+    except Exception as exc:  # chromadb raises ValueError, httpx errors, auth errors...
+        reason = str(exc).replace(token, "***") if token else str(exc)
+        raise DocentError(f"Chroma server {chroma_url(settings)} (DOCENT_CHROMA_HOST): "
+                          f"{reason}") from None
 
 
 @dataclass
@@ -79,10 +110,10 @@ def open_store(
     """Open the collection; with `create`, make it (and with `reindex`, empty it first)."""
     from langchain_chroma import Chroma
 
-    if not create and not settings.chroma_dir.exists():
+    if not create and not settings.chroma_host and not settings.chroma_dir.exists():
         raise DocentError(f"{settings.data_dir}: {EMPTY_STORE_HINT}")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    client = chroma_client(settings.chroma_dir.resolve())
+    client = chroma_client(settings)
     names = {c if isinstance(c, str) else c.name for c in client.list_collections()}
     exists = settings.collection in names
     if exists and reindex:

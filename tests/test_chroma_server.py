@@ -1,0 +1,105 @@
+"""Chroma server mode: a real `chroma run` holds the vectors; records stay in the data dir."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, SAMPLE_DATA
+
+pytestmark = [pytest.mark.slow, pytest.mark.llm]
+
+CHROMA = Path(sys.executable).parent / "chroma"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path) -> Iterator[int]:
+    """`chroma run` on a free port over a temporary path; its port. Stopped afterwards."""
+    import httpx
+
+    port = _free_port()
+    log = (tmp_path / "chroma.log").open("w")
+    server = subprocess.Popen(
+        [str(CHROMA), "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1",
+         "--port", str(port)],
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None, (tmp_path / "chroma.log").read_text()
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "chroma run did not come up in 60 s"
+            time.sleep(0.3)
+        yield port
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        log.close()
+
+
+def test_ingest_and_ask_against_a_chroma_server(chroma_server: int, data_dir: Path) -> None:
+    import chromadb
+
+    env = {**os.environ, "DOCENT_CHROMA_HOST": "127.0.0.1",
+           "DOCENT_CHROMA_PORT": str(chroma_server), "DOCENT_LLM_CACHE": "false",
+           "HF_HUB_OFFLINE": "1"}
+
+    def docent(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "app", *args], capture_output=True,
+                              text=True, cwd=ROOT, env=env)
+
+    ingested = docent("ingest", str(SAMPLE_DATA / "handbook.pdf"), "--json")
+    assert ingested.returncode == 0, ingested.stderr
+    added = json.loads(ingested.stdout)["added"]
+    assert added > 0
+
+    server = chromadb.HttpClient(host="127.0.0.1", port=chroma_server)
+    assert server.get_collection("docent").count() == added
+    assert not (data_dir / "chroma").exists()  # the vectors are on the server only
+    assert (data_dir / "records.sqlite").exists()  # the record manager stays local
+
+    again = docent("ingest", str(SAMPLE_DATA / "handbook.pdf"), "--json")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["skipped"] == added
+
+    answered = docent("ask", "How many days of paid annual leave do full-time employees get?",
+                      "--json")
+    assert answered.returncode == 0, answered.stderr
+    result = json.loads(answered.stdout)
+    assert "18" in result["answer"]
+    assert Path(result["sources"][0]["source"]).name == "handbook.pdf"
+
+
+def test_unreachable_chroma_server_is_one_clear_line(data_dir: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "DOCENT_CHROMA_HOST": "127.0.0.1", "DOCENT_CHROMA_PORT": str(port),
+           "DOCENT_CHROMA_AUTH_TOKEN": "tok-secret-123"}
+    done = subprocess.run([sys.executable, "-m", "app", "ask", "anything?"],
+                          capture_output=True, text=True, cwd=ROOT, env=env)
+    assert done.returncode == 2
+    assert f"Chroma server http://127.0.0.1:{port}" in done.stderr
+    assert "Traceback" not in done.stderr and "tok-secret-123" not in done.stderr
