@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from app.errors import DocentError
@@ -22,21 +22,28 @@ def discover(
     include: Iterable[str] = (),
     exclude: Iterable[str] = (),
     skip_dir: Path | None = None,
+    on_error: Callable[[Path, str], None] | None = None,
 ) -> Iterator[Path]:
     """Files under `roots` with a known type, minus hidden ones and the data directory.
 
     A root that is a file is always yielded (its loader reports an unsupported type);
-    a root that does not exist raises `DocentError`.
+    a root that does not exist raises `DocentError`; a folder that cannot be listed goes
+    to `on_error` and the walk goes on. Symlinked folders are not followed (no loops).
     """
     include, exclude = tuple(include), tuple(exclude)
     skip = skip_dir.resolve() if skip_dir else None
     for root in roots:
-        if not root.exists():
+        if not (root.exists() or root.is_symlink()):
             raise DocentError(f"{root}: no such file or directory")
-        if root.is_file():
+        if not root.is_dir():
             yield root
             continue
-        for folder, dirnames, filenames in os.walk(root, followlinks=False):
+        def report(error: OSError, where: Path = root) -> None:
+            if on_error is not None:
+                reason = (error.strerror or str(error)).lower()
+                on_error(Path(error.filename or where), f"cannot list folder ({reason})")
+
+        for folder, dirnames, filenames in os.walk(root, onerror=report, followlinks=False):
             here = Path(folder)
             dirnames[:] = sorted(
                 d for d in dirnames
