@@ -51,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--filter", metavar="KEY=VALUE", action="append", default=[],
                      help="only passages whose metadata KEY equals VALUE (repeatable)")
     commands.add_parser("models", help="locate (and assemble) the configured models")
+    commands.add_parser("doctor", help="check the setup offline; a fix for each failure")
     return parser
 
 
@@ -109,6 +110,13 @@ def run_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_doctor(args: argparse.Namespace) -> int:
+    from app.doctor import doctor
+    from app.settings import get_settings
+
+    return doctor(get_settings(), sys.stdout)
+
+
 def run_models(args: argparse.Namespace) -> int:
     from app.model_files import resolve_gguf, resolve_sentence_transformer
     from app.settings import get_settings
@@ -123,7 +131,8 @@ def run_models(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"ingest": run_ingest, "ask": run_ask, "models": run_models}
+COMMANDS = {"doctor": run_doctor,
+            "ingest": run_ingest, "ask": run_ask, "models": run_models}
 
 
 def _langchain_debug_modes(args: argparse.Namespace) -> None:

