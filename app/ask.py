@@ -10,7 +10,8 @@ from graphs.context import Context
 if TYPE_CHECKING:
     from langchain_core.callbacks import BaseCallbackHandler
 
-RESULT_KEYS = ("answer", "sources", "refused", "unsupported", "invalid_citations")
+RESULT_KEYS = ("answer", "sources", "refused", "unsupported", "invalid_citations",
+               "dropped_passages")
 
 
 def ask(
@@ -20,22 +21,27 @@ def ask(
     *,
     session_id: str | None = None,
     callbacks: Sequence[BaseCallbackHandler] = (),
+    graph: Any = None,
 ) -> dict[str, Any]:
     """Answer `question`; with `stream`, write the tokens to it as they come.
 
     The run is one Langfuse trace when tracing is configured (see `app.tracing`).
+    `graph` defaults to the RAG graph; the chat graph keeps `session_id`'s thread.
     """
     from langchain_core.messages import AIMessageChunk
 
     from app.settings import get_settings
     from app.tracing import run_config
-    from graphs.graph import graph
+    from graphs.graph import graph as rag_graph
 
     state: dict[str, Any] = {}
     streamed = False
-    parts: Any = graph.stream(
+    config = run_config(get_settings(), "ask", session_id=session_id, callbacks=callbacks)
+    if session_id is not None:
+        config["configurable"] = {"thread_id": session_id}
+    parts: Any = (rag_graph if graph is None else graph).stream(
         {"question": question}, context=context, stream_mode=["messages", "custom", "values"],
-        config=run_config(get_settings(), "ask", session_id=session_id, callbacks=callbacks),
+        config=config,
     )
     for mode, payload in parts:
         match mode:
@@ -55,6 +61,8 @@ def ask(
     result["sources"] = result["sources"] or []
     result["unsupported"] = result["unsupported"] or []
     result["invalid_citations"] = result["invalid_citations"] or []
+    result["dropped_passages"] = result["dropped_passages"] or []
+    result["question"] = state.get("question", question)  # the chat graph's standalone form
     if stream is not None and not streamed:
         stream.write(str(result["answer"]))
     return result
@@ -69,6 +77,10 @@ def print_report(result: dict[str, Any], out: IO[str], streamed: bool = True) ->
         out.write(f"warning: not supported by the passages: {sentence}\n")
     for number in result["invalid_citations"]:
         out.write(f"warning: the answer cites [{number}], which does not exist\n")
+    if dropped := result["dropped_passages"]:
+        names = ", ".join(src["source"] for src in dropped)
+        out.write(f"warning: {len(dropped)} passage(s) did not fit the context window "
+                  f"(DOCENT_N_CTX) and were left out: {names}\n")
     if result["sources"]:
         out.write("\nSources:\n")
     for number, src in enumerate(result["sources"], start=1):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -50,6 +51,14 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--search-type", choices=["similarity", "mmr", "similarity_score_threshold"])
     ask.add_argument("--filter", metavar="KEY=VALUE", action="append", default=[],
                      help="only passages whose metadata KEY equals VALUE (repeatable)")
+    ask.add_argument("--no-cache", action="store_true", help="do not reuse cached answers")
+
+    chat = commands.add_parser(
+        "chat", help="a conversation: one question per line (stdin or a prompt), with memory")
+    chat.add_argument("--thread", metavar="ID", help="continue this conversation (default: new)")
+    chat.add_argument("--json", action="store_true", help="one JSON object per answer")
+    chat.add_argument("-k", type=int, default=None, help="passages handed to the model")
+    chat.add_argument("--no-cache", action="store_true", help="do not reuse cached answers")
     commands.add_parser("models", help="locate (and assemble) the configured models")
     commands.add_parser("doctor", help="check the setup offline; a fix for each failure")
     return parser
@@ -117,6 +126,13 @@ def run_doctor(args: argparse.Namespace) -> int:
     return doctor(get_settings(), sys.stdout)
 
 
+def run_chat(args: argparse.Namespace) -> int:
+    from app.chat import run_chat
+    from graphs.context import Context
+
+    return run_chat(args.thread, Context(k=args.k), as_json=args.json)
+
+
 def run_models(args: argparse.Namespace) -> int:
     from app.model_files import resolve_gguf, resolve_sentence_transformer
     from app.settings import get_settings
@@ -132,7 +148,7 @@ def run_models(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"doctor": run_doctor,
-            "ingest": run_ingest, "ask": run_ask, "models": run_models}
+            "ingest": run_ingest, "ask": run_ask, "chat": run_chat, "models": run_models}
 
 
 def _langchain_debug_modes(args: argparse.Namespace) -> None:
@@ -149,6 +165,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     _langchain_debug_modes(args)
+    if getattr(args, "no_cache", False):
+        os.environ["DOCENT_LLM_CACHE"] = "false"  # read when the settings are first loaded
     try:
         return COMMANDS[args.command](args)
     except DocentError as exc:

@@ -3,25 +3,43 @@
 from __future__ import annotations
 
 import logging
+import math
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
+from app.errors import DocentError
 from app.model_files import PromptStyle, resolve_gguf
 
 if TYPE_CHECKING:
+    from langchain_core.caches import BaseCache
     from langchain_core.language_models import BaseLanguageModel
 
     from app.settings import Settings
 
 
+def estimate_tokens(text: str) -> int:
+    """Upper-bound token estimate when the model's tokenizer is out of reach (remote servers).
+
+    BPE tokenizers average about 4 bytes per English token and 3 per Hangul syllable,
+    so UTF-8 bytes / 3 over-counts rather than overflows the window.
+    """
+    return math.ceil(len(text.encode("utf-8")) / 3)
+
+
 @dataclass(frozen=True)
 class LoadedModel:
-    """A LangChain model, the prompt style it needs and a label for sources and traces."""
+    """A LangChain model, how to prompt it, and how to measure prompts against its window."""
 
     model: BaseLanguageModel
     style: PromptStyle
     label: str
+    family: str
+    context_window: int
+    max_tokens: int
+    count_tokens: Callable[[str], int] = estimate_tokens
 
 
 def _llamacpp(settings: Settings) -> LoadedModel:
@@ -43,30 +61,62 @@ def _llamacpp(settings: Settings) -> LoadedModel:
         rope_freq_scale=0.0,
         verbose=False,
     )
-    label = f"llamacpp:{gguf.path.name}"
+    model: BaseLanguageModel
     match gguf.style:
         case "chat":
             from langchain_community.chat_models import ChatLlamaCpp
 
-            return LoadedModel(ChatLlamaCpp(**options), "chat", label)
+            model = ChatLlamaCpp(**options)
         case "completion":
             from langchain_community.llms import LlamaCpp
 
-            return LoadedModel(LlamaCpp(**options, stop=["\nQuestion:", "\n\n\n"]),
-                               "completion", label)
+            # streaming=True: invoke() goes through the LLM cache and still emits tokens
+            model = LlamaCpp(**options, streaming=True, stop=["\nQuestion:", "\n\n\n"])
+    llama = cast(Any, model).client  # the loaded llama_cpp.Llama
+
+    def count_tokens(text: str) -> int:
+        return len(llama.tokenize(text.encode("utf-8"), add_bos=True, special=True))
+
+    return LoadedModel(
+        model, gguf.style, f"llamacpp:{gguf.path.name}",
+        family=str(llama.metadata.get("general.architecture", "unknown")),
+        context_window=settings.n_ctx, max_tokens=settings.max_tokens,
+        count_tokens=count_tokens,
+    )
+
+
+def _family(name: str) -> str:
+    """`gemma3` from `gemma3:270m`, `llama` from `meta-llama/Llama-3.1-8B`..."""
+    base = name.rsplit("/", 1)[-1].split(":", 1)[0].lower()
+    return base.split("-", 1)[0] or "unknown"
+
+
+def _reason(exc: Exception) -> str:
+    """The one-line reason inside a pydantic validation error (or the error itself)."""
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        return str(errors()[0]["msg"]).removeprefix("Value error, ")
+    return str(exc)
 
 
 def _ollama(settings: Settings) -> LoadedModel:
     from langchain_ollama import ChatOllama
 
-    model = ChatOllama(
-        base_url=settings.ollama_base_url,
-        model=settings.llm_model,
-        num_ctx=settings.n_ctx,
-        num_predict=settings.max_tokens,
-        temperature=settings.temperature,
-    )
-    return LoadedModel(model, "chat", f"ollama:{settings.llm_model}")
+    try:
+        model = ChatOllama(
+            base_url=settings.ollama_base_url,
+            model=settings.llm_model,
+            # always explicit: Ollama's own default window silently cuts long prompts
+            num_ctx=settings.n_ctx,
+            num_predict=settings.max_tokens,
+            temperature=settings.temperature,
+            validate_model_on_init=True,
+        )
+    except (ValueError, ConnectionError) as exc:
+        raise DocentError(f"Ollama at {settings.ollama_base_url}: {_reason(exc)}") from None
+    return LoadedModel(model, "chat", f"ollama:{settings.llm_model}",
+                       family=_family(settings.llm_model), context_window=settings.n_ctx,
+                       max_tokens=settings.max_tokens)
 
 
 def _openai(settings: Settings) -> LoadedModel:
@@ -80,16 +130,53 @@ def _openai(settings: Settings) -> LoadedModel:
         # `max_tokens=` is sent as max_completion_tokens, which llama.cpp's server ignores
         extra_body={"max_tokens": settings.max_tokens},
     )
-    return LoadedModel(model, "chat", f"openai:{settings.llm_model}")
+    return LoadedModel(model, "chat", f"openai:{settings.llm_model}",
+                       family=_family(settings.llm_model), context_window=settings.n_ctx,
+                       max_tokens=settings.max_tokens)
+
+
+def _cloud(settings: Settings) -> LoadedModel:
+    """Hosted chat models (`openai:gpt-4o-mini`, `anthropic:claude-...`): `docent[cloud]`."""
+    try:
+        from langchain.chat_models import init_chat_model
+
+        model = init_chat_model(settings.llm_model, temperature=settings.temperature,
+                                max_tokens=settings.max_tokens)
+    except ImportError as exc:
+        raise DocentError(
+            f"cloud model {settings.llm_model!r}: {exc} (pip install 'docent[cloud]')"
+        ) from None
+    except ValueError as exc:
+        raise DocentError(f"cloud model {settings.llm_model!r}: {_reason(exc)}") from None
+    return LoadedModel(model, "chat", f"cloud:{settings.llm_model}",
+                       family=_family(settings.llm_model.split(":", 1)[-1]),
+                       context_window=settings.n_ctx, max_tokens=settings.max_tokens)
+
+
+def answer_cache(settings: Settings) -> BaseCache | bool:
+    """The SQLite cache of answers to identical prompts, or False when disabled."""
+    if not settings.llm_cache:
+        return False
+    from langchain_community.cache import SQLiteCache
+
+    # the cache only reads back what docent itself wrote into its own data directory
+    warnings.filterwarnings("ignore", message="The default value of `allowed_objects`")
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return SQLiteCache(database_path=str(settings.llm_cache_db))
 
 
 @lru_cache(maxsize=2)
 def load_model(settings: Settings) -> LoadedModel:
-    """The configured model, loaded once per process."""
+    """The configured model, loaded once per process, with its answer cache."""
     match settings.llm_backend:
         case "llamacpp":
-            return _llamacpp(settings)
+            loaded = _llamacpp(settings)
         case "ollama":
-            return _ollama(settings)
+            loaded = _ollama(settings)
         case "openai":
-            return _openai(settings)
+            loaded = _openai(settings)
+        case "cloud":
+            loaded = _cloud(settings)
+    # per model rather than set_llm_cache(): a process may hold models of two data dirs
+    loaded.model.cache = answer_cache(settings)
+    return loaded

@@ -14,21 +14,21 @@ WORD = re.compile(r"\w+")
 MIN_SUPPORT = 0.5
 
 
-def _words(text: str) -> set[str]:
+def words(text: str) -> set[str]:
     """Lower-cased words; Korean words are cut to character bigrams so particles don't matter."""
-    words: set[str] = set()
+    found: set[str] = set()
     for word in WORD.findall(text.lower()):
         if any("가" <= ch <= "힣" for ch in word) and len(word) > 2:
-            words.update(word[i : i + 2] for i in range(len(word) - 1))
+            found.update(word[i : i + 2] for i in range(len(word) - 1))
         elif len(word) > 1 or word.isdigit():
-            words.add(word)
-    return words
+            found.add(word)
+    return found
 
 
 def support(sentence: str, passage: str) -> float:
     """Share of the sentence's words found in the passage (0 when it has none)."""
-    words = _words(CITATION.sub(" ", sentence))
-    return len(words & _words(passage)) / len(words) if words else 0.0
+    said = words(CITATION.sub(" ", sentence))
+    return len(said & words(passage)) / len(said) if said else 0.0
 
 
 @dataclass

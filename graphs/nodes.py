@@ -5,15 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from langchain_core.documents import Document
-from langgraph.config import get_stream_writer
+from langchain_core.runnables.config import merge_configs
+from langgraph.config import get_config
 from langgraph.runtime import Runtime
 
 from app.settings import get_settings
+from graphs.budget import fit_passages
 from graphs.citations import check_citations
 from graphs.context import Context
-from graphs.prompts import REFUSAL, build_prompt
+from graphs.prompts import REFUSAL
 from graphs.resources import get_model, get_store
 from graphs.state import RAGState, Source
+from graphs.token_stream import TokenWriter
 
 
 def retrieve(state: RAGState, runtime: Runtime[Context]) -> dict:
@@ -74,25 +77,29 @@ def sources_of(docs: list[Document]) -> list[Source]:
 
 
 def generate(state: RAGState) -> dict:
-    """Answer from the numbered passages; tokens stream out as they come."""
+    """Answer from the numbered passages that fit the window; tokens stream out as they come."""
     loaded = get_model()
-    docs = state["documents"]
-    prompt = build_prompt(loaded.style, state["question"], docs)
+    fitted = fit_passages(loaded, state["question"], state["documents"])
     match loaded.style:
         case "chat":
             # stream_mode="messages" carries the chat model's tokens
-            answer = str(loaded.model.invoke(prompt).content)
+            answer = str(loaded.model.invoke(fitted.prompt).content)
         case "completion":
-            write, parts = get_stream_writer(), []
-            for token in loaded.model.stream(prompt):
-                write({"token": token})
-                parts.append(str(token))
-            answer = "".join(parts)
-    checked = check_citations(answer.strip(), docs)
-    return {"answer": checked.text, "sources": sources_of(docs), "refused": False,
-            "unsupported": checked.unsupported, "invalid_citations": checked.invalid_citations}
+            # invoke (not stream) so the LLM cache applies; tokens reach stream_mode="custom"
+            config = merge_configs(get_config(), {"callbacks": [TokenWriter()]})
+            answer = str(loaded.model.invoke(fitted.prompt, config=config))
+    answer = answer.strip()
+    dropped = sources_of(fitted.dropped)
+    if answer.startswith(REFUSAL) or not fitted.kept:
+        return {"answer": REFUSAL, "sources": [], "refused": True, "unsupported": [],
+                "invalid_citations": [], "dropped_passages": dropped}
+    checked = check_citations(answer, fitted.kept)
+    return {"answer": checked.text, "sources": sources_of(fitted.kept), "refused": False,
+            "unsupported": checked.unsupported, "invalid_citations": checked.invalid_citations,
+            "dropped_passages": dropped}
 
 
 def refuse(state: RAGState) -> dict:
     """The documents hold nothing for this question: say so, no model call."""
-    return {"answer": REFUSAL, "sources": [], "refused": True}
+    return {"answer": REFUSAL, "sources": [], "refused": True, "unsupported": [],
+            "invalid_citations": [], "dropped_passages": []}

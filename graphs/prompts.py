@@ -1,4 +1,9 @@
-"""Every prompt docent sends, chosen by the model's prompt style (chat template or plain)."""
+"""Every prompt docent sends, selected by the model's prompt style and family.
+
+The idea of LangChain's ConditionalPromptSelector, keyed by what decides the prompt's
+shape: a chat template (messages) or none (plain completion), and for chat models the
+family, since some chat templates (Gemma's) have no system role.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ from pathlib import Path
 
 from langchain_core.documents import Document
 from langchain_core.prompt_values import PromptValue
-from langchain_core.prompts import ChatPromptTemplate, PromptTemplate
+from langchain_core.prompts import BasePromptTemplate, ChatPromptTemplate, PromptTemplate
 
 from app.model_files import PromptStyle
 
@@ -19,15 +24,54 @@ INSTRUCTIONS = (
     "Answer in the language of the question, in one or two sentences. "
     f'If the passages do not contain the answer, reply exactly: "{REFUSAL}"'
 )
+PASSAGES_AND_QUESTION = "Passages:\n{passages}\n\nQuestion: {question}"
 
 CHAT_PROMPT = ChatPromptTemplate.from_messages(
-    [("system", INSTRUCTIONS), ("human", "Passages:\n{passages}\n\nQuestion: {question}")]
+    [("system", INSTRUCTIONS), ("human", PASSAGES_AND_QUESTION)]
 )
-
+# chat templates without a system role: the instructions open the user's turn
+CHAT_PROMPT_NO_SYSTEM = ChatPromptTemplate.from_messages(
+    [("human", INSTRUCTIONS + "\n\n" + PASSAGES_AND_QUESTION)]
+)
 COMPLETION_PROMPT = PromptTemplate.from_template(
-    "{instructions}\n\nPassages:\n{passages}\n\nQuestion: {question}\nAnswer:",
+    "{instructions}\n\n" + PASSAGES_AND_QUESTION + "\nAnswer:",
     partial_variables={"instructions": INSTRUCTIONS},
 )
+FAMILIES_WITHOUT_SYSTEM_ROLE = ("gemma",)
+
+CONDENSE_INSTRUCTIONS = (
+    "Rewrite the follow-up question as one standalone question, replacing words such as "
+    "'it', 'that' or 'there' with what they refer to in the conversation. "
+    "Keep the language of the follow-up. Reply with the question only."
+)
+CONDENSE_CHAT_PROMPT = ChatPromptTemplate.from_messages(
+    [("system", CONDENSE_INSTRUCTIONS),
+     ("human", "Conversation:\n{history}\n\nFollow-up: {question}")]
+)
+CONDENSE_COMPLETION_PROMPT = PromptTemplate.from_template(
+    CONDENSE_INSTRUCTIONS + "\n\nConversation:\n{history}\n\nFollow-up: {question}\n"
+    "Standalone question:"
+)
+
+
+def select_prompt(style: PromptStyle, family: str) -> BasePromptTemplate:
+    """The grounded-answer template for this kind of model."""
+    match style:
+        case "completion":
+            return COMPLETION_PROMPT
+        case "chat" if family.lower().startswith(FAMILIES_WITHOUT_SYSTEM_ROLE):
+            return CHAT_PROMPT_NO_SYSTEM
+        case "chat":
+            return CHAT_PROMPT
+
+
+def select_condense_prompt(style: PromptStyle) -> BasePromptTemplate:
+    """The template that turns a follow-up into a standalone question."""
+    match style:
+        case "completion":
+            return CONDENSE_COMPLETION_PROMPT
+        case "chat":
+            return CONDENSE_CHAT_PROMPT
 
 
 def passage_label(doc: Document) -> str:
@@ -45,11 +89,9 @@ def format_passages(docs: list[Document]) -> str:
     )
 
 
-def build_prompt(style: PromptStyle, question: str, docs: list[Document]) -> PromptValue:
+def build_prompt(style: PromptStyle, family: str, question: str,
+                 docs: list[Document]) -> PromptValue:
     """The grounded prompt in the form the model needs."""
-    values = {"question": question, "passages": format_passages(docs)}
-    match style:
-        case "chat":
-            return CHAT_PROMPT.invoke(values)
-        case "completion":
-            return COMPLETION_PROMPT.invoke(values)
+    return select_prompt(style, family).invoke(
+        {"question": question, "passages": format_passages(docs)}
+    )

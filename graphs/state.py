@@ -24,6 +24,7 @@ class OutputState(TypedDict, total=False):
     refused: bool
     unsupported: list[str]
     invalid_citations: list[int]
+    dropped_passages: list[Source]
 
 
 class RAGState(InputState, OutputState, total=False):

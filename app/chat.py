@@ -1,0 +1,68 @@
+"""`docent chat`: questions in a row, one conversation kept per thread in SQLite."""
+
+from __future__ import annotations
+
+import json
+import sys
+import uuid
+from collections.abc import Iterable, Iterator
+from typing import IO
+
+from graphs.context import Context
+
+EXIT_WORDS = frozenset({"/exit", "/quit", "exit", "quit"})
+
+
+def new_thread_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def read_questions(source: IO[str], prompt_to: IO[str] | None) -> Iterator[str]:
+    """Non-empty lines until end of input or /exit; with `prompt_to`, show `> ` first."""
+    while True:
+        if prompt_to is not None:
+            prompt_to.write("> ")
+            prompt_to.flush()
+        line = source.readline()
+        if not line or line.strip() in EXIT_WORDS:
+            return
+        if line.strip():
+            yield line.strip()
+
+
+def chat(questions: Iterable[str], context: Context, thread_id: str, out: IO[str],
+         as_json: bool = False) -> int:
+    """Answer each question in turn; follow-ups that refer back are made standalone first."""
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    from app.ask import ask, print_report
+    from app.settings import get_settings
+    from graphs.chat_graph import build_chat_graph
+
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with SqliteSaver.from_conn_string(str(settings.chat_db)) as checkpointer:
+        graph = build_chat_graph().compile(checkpointer=checkpointer, name="docent-chat")
+        for question in questions:
+            result = ask(question, context, stream=None if as_json else out,
+                         session_id=thread_id, graph=graph)
+            if as_json:
+                out.write(json.dumps({"thread": thread_id, "asked": question, **result},
+                                     ensure_ascii=False) + "\n")
+            else:
+                if result["question"] != question:
+                    out.write(f"\n(understood as: {result['question']})")
+                print_report(result, out)
+            out.flush()
+    return 0
+
+
+def run_chat(thread: str | None, context: Context, as_json: bool) -> int:
+    """The CLI entry: stdin lines (or a `> ` prompt on a terminal) into `chat`."""
+    thread_id = thread or new_thread_id()
+    interactive = sys.stdin.isatty()
+    if not as_json:
+        print(f"thread {thread_id} (continue it later with --thread {thread_id})",
+              file=sys.stderr)
+    questions = read_questions(sys.stdin, sys.stdout if interactive else None)
+    return chat(questions, context, thread_id, sys.stdout, as_json=as_json)

@@ -1,0 +1,85 @@
+"""The chat graph: the RAG graph plus memory, and a rewrite of follow-ups that refer back.
+
+START ─(refers back?)─> condense ─> retrieve   or   START ─> retrieve; then as the RAG
+graph (rerank → generate | refuse), and `remember` appends the turn to `messages`.
+A checkpointer (SQLite under the data directory) keeps each thread's messages.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.message import add_messages
+
+from graphs.chat_followup import (
+    deterministic_rewrite,
+    history_text,
+    keeps_subject,
+    refers_back,
+)
+from graphs.context import Context
+from graphs.nodes import generate, refuse, rerank, retrieve, route_after_rerank
+from graphs.prompts import select_condense_prompt
+from graphs.resources import get_model
+from graphs.state import InputState, OutputState, RAGState
+
+
+class ChatOutput(OutputState, total=False):
+    question: str  # the standalone question the turn was answered as
+
+
+class ChatState(RAGState, total=False):
+    messages: Annotated[list[AnyMessage], add_messages]
+
+
+def route_question(state: ChatState) -> str:
+    """Condense only a follow-up that refers back to an earlier turn."""
+    if state.get("messages") and refers_back(state["question"]):
+        return "condense"
+    return "retrieve"
+
+
+def condense(state: ChatState) -> dict:
+    """Rewrite the follow-up into a standalone question (model first, rule as fallback)."""
+    loaded = get_model()
+    messages, followup = state["messages"], state["question"]
+    previous = str(next(m.content for m in reversed(messages) if m.type == "human"))
+    prompt = select_condense_prompt(loaded.style).invoke(
+        {"history": history_text(messages), "question": followup}
+    )
+    reply: Any = loaded.model.invoke(prompt, stop=["\n"])
+    rewrite = str(getattr(reply, "content", reply)).strip()
+    if not keeps_subject(rewrite, previous, followup):
+        rewrite = deterministic_rewrite(followup, previous)
+    return {"question": rewrite}
+
+
+def remember(state: ChatState) -> dict:
+    """Append this turn (as the standalone question) to the thread's messages."""
+    return {"messages": [HumanMessage(state["question"]), AIMessage(state["answer"])]}
+
+
+def build_chat_graph() -> StateGraph[ChatState, Context, InputState, ChatOutput]:
+    builder = StateGraph(
+        ChatState, context_schema=Context, input_schema=InputState, output_schema=ChatOutput
+    )
+    builder.add_node("condense", condense)
+    builder.add_node("retrieve", retrieve)
+    builder.add_node("rerank", rerank)
+    builder.add_node("generate", generate)
+    builder.add_node("refuse", refuse)
+    builder.add_node("remember", remember)
+    builder.add_conditional_edges(START, route_question, ["condense", "retrieve"])
+    builder.add_edge("condense", "retrieve")
+    builder.add_edge("retrieve", "rerank")
+    builder.add_conditional_edges("rerank", route_after_rerank, ["generate", "refuse"])
+    builder.add_edge("generate", "remember")
+    builder.add_edge("refuse", "remember")
+    builder.add_edge("remember", END)
+    return builder
+
+
+# LangGraph Studio / the API server bring their own checkpointer
+chat_graph = build_chat_graph().compile(name="docent-chat")

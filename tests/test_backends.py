@@ -1,0 +1,155 @@
+"""The ollama and openai backends, through the real graph (Chroma, MiniLM, real prompts).
+
+Ollama: a stand-in daemon speaking Ollama's wire format (the daemon cannot be installed
+here). OpenAI-compatible: a real `python -m llama_cpp.server` serving a packaged GGUF.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from graphs.prompts import INSTRUCTIONS
+from tests.conftest import _reset_caches
+from tests.ollama_standin import serve_ollama
+
+pytestmark = pytest.mark.slow  # the embedding model (retrieval is real)
+
+QUESTION = "How many days of paid annual leave do full-time employees get?"
+
+
+def _use(monkeypatch: pytest.MonkeyPatch, **env: str) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(f"DOCENT_{name}", value)
+    _reset_caches()
+
+
+def _ask(question: str) -> tuple[dict, str]:
+    from app.ask import ask
+    from graphs.context import Context
+
+    streamed = io.StringIO()
+    return ask(question, Context(), stream=streamed), streamed.getvalue()
+
+
+def test_ollama_gets_the_grounded_prompt_and_an_explicit_num_ctx(
+    sample_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reply = ["Full-time employees", " get 18 days", " of paid annual leave [1]."]
+    with serve_ollama("gemma3:270m", reply) as ollama:
+        _use(monkeypatch, LLM_BACKEND="ollama", LLM_MODEL="gemma3:270m",
+             OLLAMA_BASE_URL=ollama.url, N_CTX="2048", MAX_TOKENS="64", LLM_CACHE="false")
+        result, streamed = _ask(QUESTION)
+    paths = [path for path, _ in ollama.requests]
+    assert paths == ["/api/tags", "/api/chat"]  # model checked on load, then one chat call
+    body = ollama.requests[1][1]
+    assert body["model"] == "gemma3:270m" and body["stream"] is True
+    assert body["options"]["num_ctx"] == 2048 and body["options"]["num_predict"] == 64
+    # gemma chat templates have no system role: the instructions open the user turn
+    [message] = body["messages"]
+    assert message["role"] == "user" and message["content"].startswith(INSTRUCTIONS)
+    assert "[1] (handbook.pdf, page 2)\n<<<\n" in message["content"]
+    assert "18 days" in message["content"] and message["content"].endswith(QUESTION)
+    assert streamed == "".join(reply)
+    assert result["answer"] == "".join(reply) and result["refused"] is False
+    assert result["unsupported"] == [] and result["invalid_citations"] == []
+    assert Path(result["sources"][0]["source"]).name == "handbook.pdf"
+
+
+def test_ollama_fabricated_citation_is_flagged_in_cli_json(
+    sample_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from app.cli import main
+
+    with serve_ollama("llama3.2:1b", ["Employees get 18 days", " of paid leave [7]."]) as ollama:
+        _use(monkeypatch, LLM_BACKEND="ollama", LLM_MODEL="llama3.2:1b",
+             OLLAMA_BASE_URL=ollama.url, LLM_CACHE="false")
+        assert main(["ask", QUESTION, "--json"]) == 0
+        result = json.loads(capsys.readouterr().out)
+        assert main(["ask", QUESTION]) == 0
+        shown = capsys.readouterr().out
+    assert result["invalid_citations"] == [7]
+    assert result["unsupported"] == ["Employees get 18 days of paid leave [7]."]
+    # a chat template with a system role keeps the instructions there
+    assert [m["role"] for m in ollama.requests[1][1]["messages"]] == ["system", "user"]
+    assert "warning: the answer cites [7], which does not exist" in shown
+    assert "warning: not supported by the passages: Employees get 18 days" in shown
+
+
+def test_ollama_unknown_model_is_one_clear_error(
+    sample_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.errors import DocentError
+
+    with serve_ollama("gemma3:270m", ["unused"]) as ollama:
+        _use(monkeypatch, LLM_BACKEND="ollama", LLM_MODEL="qwen3:4b", OLLAMA_BASE_URL=ollama.url)
+        with pytest.raises(DocentError, match=r"Ollama at http://127\.0\.0\.1:\d+: .*qwen3:4b"):
+            _ask(QUESTION)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def llama_cpp_server(tmp_path: Path) -> Iterator[str]:
+    """A real `python -m llama_cpp.server` with the packaged SmolLM2 GGUF, on 127.0.0.1."""
+    from app.model_files import resolve_gguf
+
+    gguf = resolve_gguf("packaged:smollm2").path
+    port = _free_port()
+    log = tmp_path / "llama_cpp_server.log"  # a file: llama.cpp's chatter would fill a pipe
+    with log.open("w") as log_file:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias",
+             "smollm2", "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048",
+             "--n_threads", "2"],
+            stdout=log_file, stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/models", timeout=1).close()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"llama_cpp.server did not start: {log.read_text()[-2000:]}")
+                time.sleep(0.3)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.mark.llm
+def test_openai_backend_against_a_real_llama_cpp_server(
+    sample_env: Path, monkeypatch: pytest.MonkeyPatch, llama_cpp_server: str
+) -> None:
+    from app.llm import load_model
+    from app.settings import get_settings
+
+    _use(monkeypatch, LLM_BACKEND="openai", LLM_MODEL="smollm2",
+         OPENAI_BASE_URL=llama_cpp_server, MAX_TOKENS="8", LLM_CACHE="false")
+    loaded = load_model(get_settings())
+    reply = loaded.model.invoke("Write a long story about a cat who learns to roast coffee.")
+    usage = reply.response_metadata["token_usage"]
+    # the limit reaches the server (as max_tokens, which it honours)
+    assert usage["completion_tokens"] == 8
+    assert reply.response_metadata["finish_reason"] == "length"
+
+    result, streamed = _ask(QUESTION)
+    assert result["refused"] is False and result["answer"]
+    assert streamed.strip() and Path(result["sources"][0]["source"]).name == "handbook.pdf"
