@@ -24,3 +24,11 @@ class Context:
         default=None,
         metadata={"description": 'Metadata filter, e.g. {"title": "handbook"}.'},
     )
+    llm_backend: Literal["llamacpp", "ollama", "openai"] | None = field(
+        default=None, metadata={"description": "Model backend for this run (DOCENT_LLM_BACKEND)."}
+    )
+    llm_model: str | None = field(
+        default=None,
+        metadata={"description": "Model for this run: packaged:gemma3-270m, packaged:smollm2, "
+                  "a .gguf path, or the server's model name (DOCENT_LLM_MODEL)."},
+    )

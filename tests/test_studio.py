@@ -75,7 +75,7 @@ def test_studio_api_ingests_then_answers_with_sources(studio_api: str) -> None:
             schemas[graph_id] = client.get(
                 f"/assistants/{assistant['assistant_id']}/schemas").json()
         form = schemas["docent"]["context_schema"]["properties"]
-        assert {"k", "search_type", "filter"} <= set(form)
+        assert {"k", "search_type", "filter", "llm_backend", "llm_model"} <= set(form)
         assert all(field.get("description") for field in form.values())
         assert "prune" in schemas["indexer"]["context_schema"]["properties"]
 
@@ -94,3 +94,13 @@ def test_studio_api_ingests_then_answers_with_sources(studio_api: str) -> None:
     assert answered["refused"] is False
     assert Path(answered["sources"][0]["source"]).name == "handbook.pdf"
     assert answered["sources"][0]["page"] == 2
+
+
+def test_the_context_model_is_the_one_the_run_loads(sample_env: Path) -> None:
+    from app.errors import DocentError
+    from graphs.context import Context
+    from graphs.graph import graph
+
+    with pytest.raises(DocentError, match=r"/nonexistent\.gguf"):
+        graph.invoke({"question": "How many days of paid annual leave do full-time employees "
+                                  "get?"}, context=Context(llm_model="/nonexistent.gguf"))
