@@ -59,7 +59,34 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--json", action="store_true", help="one JSON object per answer")
     chat.add_argument("-k", type=int, default=None, help="passages handed to the model")
     chat.add_argument("--no-cache", action="store_true", help="do not reuse cached answers")
+    ask.add_argument("--fetch-k", type=int, default=None, help="candidates before rerank")
+    ask.add_argument("--dense-weight", type=float, default=None,
+                     help="weight of the dense ranking in the fusion (0 = BM25 only)")
+    ask.add_argument("--keyword-weight", type=float, default=None,
+                     help="weight of the BM25 ranking in the fusion (0 = dense only)")
+    ask.add_argument("--no-rerank", action="store_true",
+                     help="skip the cross-encoder even when DOCENT_RERANK_MODEL is set")
     commands.add_parser("models", help="locate (and assemble) the configured models")
+
+    evaluate = commands.add_parser("eval", help="measure retrieval on a benchmark with gold "
+                                   "passages (recall@k, MRR@10, nDCG@10, latency)")
+    source = evaluate.add_mutually_exclusive_group(required=True)
+    source.add_argument("--corpus", type=Path, help="corpus.jsonl {id, title, text}")
+    source.add_argument("--squad-json", type=Path, help="SQuAD-format JSON (e.g. KorQuAD)")
+    evaluate.add_argument("--queries", type=Path,
+                          help="queries.jsonl {id, question, relevant_ids} (with --corpus)")
+    evaluate.add_argument("--articles", choices=["even", "odd", "all"], default="all",
+                          help="which articles of --squad-json (by index in data[])")
+    evaluate.add_argument("--limit", type=int, default=None, help="sample this many questions")
+    evaluate.add_argument("--max-passages", type=int, default=None,
+                          help="shrink the corpus to the gold passages plus random others")
+    evaluate.add_argument("--seed", type=int, default=0, help="seed of the samples")
+    evaluate.add_argument("--search-type",
+                          choices=["similarity", "mmr", "similarity_score_threshold"])
+    evaluate.add_argument("--dense-weight", type=float, default=None)
+    evaluate.add_argument("--keyword-weight", type=float, default=None)
+    evaluate.add_argument("--no-rerank", action="store_true", help="score the fused ranking")
+    evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
     commands.add_parser("doctor", help="check the setup offline; a fix for each failure")
     return parser
 
@@ -104,7 +131,10 @@ def run_ask(args: argparse.Namespace) -> int:
     from app.run_stats import RunStats
     from graphs.context import Context
 
-    context = Context(k=args.k, search_type=args.search_type, filter=_filter(args.filter))
+    context = Context(k=args.k, search_type=args.search_type, filter=_filter(args.filter),
+                      fetch_k=args.fetch_k, dense_weight=args.dense_weight,
+                      keyword_weight=args.keyword_weight,
+                      rerank=False if args.no_rerank else None)
     stream = None if args.json else sys.stdout
     stats = RunStats()
     result = ask(args.question, context, stream=stream, callbacks=[stats] if args.stats else [])
@@ -147,8 +177,27 @@ def run_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_eval(args: argparse.Namespace) -> int:
+    from app.eval import build_store, evaluate, load_jsonl_benchmark, load_squad_benchmark, sample
+    from app.settings import get_settings
+    from graphs.context import Context
+
+    if args.corpus and not args.queries:
+        raise DocentError("--corpus needs --queries")
+    bench = (load_jsonl_benchmark(args.corpus, args.queries) if args.corpus
+             else load_squad_benchmark(args.squad_json, args.articles))
+    bench = sample(bench, args.limit, args.max_passages, args.seed)
+    store = build_store(get_settings(), bench)
+    context = Context(search_type=args.search_type, dense_weight=args.dense_weight,
+                      keyword_weight=args.keyword_weight)
+    scores = evaluate(store, bench, context, rerank=not args.no_rerank)
+    print(json.dumps(scores.to_dict()) if args.json else scores.table())
+    return 0
+
+
 COMMANDS = {"doctor": run_doctor,
-            "ingest": run_ingest, "ask": run_ask, "chat": run_chat, "models": run_models}
+            "ingest": run_ingest, "ask": run_ask, "chat": run_chat, "models": run_models,
+            "eval": run_eval}
 
 
 def _langchain_debug_modes(args: argparse.Namespace) -> None:

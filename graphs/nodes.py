@@ -20,38 +20,23 @@ from graphs.token_stream import TokenWriter
 
 
 def retrieve(state: RAGState, runtime: Runtime[Context]) -> dict:
-    """Fetch `fetch_k` candidates from the vector store, each with its relevance score."""
+    """Dense (Chroma) and BM25 candidates fused by reciprocal rank (graphs/retrieval.py)."""
+    from graphs.retrieval import RetrievalOptions, hybrid_search
+    from ingest.keyword_index import load_keyword_index
+
     settings, ctx = get_settings(), runtime.context or Context()
-    fetch_k = ctx.fetch_k or settings.fetch_k
-    search_type = ctx.search_type or settings.search_type
-    vectorstore = get_store().vectorstore
-    question = state["question"]
-    match search_type:
-        case "mmr":
-            docs = vectorstore.max_marginal_relevance_search(
-                question, k=fetch_k, fetch_k=fetch_k * 2, filter=ctx.filter)
-            pairs = [(doc, 1.0 - rank / max(len(docs), 1)) for rank, doc in enumerate(docs)]
-        case "similarity" | "similarity_score_threshold":
-            # cosine distance → relevance in [0, 1]
-            pairs = [(doc, max(0.0, 1.0 - distance)) for doc, distance in
-                     vectorstore.similarity_search_with_score(question, k=fetch_k,
-                                                              filter=ctx.filter)]
-    candidates = []
-    for doc, score in pairs:
-        doc.metadata["score"] = float(score)
-        candidates.append(doc)
+    candidates = hybrid_search(get_store(), load_keyword_index(settings), state["question"],
+                               RetrievalOptions.of(settings, ctx))
     return {"candidates": candidates}
 
 
 def rerank(state: RAGState, runtime: Runtime[Context]) -> dict:
-    """Keep the retrieval order, drop passages below `min_relevance`, keep the top k.
+    """Cross-encoder when configured, else relevance filter and MMR (graphs/rerank.py)."""
+    from graphs.rerank import rerank_candidates
 
-    (The model-based rerank comes with the retrieval issue.)
-    """
-    settings = get_settings()
-    k = (runtime.context or Context()).k or settings.k
-    kept = [d for d in state.get("candidates", []) if d.metadata["score"] >= settings.min_relevance]
-    return {"documents": kept[:k], "rerank_mode": "retrieval order, relevance threshold"}
+    documents, mode = rerank_candidates(state["question"], state.get("candidates", []),
+                                        get_settings(), runtime.context or Context())
+    return {"documents": documents, "rerank_mode": mode}
 
 
 def route_after_rerank(state: RAGState) -> str:

@@ -12,6 +12,7 @@ from langchain_core.embeddings import Embeddings
 
 from app.errors import DocentError
 from ingest.discover import discover
+from ingest.keyword_index import sync_keyword_index
 from ingest.loaders import LoadContext, LoadError, load_file
 from ingest.report import Failure, IngestReport
 from ingest.splitting import make_splitter, split
@@ -270,5 +271,6 @@ def ingest_paths(
         index_chunks(prefetched(_chunks(items, settings, report), 2 * batch), store, report)
         if prune:
             report.deleted += prune_missing(store, paths)
+        sync_keyword_index(store, report)
         marker.unlink()
     return report

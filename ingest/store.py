@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.errors import DocentError
+from ingest.keyword_index import clear_keyword_index
 
 if TYPE_CHECKING:
     from langchain_chroma import Chroma
@@ -117,6 +118,7 @@ def open_store(
     names = {c if isinstance(c, str) else c.name for c in client.list_collections()}
     exists = settings.collection in names
     if exists and reindex:
+        clear_keyword_index(settings)
         client.delete_collection(settings.collection)
         manager = _record_manager(settings)
         manager.delete_keys(manager.list_keys())

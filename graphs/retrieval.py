@@ -1,0 +1,150 @@
+"""Hybrid search: the dense ranking (Chroma) and the BM25 ranking fused by reciprocal rank.
+
+Each candidate carries its evidence in metadata: `dense_score` (cosine relevance 0..1),
+`keyword_score` (BM25), `fused_score` (RRF) and `score` (what the sources show).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from langchain_core.documents import Document
+
+    from app.settings import Fusion, SearchType, Settings
+    from graphs.context import Context
+    from ingest.keyword_index import KeywordIndex
+    from ingest.store import Store
+
+
+@dataclass(frozen=True)
+class RetrievalOptions:
+    """How one question is searched: the settings overridden by the run's Context."""
+
+    fetch_k: int
+    search_type: SearchType
+    filter: dict[str, Any] | None
+    dense_weight: float
+    keyword_weight: float
+    rrf_k: int
+    fusion: Fusion
+    min_relevance: float
+
+    @classmethod
+    def of(cls, settings: Settings, ctx: Context) -> RetrievalOptions:
+        def pick(value: Any, default: Any) -> Any:
+            return default if value is None else value
+
+        return cls(
+            fetch_k=pick(ctx.fetch_k, settings.fetch_k),
+            search_type=pick(ctx.search_type, settings.search_type),
+            filter=ctx.filter,
+            dense_weight=pick(ctx.dense_weight, settings.dense_weight),
+            keyword_weight=pick(ctx.keyword_weight, settings.keyword_weight),
+            rrf_k=pick(ctx.rrf_k, settings.rrf_k),
+            fusion=pick(ctx.fusion, settings.fusion),
+            min_relevance=pick(ctx.min_relevance, settings.min_relevance),
+        )
+
+
+def dense_ranking(store: Store, question: str, opts: RetrievalOptions) -> list[Document]:
+    """Chroma's ranking in the chosen LangChain search mode, with `dense_score` set."""
+    vectorstore = store.vectorstore
+    match opts.search_type:
+        case "mmr":
+            docs = vectorstore.max_marginal_relevance_search(
+                question, k=opts.fetch_k, fetch_k=opts.fetch_k * 2, filter=opts.filter)
+            pairs = [(doc, 1.0 - rank / max(len(docs), 1)) for rank, doc in enumerate(docs)]
+        case "similarity" | "similarity_score_threshold":
+            # cosine distance → relevance in [0, 1]
+            pairs = [(doc, max(0.0, 1.0 - distance)) for doc, distance in
+                     vectorstore.similarity_search_with_score(
+                         question, k=opts.fetch_k, filter=opts.filter)]
+            if opts.search_type == "similarity_score_threshold":
+                pairs = [(doc, score) for doc, score in pairs if score >= opts.min_relevance]
+    for doc, score in pairs:
+        doc.metadata["dense_score"] = float(score)
+    return [doc for doc, _ in pairs]
+
+
+def keyword_ranking(store: Store, index: KeywordIndex, question: str,
+                    opts: RetrievalOptions) -> list[Document]:
+    """BM25's ranking (the metadata filter applies here too), with `keyword_score` set."""
+    allowed = None
+    if opts.filter:
+        allowed = set(store.vectorstore.get(where=opts.filter, include=[])["ids"])
+    hits = index.search(question, opts.fetch_k, allowed)
+    if not hits:
+        return []
+    by_id = {doc.id: doc for doc in store.vectorstore.get_by_ids([i for i, _ in hits])}
+    ranked = []
+    for chunk_id, score in hits:
+        doc = by_id.get(chunk_id)
+        if doc is not None:  # an index a little older than the collection
+            doc.metadata["keyword_score"] = score
+            ranked.append(doc)
+    return ranked
+
+
+def reciprocal_rank_fusion(rankings: list[tuple[float, list[Document]]], k: int
+                           ) -> list[Document]:
+    """Weighted RRF: sum of weight/(k + rank) over the rankings; evidence metadata merged."""
+    fused: dict[str, Document] = {}
+    totals: dict[str, float] = {}
+    for weight, docs in rankings:
+        for rank, doc in enumerate(docs, start=1):
+            key = doc.id or doc.page_content
+            if key in fused:
+                fused[key].metadata.update(doc.metadata)
+            else:
+                fused[key] = doc
+            totals[key] = totals.get(key, 0.0) + weight / (k + rank)
+    order = sorted(totals, key=totals.__getitem__, reverse=True)
+    for key in order:
+        fused[key].metadata["fused_score"] = totals[key]
+    return [fused[key] for key in order]
+
+
+def convex_fusion(rankings: list[tuple[float, str, list[Document]]]) -> list[Document]:
+    """Weighted sum of each ranking's min-max normalised scores (metadata key per ranking);
+    a document a ranking did not return scores 0 there."""
+    fused: dict[str, Document] = {}
+    totals: dict[str, float] = {}
+    for weight, key, docs in rankings:
+        scores = [float(doc.metadata[key]) for doc in docs]
+        low, high = min(scores, default=0.0), max(scores, default=0.0)
+        for doc, score in zip(docs, scores, strict=True):
+            ident = doc.id or doc.page_content
+            if ident in fused:
+                fused[ident].metadata.update(doc.metadata)
+            else:
+                fused[ident] = doc
+            normalised = (score - low) / (high - low) if high > low else 1.0
+            totals[ident] = totals.get(ident, 0.0) + weight * normalised
+    order = sorted(totals, key=totals.__getitem__, reverse=True)
+    for ident in order:
+        fused[ident].metadata["fused_score"] = totals[ident]
+    return [fused[ident] for ident in order]
+
+
+def hybrid_search(store: Store, index: KeywordIndex | None, question: str,
+                  opts: RetrievalOptions) -> list[Document]:
+    """Fused candidates, at most `fetch_k`; a zero weight skips that retriever."""
+    rankings = []
+    if opts.dense_weight > 0 or index is None:
+        rankings.append((opts.dense_weight or 1.0, "dense_score",
+                         dense_ranking(store, question, opts)))
+    if opts.keyword_weight > 0 and index is not None:
+        rankings.append((opts.keyword_weight, "keyword_score",
+                         keyword_ranking(store, index, question, opts)))
+    match opts.fusion:
+        case "rrf":
+            fused = reciprocal_rank_fusion([(w, docs) for w, _, docs in rankings], opts.rrf_k)
+        case "convex":
+            fused = convex_fusion(rankings)
+    candidates = fused[:opts.fetch_k]
+    for doc in candidates:
+        doc.metadata["score"] = round(doc.metadata.get("dense_score",
+                                                       doc.metadata["fused_score"]), 4)
+    return candidates

@@ -1,0 +1,217 @@
+"""The persistent BM25 (bm25s) keyword index that sits next to the Chroma collection.
+
+Layout under `DATA_DIR/bm25/<collection>/`: one folder per build (`v-<uuid>`) and a
+`CURRENT` file naming the complete one. A build writes its folder first and then replaces
+`CURRENT` atomically, so a crash leaves the previous index (or none), never half of one.
+Queries load the index once per process and reload only when `CURRENT` changes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from app.errors import DocentError
+from ingest.tokenize import KoreanMode, keyword_tokens
+
+if TYPE_CHECKING:
+    from app.settings import Settings
+    from ingest.report import IngestReport
+    from ingest.store import Store
+
+CURRENT = "CURRENT"
+META = "docent.json"
+TOKENS = "tokens.jsonl"
+
+
+def index_root(settings: Settings) -> Path:
+    return settings.data_dir / "bm25" / settings.collection
+
+
+@dataclass
+class KeywordIndex:
+    """A loaded BM25 index: chunk ids in index order, and the bm25s retriever."""
+
+    version: str
+    ids: list[str]
+    korean: KoreanMode
+    retriever: Any
+    _position: dict[str, int] | None = field(default=None, repr=False)
+
+    def search(self, query: str, k: int, allowed: set[str] | None = None
+               ) -> list[tuple[str, float]]:
+        """Chunk ids with a positive BM25 score, best first; `allowed` restricts the ids."""
+        import numpy as np
+
+        tokens = keyword_tokens(query, self.korean)
+        if not self.ids or not tokens:
+            return []
+        mask = None
+        if allowed is not None:
+            mask = np.fromiter((i in allowed for i in self.ids), dtype=np.float32,
+                               count=len(self.ids))
+        top = min(k, len(self.ids))
+        # unknown query tokens fall back to the index's empty token
+        docs, scores = self.retriever.retrieve(
+            [tokens], k=top, show_progress=False, n_threads=1, weight_mask=mask)
+        return [(self.ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True)
+                if s > 0]
+
+    def coverage(self, query: str, chunk_ids: list[str]) -> dict[str, float]:
+        """Per chunk, the share (0..1) of the query's IDF weight whose tokens it contains.
+
+        A query token the index has never seen counts with the highest IDF: a question
+        about something the documents never mention finds little coverage anywhere.
+        """
+        import math
+
+        import numpy as np
+
+        n = len(self.ids)
+        position = self._positions()
+        rows = np.array([position.get(c, -1) for c in chunk_ids], dtype=np.int64)
+        covered = np.zeros(len(chunk_ids))
+        total = 0.0
+        scores: Any = self.retriever.scores if self.retriever is not None else None
+        for token in set(keyword_tokens(query, self.korean)):
+            column = self.retriever.vocab_dict.get(token) if scores is not None else None
+            if column is None or scores is None:
+                total += math.log(1 + (n + 0.5) / 0.5)
+                continue
+            docs = scores["indices"][scores["indptr"][column]:scores["indptr"][column + 1]]
+            idf = math.log(1 + (n - len(docs) + 0.5) / (len(docs) + 0.5))
+            total += idf
+            covered += idf * np.isin(rows, docs)
+        share = covered / total if total else covered
+        return dict(zip(chunk_ids, share.tolist(), strict=True))
+
+    def _positions(self) -> dict[str, int]:
+        if self._position is None:
+            self._position = {chunk_id: i for i, chunk_id in enumerate(self.ids)}
+        return self._position
+
+
+def _read_current(root: Path) -> str | None:
+    try:
+        return (root / CURRENT).read_text(encoding="utf-8").strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def _previous_tokens(root: Path) -> dict[str, list[str]]:
+    """Tokens of the current build by chunk id (ids are content hashes, so they stay valid)."""
+    version = _read_current(root)
+    if version is None:
+        return {}
+    folder = root / version
+    try:
+        ids = json.loads((folder / META).read_text(encoding="utf-8"))["ids"]
+        with (folder / TOKENS).open(encoding="utf-8") as lines:
+            return dict(zip(ids, (json.loads(line) for line in lines), strict=True))
+    except (OSError, ValueError, KeyError):
+        return {}
+
+
+def build_keyword_index(store: Store) -> int:
+    """Rebuild the BM25 index from the collection's ids and texts; return its size."""
+    import bm25s
+
+    settings = store.settings
+    root = index_root(settings)
+    korean = settings.keyword_korean
+    stored = store.vectorstore.get(include=["documents"])
+    ids: list[str] = list(stored["ids"])
+    texts: list[str] = [t or "" for t in stored["documents"]]
+    cached = _previous_tokens(root) if _built_with(root).get("korean") == korean else {}
+    tokens = [cached.get(i) or keyword_tokens(t, korean) for i, t in zip(ids, texts, strict=True)]
+
+    version = f"v-{uuid.uuid4().hex}"
+    folder = root / version
+    folder.mkdir(parents=True)
+    retriever = bm25s.BM25()
+    if ids:
+        retriever.index(tokens, show_progress=False)
+        retriever.save(str(folder), show_progress=False)
+    (folder / META).write_text(json.dumps({"ids": ids, "korean": korean}), encoding="utf-8")
+    with (folder / TOKENS).open("w", encoding="utf-8") as out:
+        out.writelines(json.dumps(t, ensure_ascii=False) + "\n" for t in tokens)
+    _publish(root, version)
+    _remove_stale(root, keep=version)
+    return len(ids)
+
+
+def _publish(root: Path, version: str) -> None:
+    """Point `CURRENT` at a complete build, atomically (write aside, then rename)."""
+    pointer = root / f"{CURRENT}.tmp-{os.getpid()}"
+    pointer.write_text(version, encoding="utf-8")
+    os.replace(pointer, root / CURRENT)
+
+
+def _built_with(root: Path) -> dict[str, Any]:
+    """The current build's metadata (ids, tokenizer); empty when there is none."""
+    version = _read_current(root)
+    if version is None:
+        return {}
+    try:
+        return dict(json.loads((root / version / META).read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return {}
+
+
+def _remove_stale(root: Path, keep: str) -> None:
+    for child in root.iterdir():
+        if child.is_dir() and child.name != keep:
+            shutil.rmtree(child, ignore_errors=True)
+
+
+def clear_keyword_index(settings: Settings) -> None:
+    """Forget the BM25 index (for `--reindex`): drop the pointer first, then the builds."""
+    root = index_root(settings)
+    (root / CURRENT).unlink(missing_ok=True)
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def sync_keyword_index(store: Store, report: IngestReport) -> None:
+    """After an ingest: rebuild when chunks changed, or the index is missing, was built
+    with another tokenizer, or holds another number of chunks (an interrupted build)."""
+    changed = report.added or report.updated or report.deleted
+    built = _built_with(index_root(store.settings))
+    if (changed or built.get("korean") != store.settings.keyword_korean
+            or len(built.get("ids", ())) != store.count()):
+        build_keyword_index(store)
+
+
+_loaded: dict[Path, KeywordIndex] = {}
+_load_lock = threading.Lock()
+
+
+def load_keyword_index(settings: Settings) -> KeywordIndex | None:
+    """The current index of this data dir, cached per process until `CURRENT` changes."""
+    import bm25s
+
+    root = index_root(settings)
+    with _load_lock:
+        for _attempt in range(3):  # a concurrent rebuild may retire the build being read
+            version = _read_current(root)
+            if version is None:
+                return None
+            cached = _loaded.get(root)
+            if cached is not None and cached.version == version:
+                return cached
+            folder = root / version
+            try:
+                meta = json.loads((folder / META).read_text(encoding="utf-8"))
+                retriever = (bm25s.BM25.load(str(folder), show_progress=False, verbosity=0)
+                             if meta["ids"] else None)
+            except FileNotFoundError:
+                continue
+            _loaded[root] = KeywordIndex(version=version, ids=meta["ids"],
+                                         korean=meta["korean"], retriever=retriever)
+            return _loaded[root]
+    raise DocentError(f"{root}: the keyword index keeps changing while being read; retry")

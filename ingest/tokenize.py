@@ -1,0 +1,67 @@
+"""Keyword tokens for BM25, the same function for documents and queries.
+
+Latin and other scripts: NFKC, lower-cased `\\w+` words, English stop words dropped.
+Hangul words: character bigrams (so 커피를, 커피는 and 커피 share 커피), optionally plus
+kiwipiepy morphemes; which one by measurement (README, "Measured").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from typing import Any
+
+from app.settings import KoreanMode
+
+WORD = re.compile(r"\w+")
+HANGUL = re.compile(r"[\uac00-\ud7a3]+")
+# a short list: the function words that carry no topic in English questions
+ENGLISH_STOPWORDS = frozenset({
+    "a", "an", "and", "are", "as", "at", "be", "by", "did", "do", "does", "for", "from", "had",
+    "has", "have", "how", "in", "is", "it", "its", "of", "on", "or", "that", "the", "their",
+    "this", "to", "was", "were", "what", "when", "where", "which", "who", "whom", "whose",
+    "why", "with",
+})
+
+
+def hangul_bigrams(word: str) -> list[str]:
+    """Overlapping character pairs of a Hangul run; a one-syllable run is kept whole."""
+    if len(word) < 2:
+        return [word]
+    return [word[i:i + 2] for i in range(len(word) - 1)]
+
+
+@lru_cache(maxsize=1)
+def _kiwi() -> Any:
+    from kiwipiepy import Kiwi
+
+    return Kiwi()
+
+
+def korean_morphemes(text: str) -> list[str]:
+    """Content morphemes (nouns, verb/adjective stems, roots, foreign words, numbers)."""
+    return [f"@{t.form}" for t in _kiwi().tokenize(text)
+            if t.tag[0] in "NVX" or t.tag in ("SL", "SN", "SH", "MAG")]
+
+
+def _word_tokens(text: str, korean: KoreanMode) -> list[str]:
+    out: list[str] = []
+    for word in WORD.findall(text):
+        if HANGUL.search(word) and korean != "morpheme":
+            for part in re.split(r"([\uac00-\ud7a3]+)", word):
+                if not part:
+                    continue
+                out.extend(hangul_bigrams(part) if HANGUL.fullmatch(part) else [part])
+        elif word not in ENGLISH_STOPWORDS and not HANGUL.search(word):
+            out.append(word)
+    return out
+
+
+def keyword_tokens(text: str, korean: KoreanMode = "bigram") -> list[str]:
+    """The BM25 tokens of a text (documents and queries alike)."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    out = _word_tokens(text, korean)
+    if korean != "bigram" and HANGUL.search(text):
+        out.extend(korean_morphemes(text))
+    return out
