@@ -105,3 +105,58 @@ def test_discover_skips_hidden_files_the_data_dir_and_unknown_types(tmp_path: Pa
     assert [p.name for p in only_txt] == ["b.txt"]
     assert [p.name for p in discover([tmp_path / "docs"], exclude=["sub/*", "*/sub/*"])] == [
         "a.md", "d.md"]
+
+
+def test_every_chunk_keeps_the_metadata_citations_need() -> None:
+    from app.settings import Settings
+    from ingest.splitting import make_splitter, split
+
+    splitter = make_splitter(Settings(_env_file=None, chunk_size=300, chunk_overlap=50))
+    for path in discover([SAMPLE_DATA]):
+        chunks = split(splitter, load_file(path))
+        assert chunks, path
+        for chunk in chunks:
+            meta = chunk.metadata
+            assert {"source", "title", "start_index", "content_hash", "mime"} <= meta.keys()
+            assert meta["source"] == str(path) and meta["title"]
+            assert (meta["mime"] == "application/pdf") == ("page" in meta)
+
+
+def test_text_less_pdf_pages_are_counted_not_dropped_silently(shared_dir: Path) -> None:
+    from ingest.loaders import LoadContext
+
+    context = LoadContext()
+    docs = load_file(shared_dir / "docs/pdf-en/debian-faq.en.pdf", context=context)
+    (warning,) = context.warnings
+    assert warning.startswith("7 of 73 pages have no extractable text (pages ")
+    assert len(docs) == 66
+
+
+def test_euc_kr_csv_and_html_selector_on_a_file(tmp_path: Path) -> None:
+    from app.settings import Settings
+
+    table = tmp_path / "stores.csv"
+    table.write_bytes("지점,주소\n해운대점,부산 해운대구\n".encode("euc-kr"))
+    (row,) = load_file(table)
+    assert row.page_content == "지점: 해운대점\n주소: 부산 해운대구"
+    page = tmp_path / "page.html"
+    page.write_text("<title>T</title><div class='nav'>menu</div><div class='body'>본문</div>")
+    (doc,) = load_file(page, Settings(_env_file=None, html_selector="div.body"))
+    assert (doc.page_content, doc.metadata["title"]) == ("본문", "T")
+
+
+@pytest.mark.parametrize(
+    ("password", "outcome"), [("", "ok"), ("secret", "encrypted PDF (a password is needed)")])
+def test_encrypted_pdf_tries_the_empty_password(
+    tmp_path: Path, password: str, outcome: str
+) -> None:
+    from tests.pdf_factory import encrypt, make_pdf
+
+    path = tmp_path / "locked.pdf"
+    path.write_bytes(encrypt(make_pdf(["Opening hours: 7 to 21."]), password))
+    if outcome == "ok":
+        (doc,) = load_file(path)
+        assert "Opening hours" in doc.page_content
+    else:
+        with pytest.raises(LoadError, match=outcome.replace("(", r"\(").replace(")", r"\)")):
+            load_file(path)

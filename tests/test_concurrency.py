@@ -1,0 +1,92 @@
+"""Two real ingests on one data dir serialize (file lock); retrieval and `ask` during an ingest
+answer from a consistent store."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from app.settings import Settings
+from ingest.pipeline import ingest_paths
+from tests.conftest import ROOT, SAMPLE_DATA
+
+pytestmark = pytest.mark.slow
+
+
+def _ingest(data_dir: Path, corpus: Path, lock_timeout: float) -> subprocess.Popen[str]:
+    env = {**os.environ, "DOCENT_DATA_DIR": str(data_dir),
+           "DOCENT_LOCK_TIMEOUT": str(lock_timeout)}
+    return subprocess.Popen([sys.executable, "-m", "app", "ingest", str(corpus), "--json"],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+def _html_corpus(tmp_path: Path, shared: Path, pages: int) -> Path:
+    folder = tmp_path / "html"
+    folder.mkdir()
+    for page in sorted((shared / "docs/html-en/debian-reference").glob("*.html"))[:pages]:
+        shutil.copy(page, folder / page.name)
+    return folder
+
+
+def test_two_ingests_at_once_serialize(tmp_path: Path, shared_dir: Path) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SAMPLE_DATA, corpus)
+    data_dir = tmp_path / "data"
+    first, second = (_ingest(data_dir, corpus, 300) for _ in range(2))
+    reports = []
+    for process in (first, second):
+        out, err = process.communicate(timeout=600)
+        assert process.returncode == 0, err
+        reports.append(json.loads(out))
+    added = sorted(r["added"] for r in reports)
+    chunks = reports[0]["chunks"]
+    assert added == [0, chunks], "one ingest wrote everything, the other found it done"
+    assert sorted(r["skipped"] for r in reports) == [0, chunks]
+
+
+def test_second_ingest_times_out_clearly_and_reads_stay_consistent(
+    tmp_path: Path, shared_dir: Path
+) -> None:
+    from app.embeddings import embeddings_from
+    from ingest.store import open_store
+
+    data_dir = tmp_path / "data"
+    settings = Settings(_env_file=None, data_dir=data_dir)
+    assert ingest_paths([SAMPLE_DATA], settings).exit_code == 0
+    known = {str(p.resolve()) for p in SAMPLE_DATA.iterdir()}
+    html = _html_corpus(tmp_path, shared_dir, pages=6)
+
+    running = _ingest(data_dir, html, 300)
+    while not (data_dir / "embedding_cache.sqlite-wal").exists() and running.poll() is None:
+        time.sleep(0.1)  # the embedding cache is written inside the lock, while embedding
+    blocked = _ingest(data_dir, SAMPLE_DATA, 1)
+    env = {**os.environ, "DOCENT_DATA_DIR": str(data_dir)}
+    asking = subprocess.Popen(
+        [sys.executable, "-m", "app", "ask", "How many days of paid annual leave?", "--json"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    store = open_store(settings, embeddings_from(settings))
+    searches = 0
+    while running.poll() is None:
+        for doc in store.vectorstore.similarity_search("paid annual leave", k=4):
+            assert doc.page_content.strip() and doc.metadata["content_hash"]
+            assert doc.metadata["source"] in known or doc.metadata["source"].startswith(str(html))
+        searches += 1
+    err = blocked.communicate(timeout=600)[1]
+    assert blocked.returncode == 2
+    assert f"another ingest is running on {data_dir} (waited 1 s" in err
+    assert "Traceback" not in err
+    assert running.communicate(timeout=600)[0] and running.returncode == 0
+    answer_out, answer_err = asking.communicate(timeout=600)
+    assert asking.returncode == 0, answer_err
+    answer = json.loads(answer_out)
+    assert any(s["source"].endswith("handbook.pdf") for s in answer["sources"]), answer
+    assert searches >= 1
