@@ -86,6 +86,12 @@ def test_ingest_and_ask_against_a_chroma_server(chroma_server: int, data_dir: Pa
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["skipped"] == added
 
+    server.delete_collection("docent")  # e.g. the server was reset: docent re-adds it all
+    rebuilt = docent("ingest", str(SAMPLE_DATA / "handbook.pdf"), "--json")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert json.loads(rebuilt.stdout)["added"] == added
+    assert server.get_collection("docent").count() == added
+
     answered = docent("ask", "How many days of paid annual leave do full-time employees get?",
                       "--json")
     assert answered.returncode == 0, answered.stderr
