@@ -127,6 +127,9 @@ def open_store(
         _check_fingerprint(client.get_collection(settings.collection).metadata, settings)
     elif not create:
         raise DocentError(f"{settings.data_dir}: {EMPTY_STORE_HINT}")
+    else:  # a new collection (first ingest, or the old one deleted, e.g. a server reset):
+        stale = _record_manager(settings)  # its records would make every chunk look stored
+        stale.delete_keys(stale.list_keys())
     vectorstore = Chroma(
         client=client,
         collection_name=settings.collection,
