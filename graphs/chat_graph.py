@@ -7,22 +7,15 @@ A checkpointer (SQLite under the data directory) keeps each thread's messages.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
 
-from graphs.chat_followup import (
-    deterministic_rewrite,
-    history_text,
-    keeps_subject,
-    refers_back,
-)
+from graphs.chat_followup import refers_back, standalone_question
 from graphs.context import Context
 from graphs.nodes import generate, refuse, rerank, retrieve, route_after_rerank
-from graphs.prompts import select_condense_prompt
-from graphs.resources import get_model
 from graphs.state import InputState, OutputState, RAGState
 
 
@@ -42,18 +35,9 @@ def route_question(state: ChatState) -> str:
 
 
 def condense(state: ChatState) -> dict:
-    """Rewrite the follow-up into a standalone question (model first, rule as fallback)."""
-    loaded = get_model()
-    messages, followup = state["messages"], state["question"]
-    previous = str(next(m.content for m in reversed(messages) if m.type == "human"))
-    prompt = select_condense_prompt(loaded.style).invoke(
-        {"history": history_text(messages), "question": followup}
-    )
-    reply: Any = loaded.model.invoke(prompt, stop=["\n"])
-    rewrite = str(getattr(reply, "content", reply)).strip()
-    if not keeps_subject(rewrite, previous, followup):
-        rewrite = deterministic_rewrite(followup, previous)
-    return {"question": rewrite}
+    """Make a follow-up that refers back standalone, with the question it refers to."""
+    previous = next(str(m.content) for m in reversed(state["messages"]) if m.type == "human")
+    return {"question": standalone_question(state["question"], previous)}
 
 
 def remember(state: ChatState) -> dict:

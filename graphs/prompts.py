@@ -39,21 +39,6 @@ COMPLETION_PROMPT = PromptTemplate.from_template(
 )
 FAMILIES_WITHOUT_SYSTEM_ROLE = ("gemma",)
 
-CONDENSE_INSTRUCTIONS = (
-    "Rewrite the follow-up question as one standalone question, replacing words such as "
-    "'it', 'that' or 'there' with what they refer to in the conversation. "
-    "Keep the language of the follow-up. Reply with the question only."
-)
-CONDENSE_CHAT_PROMPT = ChatPromptTemplate.from_messages(
-    [("system", CONDENSE_INSTRUCTIONS),
-     ("human", "Conversation:\n{history}\n\nFollow-up: {question}")]
-)
-CONDENSE_COMPLETION_PROMPT = PromptTemplate.from_template(
-    CONDENSE_INSTRUCTIONS + "\n\nConversation:\n{history}\n\nFollow-up: {question}\n"
-    "Standalone question:"
-)
-
-
 def select_prompt(style: PromptStyle, family: str) -> BasePromptTemplate:
     """The grounded-answer template for this kind of model."""
     match style:
@@ -63,15 +48,6 @@ def select_prompt(style: PromptStyle, family: str) -> BasePromptTemplate:
             return CHAT_PROMPT_NO_SYSTEM
         case "chat":
             return CHAT_PROMPT
-
-
-def select_condense_prompt(style: PromptStyle) -> BasePromptTemplate:
-    """The template that turns a follow-up into a standalone question."""
-    match style:
-        case "completion":
-            return CONDENSE_COMPLETION_PROMPT
-        case "chat":
-            return CONDENSE_CHAT_PROMPT
 
 
 def passage_label(doc: Document) -> str:
