@@ -29,6 +29,10 @@ def estimate_tokens(text: str) -> int:
     return math.ceil(len(text.encode("utf-8")) / 3)
 
 
+# a base model runs on past its answer into a new question or passage block: cut it there
+COMPLETION_STOP = ["\nQuestion:", "\nPassages:", "<<<", "\n\n\n"]
+
+
 @dataclass(frozen=True)
 class LoadedModel:
     """A LangChain model, how to prompt it, and how to measure prompts against its window."""
@@ -71,7 +75,7 @@ def _llamacpp(settings: Settings) -> LoadedModel:
             from langchain_community.llms import LlamaCpp
 
             # streaming=True: invoke() goes through the LLM cache and still emits tokens
-            model = LlamaCpp(**options, streaming=True, stop=["\nQuestion:", "\n\n\n"])
+            model = LlamaCpp(**options, streaming=True, stop=COMPLETION_STOP)
     llama = cast(Any, model).client  # the loaded llama_cpp.Llama
 
     def count_tokens(text: str) -> int:
