@@ -12,11 +12,11 @@ from langchain_core.embeddings import Embeddings
 
 from app.errors import DocentError
 from ingest.discover import discover
-from ingest.keyword_index import sync_keyword_index
+from ingest.keyword_index import clear_keyword_index, sync_keyword_index
 from ingest.loaders import LoadContext, LoadError, load_file
 from ingest.report import Failure, IngestReport
 from ingest.splitting import make_splitter, split
-from ingest.web import is_url, load_url
+from ingest.web import is_url, load_url, redact
 
 if TYPE_CHECKING:
     from langchain_core.documents import Document
@@ -107,7 +107,7 @@ def _chunks(items: list[Source], settings: Settings, report: IngestReport) -> It
                 report.failed.append(Failure(exc.path, exc.reason))
                 bar.update()
                 continue
-            source = item if isinstance(item, str) else str(item.resolve())
+            source = redact(item) if isinstance(item, str) else str(item.resolve())
             if not source.isprintable() or not _encodable(source):
                 report.failed.append(Failure(repr(source)[1:-1], (
                     "file name is not valid UTF-8 or has control characters: rename it")))
@@ -264,9 +264,10 @@ def ingest_paths(
         store = open_for_ingest(settings, reindex=reindex)
         repaired = repair_interrupted(store)
         if interrupted or repaired:
+            clear_keyword_index(settings)  # derived from the store: rebuilt in full below
             report.warnings.append(Failure(str(settings.data_dir), (
                 f"an earlier ingest was interrupted: {repaired} orphan records/vectors "
-                "removed")))
+                "removed, keyword index rebuilt")))
         batch = settings.embedding_batch_size * 4
         index_chunks(prefetched(_chunks(items, settings, report), 2 * batch), store, report)
         if prune:

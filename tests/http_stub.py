@@ -81,7 +81,7 @@ class Handler(BaseHTTPRequestHandler):
             case "/to-file":
                 self._redirect("file:///etc/passwd")
             case "/slow":
-                time.sleep(3)
+                time.sleep(6)
                 self._send(200, b"late", "text/plain")
             case "/drip":
                 self._drip()

@@ -45,7 +45,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     root = tmp_path_factory.mktemp("hostile")
     shutil.copytree(SAMPLE_DATA, root / "baseline")
     settings = Settings(_env_file=None, data_dir=root / "data", max_file_mb=5,
-                        url_timeout=1.0, url_max_mb=1.0, url_max_redirects=3)
+                        url_timeout=3.0, url_max_mb=1.0, url_max_redirects=3)
     assert ingest_paths([root / "baseline"], settings).exit_code == 0
     yield settings
 
