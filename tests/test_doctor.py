@@ -56,8 +56,8 @@ def test_missing_gguf_and_changed_chunking_fail_with_their_fixes(sample_env: Pat
     assert "Traceback" not in done.stderr
 
 
-def test_context_window_and_unreachable_server_are_failures() -> None:
-    from app.doctor import check_context_window, check_llm
+def test_context_window_and_unreachable_servers_are_failures() -> None:
+    from app.doctor import check_chroma_server, check_context_window, check_llm
     from app.settings import Settings
 
     window = check_context_window(Settings(k=20, chunk_size=1000, n_ctx=4096))
@@ -69,3 +69,9 @@ def test_context_window_and_unreachable_server_are_failures() -> None:
     server = check_llm(Settings(llm_backend="ollama",
                                 ollama_base_url=f"http://127.0.0.1:{closed}"))
     assert server.status == "FAIL" and "DOCENT_OLLAMA_BASE_URL" in server.fix
+
+    assert check_chroma_server(Settings()) is None  # embedded store: nothing to reach
+    chroma = check_chroma_server(Settings(chroma_host="127.0.0.1", chroma_port=closed))
+    assert chroma is not None and chroma.status == "FAIL"
+    assert f"http://127.0.0.1:{closed}/api/v2/heartbeat" in chroma.detail
+    assert "chroma run" in chroma.fix
