@@ -87,6 +87,8 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--keyword-weight", type=float, default=None)
     evaluate.add_argument("--no-rerank", action="store_true", help="score the fused ranking")
     evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
+    evaluate.add_argument("--answers", action="store_true",
+                          help="also generate answers: exact match, token F1, refusal share")
     commands.add_parser("doctor", help="check the setup offline; a fix for each failure")
     return parser
 
@@ -191,7 +193,15 @@ def run_eval(args: argparse.Namespace) -> int:
     context = Context(search_type=args.search_type, dense_weight=args.dense_weight,
                       keyword_weight=args.keyword_weight)
     scores = evaluate(store, bench, context, rerank=not args.no_rerank)
-    print(json.dumps(scores.to_dict()) if args.json else scores.table())
+    figures: dict[str, object] = dict(scores.to_dict())
+    if args.answers:
+        from app.answer_metrics import evaluate_answers, gold_answers
+
+        answers = evaluate_answers(store, bench, gold_answers(args.squad_json or args.queries))
+        figures["answers"] = answers.to_dict()
+    print(json.dumps(figures) if args.json else scores.table())
+    if args.answers and not args.json:
+        print(answers.table())
     return 0
 
 
