@@ -169,6 +169,22 @@ def test_ingest_is_one_trace(data_dir: Path, tmp_path: Path, receiver: Receiver)
 
 
 @pytest.mark.slow
+def test_a_chat_thread_is_the_trace_session(sample_env: Path, receiver: Receiver) -> None:
+    probe = ("from app.ask import ask\nfrom graphs.context import Context\n"
+             "from app.tracing import flush\n"
+             "print(ask('What is the capital of Mongolia?', Context(),"
+             " session_id='thread-42')['refused'])\nflush()\n")
+    env = {**os.environ, "LANGFUSE_PUBLIC_KEY": PUBLIC, "LANGFUSE_SECRET_KEY": SECRET,
+           "LANGFUSE_BASE_URL": receiver.base_url, "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          cwd=ROOT, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True"]
+    assert {span.attr("session.id") for span in receiver.spans} == {"thread-42"}
+    assert {"retrieve", "rerank", "refuse"} <= {span.name for span in receiver.spans}
+
+
+@pytest.mark.slow
 def test_unreachable_langfuse_costs_seconds_not_the_run(sample_env: Path) -> None:
     dead = f"http://127.0.0.1:{_free_port()}"
     started = time.monotonic()
