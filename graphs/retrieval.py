@@ -26,6 +26,7 @@ class RetrievalOptions:
     search_type: SearchType
     filter: dict[str, Any] | None
     dense_weight: float
+    dense_weight_korean: float
     keyword_weight: float
     rrf_k: int
     fusion: Fusion
@@ -41,6 +42,7 @@ class RetrievalOptions:
             search_type=pick(ctx.search_type, settings.search_type),
             filter=ctx.filter,
             dense_weight=pick(ctx.dense_weight, settings.dense_weight),
+            dense_weight_korean=pick(ctx.dense_weight, settings.dense_weight_korean),
             keyword_weight=pick(ctx.keyword_weight, settings.keyword_weight),
             rrf_k=pick(ctx.rrf_k, settings.rrf_k),
             fusion=pick(ctx.fusion, settings.fusion),
@@ -128,12 +130,19 @@ def convex_fusion(rankings: list[tuple[float, str, list[Document]]]) -> list[Doc
     return [fused[ident] for ident in order]
 
 
+def mostly_hangul(text: str) -> bool:
+    """Whether most letters of the text are Hangul (a Korean question)."""
+    letters = [c for c in text if c.isalpha()]
+    return sum("\uac00" <= c <= "\ud7a3" for c in letters) * 2 > len(letters)
+
+
 def hybrid_search(store: Store, index: KeywordIndex | None, question: str,
                   opts: RetrievalOptions) -> list[Document]:
     """Fused candidates, at most `fetch_k`; a zero weight skips that retriever."""
     rankings = []
-    if opts.dense_weight > 0 or index is None:
-        rankings.append((opts.dense_weight or 1.0, "dense_score",
+    dense_weight = opts.dense_weight_korean if mostly_hangul(question) else opts.dense_weight
+    if dense_weight > 0 or index is None:
+        rankings.append((dense_weight or 1.0, "dense_score",
                          dense_ranking(store, question, opts)))
     if opts.keyword_weight > 0 and index is not None:
         rankings.append((opts.keyword_weight, "keyword_score",
