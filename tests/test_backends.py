@@ -153,3 +153,15 @@ def test_openai_backend_against_a_real_llama_cpp_server(
     result, streamed = _ask(QUESTION)
     assert result["refused"] is False and result["answer"]
     assert streamed.strip() and Path(result["sources"][0]["source"]).name == "handbook.pdf"
+
+
+def test_cloud_provider_package_missing_is_one_clear_error() -> None:
+    from app.errors import DocentError
+    from app.llm import load_model
+    from app.settings import Settings
+
+    # langchain-mistralai is in no extra of docent: its import error names the package
+    settings = Settings(_env_file=None, llm_backend="cloud",
+                        llm_model="mistralai:mistral-small-latest")
+    with pytest.raises(DocentError, match=r"mistral-small-latest.*langchain.mistralai"):
+        load_model(settings)
