@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -94,12 +95,47 @@ def _load(item: Source, settings: Settings, context: LoadContext) -> list[Docume
     return load_file(item, settings, context)
 
 
-def _chunks(items: list[Source], settings: Settings, report: IngestReport) -> Iterator[Document]:
-    """Chunks of every loadable file or URL; failures go to the report, the batch goes on."""
+def stored_files(store: Store) -> dict[str, tuple[set[str], int]]:
+    """Source → (content hashes, chunk count) of what is stored, to skip unchanged files."""
+    stored: dict[str, tuple[set[str], int]] = {}
+    for meta in store.vectorstore.get(include=["metadatas"])["metadatas"]:
+        if meta and "source" in meta:
+            hashes, count = stored.get(str(meta["source"]), (set(), 0))
+            hashes.add(str(meta.get("content_hash")))
+            stored[str(meta["source"])] = (hashes, count + 1)
+    return stored
+
+
+def _unchanged(path: Path, stored: dict[str, tuple[set[str], int]]) -> int:
+    """Chunks stored for `path` if its bytes are the ones they came from, else 0."""
+    entry = stored.get(str(path.resolve()))
+    if entry is None or len(entry[0]) != 1:
+        return 0
+    try:
+        with path.open("rb") as handle:
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError:
+        return 0
+    return entry[1] if digest in entry[0] else 0
+
+
+def _chunks(items: list[Source], settings: Settings, report: IngestReport,
+            stored: dict[str, tuple[set[str], int]]) -> Iterator[Document]:
+    """Chunks of every loadable file or URL; failures go to the report, the batch goes on.
+
+    A file whose bytes match its stored chunks is not parsed again (`stored` is empty
+    after an interrupted ingest, so that run checks everything).
+    """
     splitter = make_splitter(settings)
     with _progress(len(items), "file", "files") as bar:
         for item in items:
             report.files += 1
+            if isinstance(item, Path) and (known := _unchanged(item, stored)):
+                report.files_loaded += 1
+                report.chunks += known
+                report.skipped += known
+                bar.update()
+                continue
             context = LoadContext(html_selector=settings.html_selector)
             try:
                 chunks = split(splitter, _load(item, settings, context))
@@ -269,7 +305,9 @@ def ingest_paths(
                 f"an earlier ingest was interrupted: {repaired} orphan records/vectors "
                 "removed, keyword index rebuilt")))
         batch = settings.embedding_batch_size * 4
-        index_chunks(prefetched(_chunks(items, settings, report), 2 * batch), store, report)
+        known = {} if interrupted or repaired or reindex else stored_files(store)
+        chunks = _chunks(items, settings, report, known)
+        index_chunks(prefetched(chunks, 2 * batch), store, report)
         if prune:
             report.deleted += prune_missing(store, paths)
         sync_keyword_index(store, report)
