@@ -62,7 +62,8 @@ class Settings(BaseSettings):
     search_type: SearchType = Field("similarity", description="Dense retrieval mode.")
     min_relevance: float = Field(
         0.25, ge=0.0, le=1.0,
-        description="Passages scoring below this are dropped; none left means a refusal.",
+        description="Dense relevance for similarity_score_threshold, and for the refusal "
+        "when there is no keyword index.",
     )
     keyword_korean: KoreanMode = Field(
         "bigram+morpheme",
@@ -77,7 +78,7 @@ class Settings(BaseSettings):
     keyword_weight: float = Field(1.0, ge=0.0, description="Weight of the BM25 ranking in RRF.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant k.")
     fusion: Fusion = Field(
-        "rrf", description="rrf (reciprocal rank) | convex (weighted min-max normalised scores)."
+        "convex", description="rrf (reciprocal rank) | convex (weighted min-max normalised scores)."
     )
     min_keyword_coverage: float = Field(
         0.3, ge=0.0, le=1.0,
@@ -96,7 +97,7 @@ class Settings(BaseSettings):
         0.5, ge=0.0, le=1.0, description="Cross-encoder score (0..1) a passage needs to be kept."
     )
     mmr_lambda: float = Field(
-        0.8, ge=0.0, le=1.0,
+        0.9, ge=0.0, le=1.0,
         description="Without a reranker: MMR balance of relevance (1) against novelty (0).",
     )
 

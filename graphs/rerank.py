@@ -1,6 +1,6 @@
-"""Rerank the fused candidates: a cross-encoder when one is configured, else relevance
-filtering plus MMR de-duplication. Either way, passages that fail the relevance test are
-dropped, and no passage left means a refusal.
+"""Rerank the fused candidates: a cross-encoder when one is configured (passages under its
+score threshold dropped), else a relevance test plus MMR de-duplication. No passage left,
+or none with enough evidence, means a refusal.
 """
 
 from __future__ import annotations
@@ -103,8 +103,12 @@ def rerank_candidates(question: str, docs: list[Document], settings: Settings, c
         return ranked[:k], "cross-encoder"
     min_relevance = settings.min_relevance if ctx.min_relevance is None else ctx.min_relevance
     index = load_keyword_index(settings)
-    kept = relevant(question, docs, index, min_relevance, settings.min_keyword_coverage,
-                    settings.min_dense_alone)
+    evidence = relevant(question, docs, index, min_relevance, settings.min_keyword_coverage,
+                        settings.min_dense_alone)
     mode = "relevance filter (dense + keyword coverage), MMR" if index else \
         "relevance filter (dense), MMR"
-    return mmr_deduplicate(kept, k, settings.mmr_lambda), mode
+    # the filter decides whether to answer at all; dropping each weaker passage as well
+    # cost 3 points of recall@20 on SQuAD and KorQuAD (gold passages paraphrase the question)
+    if not evidence:
+        return [], mode
+    return mmr_deduplicate(docs, k, settings.mmr_lambda), mode

@@ -9,6 +9,7 @@ Queries load the index once per process and reload only when `CURRENT` changes.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import threading
@@ -122,6 +123,7 @@ def build_keyword_index(store: Store) -> int:
     """Rebuild the BM25 index from the collection's ids and texts; return its size."""
     import bm25s
 
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG
     settings = store.settings
     root = index_root(settings)
     korean = settings.keyword_korean

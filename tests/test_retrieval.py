@@ -89,8 +89,11 @@ def test_mmr_pushes_a_duplicate_below_distinct_passages() -> None:
               "Pour-over water should be 92 to 94 degrees.", "Sick days: ten per year.",
               "The store opens at 7 on weekdays.", "Bring a tumbler for a 300 won discount."]
     docs = [_doc(same), Document(page_content=same, id="copy"), *map(_doc, others)]
-    picked = mmr_deduplicate(docs, k=3, lambda_mult=Settings().mmr_lambda)
-    assert [d.page_content for d in picked] == [same, others[0], others[1]]
+    lambda_mult = Settings(_env_file=None).mmr_lambda
+    picked = mmr_deduplicate(docs, k=2, lambda_mult=lambda_mult)
+    assert [d.page_content for d in picked] == [same, others[0]]
+    everything = mmr_deduplicate(docs, k=len(docs), lambda_mult=lambda_mult)
+    assert sorted(d.id or "" for d in everything) == sorted(d.id or "" for d in docs)
 
 
 @pytest.mark.slow
