@@ -19,10 +19,27 @@ from tests.conftest import ROOT, SAMPLE_DATA
 
 pytestmark = pytest.mark.slow
 
+# Imported by Python at start-up (PYTHONPATH): the first embedding batch of the ingest
+# announces itself and waits while DOCENT_HOLD exists, so the test acts mid-ingest.
+HOLD_HOOK = """
+import os, pathlib, time
+hold = os.environ.get("DOCENT_HOLD")
+if hold:
+    import app.embeddings
+    original = app.embeddings.SentenceTransformerEmbeddings.embed_documents
+    def held(self, texts):
+        pathlib.Path(hold + ".reached").touch()
+        while os.path.exists(hold):
+            time.sleep(0.05)
+        return original(self, texts)
+    app.embeddings.SentenceTransformerEmbeddings.embed_documents = held
+"""
 
-def _ingest(data_dir: Path, corpus: Path, lock_timeout: float) -> subprocess.Popen[str]:
+
+def _ingest(data_dir: Path, corpus: Path, lock_timeout: float,
+            extra_env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     env = {**os.environ, "DOCENT_DATA_DIR": str(data_dir),
-           "DOCENT_LOCK_TIMEOUT": str(lock_timeout)}
+           "DOCENT_LOCK_TIMEOUT": str(lock_timeout), **(extra_env or {})}
     return subprocess.Popen([sys.executable, "-m", "app", "ingest", str(corpus), "--json"],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
@@ -64,9 +81,15 @@ def test_second_ingest_times_out_clearly_and_reads_stay_consistent(
     known = {str(p.resolve()) for p in SAMPLE_DATA.iterdir()}
     html = _html_corpus(tmp_path, shared_dir, pages=6)
 
-    running = _ingest(data_dir, html, 300)
-    while not (data_dir / "embedding_cache.sqlite-wal").exists() and running.poll() is None:
-        time.sleep(0.1)  # the embedding cache is written inside the lock, while embedding
+    hook, hold = tmp_path / "hook", tmp_path / "hold"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(HOLD_HOOK)
+    hold.touch()
+    running = _ingest(data_dir, html, 300, {"DOCENT_HOLD": str(hold),
+                                            "PYTHONPATH": f"{hook}{os.pathsep}{ROOT}"})
+    while not Path(f"{hold}.reached").exists():
+        assert running.poll() is None, running.communicate()
+        time.sleep(0.1)
     blocked = _ingest(data_dir, SAMPLE_DATA, 1)
     env = {**os.environ, "DOCENT_DATA_DIR": str(data_dir)}
     asking = subprocess.Popen(
@@ -75,11 +98,15 @@ def test_second_ingest_times_out_clearly_and_reads_stay_consistent(
 
     store = open_store(settings, embeddings_from(settings))
     searches = 0
-    while running.poll() is None:
+    while blocked.poll() is None or asking.poll() is None or searches < 3:
         for doc in store.vectorstore.similarity_search("paid annual leave", k=4):
             assert doc.page_content.strip() and doc.metadata["content_hash"]
             assert doc.metadata["source"] in known or doc.metadata["source"].startswith(str(html))
         searches += 1
+        if blocked.poll() is not None and asking.poll() is not None:
+            hold.unlink(missing_ok=True)  # both answered mid-ingest: let the ingest finish
+        time.sleep(0.2)
+    hold.unlink(missing_ok=True)
     err = blocked.communicate(timeout=600)[1]
     assert blocked.returncode == 2
     assert f"another ingest is running on {data_dir} (waited 1 s" in err
