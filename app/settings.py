@@ -81,7 +81,7 @@ class Settings(BaseSettings):
         "convex", description="rrf (reciprocal rank) | convex (weighted min-max normalised scores)."
     )
     min_keyword_coverage: float = Field(
-        0.3, ge=0.0, le=1.0,
+        0.2, ge=0.0, le=1.0,
         description="Share of the question's BM25 weight a passage must contain to count "
         "as relevant (without a reranker model).",
     )
