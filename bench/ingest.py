@@ -1,0 +1,77 @@
+"""Ingest throughput against its ceiling, in one run, on ../shared/docs (or the given folder).
+
+Prints chunks/s of the full pipeline (discover, load, split, embed, Chroma, records), chunks/s
+of bare `SentenceTransformer.encode` on the same chunk texts, their ratio, and the time of a
+second, unchanged ingest as a ratio to the first. The model is loaded before any timing.
+
+    python bench/ingest.py [FOLDER] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", nargs="?", type=Path, default=ROOT.parent / "shared" / "docs")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args()
+    if not args.folder.is_dir():
+        print(f"bench: {args.folder} not found (the real documents live in ../shared/docs)",
+              file=sys.stderr)
+        return 2
+
+    from app.embeddings import embeddings_from
+    from app.settings import Settings
+    from ingest.pipeline import ingest_paths
+    from ingest.store import open_store
+
+    with tempfile.TemporaryDirectory() as scratch:
+        settings = Settings(_env_file=None, data_dir=Path(scratch) / "data")
+        model = embeddings_from(settings)
+        model.embed_documents(["warm-up"])
+
+        started = time.perf_counter()
+        first = ingest_paths([args.folder], settings)
+        pipeline_s = time.perf_counter() - started
+
+        started = time.perf_counter()
+        second = ingest_paths([args.folder], settings)
+        rerun_s = time.perf_counter() - started
+        assert second.added == 0 and second.skipped == first.chunks, second.table()
+
+        texts = open_store(settings, model).vectorstore.get(include=["documents"])["documents"]
+        started = time.perf_counter()
+        model.model.encode(texts, batch_size=settings.embedding_batch_size,  # type: ignore[attr-defined]
+                           normalize_embeddings=True, convert_to_numpy=True)
+        bare_s = time.perf_counter() - started
+
+    figures = {
+        "folder": str(args.folder), "files": first.files_loaded, "failed": len(first.failed),
+        "chunks": first.chunks, "pipeline_s": round(pipeline_s, 1),
+        "pipeline_chunks_per_s": round(first.chunks / pipeline_s, 1),
+        "bare_encode_s": round(bare_s, 1),
+        "bare_encode_chunks_per_s": round(len(texts) / bare_s, 1),
+        "pipeline_vs_bare": round((first.chunks / pipeline_s) / (len(texts) / bare_s), 2),
+        "unchanged_rerun_s": round(rerun_s, 2),
+        "first_vs_rerun": round(pipeline_s / rerun_s, 1),
+    }
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        width = max(map(len, figures))
+        print("\n".join(f"{name:<{width}}  {value}" for name, value in figures.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
