@@ -108,13 +108,13 @@ def stored_files(store: Store) -> dict[str, tuple[set[str], int]]:
 
 def _unchanged(path: Path, stored: dict[str, tuple[set[str], int]]) -> int:
     """Chunks stored for `path` if its bytes are the ones they came from, else 0."""
-    entry = stored.get(str(path.resolve()))
-    if entry is None or len(entry[0]) != 1:
-        return 0
     try:
+        entry = stored.get(str(path.resolve()))
+        if entry is None or len(entry[0]) != 1:
+            return 0
         with path.open("rb") as handle:
             digest = hashlib.file_digest(handle, "sha256").hexdigest()
-    except OSError:
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop; the loader reports it
         return 0
     return entry[1] if digest in entry[0] else 0
 
