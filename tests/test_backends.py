@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from graphs.prompts import INSTRUCTIONS
-from tests.conftest import _reset_caches
+from tests.conftest import _reset_caches, free_port
 from tests.ollama_standin import serve_ollama
 
 pytestmark = pytest.mark.slow  # the embedding model (retrieval is real)
@@ -96,19 +95,13 @@ def test_ollama_unknown_model_is_one_clear_error(
             _ask(QUESTION)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def llama_cpp_server(tmp_path: Path) -> Iterator[str]:
     """A real `python -m llama_cpp.server` with the packaged SmolLM2 GGUF, on 127.0.0.1."""
     from app.model_files import resolve_gguf
 
     gguf = resolve_gguf("packaged:smollm2").path
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "llama_cpp_server.log"  # a file: llama.cpp's chatter would fill a pipe
     with log.open("w") as log_file:
         server = subprocess.Popen(

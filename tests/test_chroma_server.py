@@ -4,61 +4,32 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, SAMPLE_DATA
+from tests.conftest import ROOT, SAMPLE_DATA, free_port
+from tests.servers import running_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.llm]
 
 CHROMA = Path(sys.executable).parent / "chroma"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def chroma_server(tmp_path: Path) -> Iterator[int]:
     """`chroma run` on a free port over a temporary path; its port. Stopped afterwards."""
-    import httpx
-
-    port = _free_port()
-    log = (tmp_path / "chroma.log").open("w")
-    server = subprocess.Popen(
+    port = free_port()
+    with running_server(
         [str(CHROMA), "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1",
          "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert server.poll() is None, (tmp_path / "chroma.log").read_text()
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "chroma run did not come up in 60 s"
-            time.sleep(0.3)
+        f"http://127.0.0.1:{port}/api/v2/heartbeat", tmp_path / "chroma.log", timeout=60,
+        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+    ):
         yield port
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-        log.close()
 
 
 def test_ingest_and_ask_against_a_chroma_server(chroma_server: int, data_dir: Path) -> None:
@@ -101,7 +72,7 @@ def test_ingest_and_ask_against_a_chroma_server(chroma_server: int, data_dir: Pa
 
 
 def test_unreachable_chroma_server_is_one_clear_line(data_dir: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "DOCENT_CHROMA_HOST": "127.0.0.1", "DOCENT_CHROMA_PORT": str(port),
            "DOCENT_CHROMA_AUTH_TOKEN": "tok-secret-123"}
     done = subprocess.run([sys.executable, "-m", "app", "ask", "anything?"],

@@ -3,65 +3,35 @@
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, SAMPLE_DATA
+from tests.conftest import ROOT, SAMPLE_DATA, free_port
+from tests.servers import running_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.llm]
 
 LANGGRAPH = Path(sys.executable).parent / "langgraph"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def studio_api(tmp_path: Path) -> Iterator[str]:
     """`langgraph dev` on a free port over an empty data dir, stopped afterwards."""
-    import httpx
-
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "DOCENT_DATA_DIR": str(tmp_path / "docent-data"),
            "DOCENT_LLM_CACHE": "false", "HF_HUB_OFFLINE": "1",
            "LANGGRAPH_CLI_NO_ANALYTICS": "1", "LANGGRAPH_NO_VERSION_CHECK": "1",
            "LANGSMITH_TRACING": "false"}
-    log = (tmp_path / "langgraph-dev.log").open("w")
-    server = subprocess.Popen(
+    base = f"http://127.0.0.1:{port}"
+    with running_server(
         [str(LANGGRAPH), "dev", "--no-browser", "--no-reload", "--host", "127.0.0.1",
          "--port", str(port)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert server.poll() is None, (tmp_path / "langgraph-dev.log").read_text()
-            try:
-                if httpx.get(f"{base}/ok", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "langgraph dev did not come up in 120 s"
-            time.sleep(0.5)
+        f"{base}/ok", tmp_path / "langgraph-dev.log", timeout=120, cwd=ROOT, env=env,
+    ):
         yield base
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-        log.close()
 
 
 def test_studio_api_ingests_then_answers_with_sources(studio_api: str) -> None:

@@ -6,7 +6,6 @@ import base64
 import gzip
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -19,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, free_port
 
 PUBLIC, SECRET = "pk-lf-docent-test", "sk-lf-docent-secret-value"
 QUESTION = "How many days of paid annual leave do full-time employees get?"
@@ -114,12 +113,6 @@ def _run(*args: str, base_url: str, timeout: float = 300) -> subprocess.Complete
                           capture_output=True, text=True, cwd=ROOT, env=env, timeout=timeout)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.mark.slow
 @pytest.mark.llm
 def test_one_ask_is_one_trace_with_the_node_spans(sample_env: Path, receiver: Receiver) -> None:
@@ -186,7 +179,7 @@ def test_a_chat_thread_is_the_trace_session(sample_env: Path, receiver: Receiver
 
 @pytest.mark.slow
 def test_unreachable_langfuse_costs_seconds_not_the_run(sample_env: Path) -> None:
-    dead = f"http://127.0.0.1:{_free_port()}"
+    dead = f"http://127.0.0.1:{free_port()}"
     started = time.monotonic()
     done = _run("ask", "What is the capital of Mongolia?", "--json", base_url=dead, timeout=120)
     assert done.returncode == 0, done.stderr
