@@ -15,7 +15,7 @@ from langgraph.graph.message import add_messages
 
 from graphs.chat_followup import refers_back, standalone_question
 from graphs.context import Context
-from graphs.nodes import generate, refuse, rerank, retrieve, route_after_rerank
+from graphs.graph import add_rag_nodes
 from graphs.state import InputState, OutputState, RAGState
 
 
@@ -49,16 +49,11 @@ def build_chat_graph() -> StateGraph[ChatState, Context, InputState, ChatOutput]
     builder = StateGraph(
         ChatState, context_schema=Context, input_schema=InputState, output_schema=ChatOutput
     )
+    add_rag_nodes(builder)
     builder.add_node("condense", condense)
-    builder.add_node("retrieve", retrieve)
-    builder.add_node("rerank", rerank)
-    builder.add_node("generate", generate)
-    builder.add_node("refuse", refuse)
     builder.add_node("remember", remember)
     builder.add_conditional_edges(START, route_question, ["condense", "retrieve"])
     builder.add_edge("condense", "retrieve")
-    builder.add_edge("retrieve", "rerank")
-    builder.add_conditional_edges("rerank", route_after_rerank, ["generate", "refuse"])
     builder.add_edge("generate", "remember")
     builder.add_edge("refuse", "remember")
     builder.add_edge("remember", END)

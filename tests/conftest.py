@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from app.settings import Settings
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DATA = ROOT / "data"
 SHARED = ROOT.parent / "shared"
@@ -19,6 +21,17 @@ def _reset_caches() -> None:
 
     get_settings.cache_clear()
     store_for.cache_clear()
+
+
+def stored_chunks(settings: Settings) -> dict[str, tuple[str, str]]:
+    """chunk id → (source, text) for everything in the collection."""
+    from app.embeddings import embeddings_from
+    from ingest.store import open_store
+
+    got = open_store(settings, embeddings_from(settings)).vectorstore.get(
+        include=["metadatas", "documents"])
+    return {i: (m["source"], d) for i, m, d in zip(
+        got["ids"], got["metadatas"], got["documents"], strict=True)}
 
 
 def free_port() -> int:

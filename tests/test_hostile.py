@@ -20,23 +20,12 @@ import pytest
 from app.settings import Settings
 from ingest.loaders import LoadError, load_file
 from ingest.pipeline import ingest_paths
-from tests.conftest import ROOT, SAMPLE_DATA
+from tests.conftest import ROOT, SAMPLE_DATA, stored_chunks
 from tests.hostile_corpus import file_cases, url_cases
 from tests.http_stub import serve
 from tests.pdf_factory import make_pdf
 
 pytestmark = pytest.mark.slow
-
-
-def stored_chunks(settings: Settings) -> dict[str, tuple[str, str]]:
-    """chunk id → (source, text) of everything in the collection."""
-    from app.embeddings import embeddings_from
-    from ingest.store import open_store
-
-    got = open_store(settings, embeddings_from(settings)).vectorstore.get(
-        include=["metadatas", "documents"])
-    return {i: (m["source"], d) for i, m, d in zip(
-        got["ids"], got["metadatas"], got["documents"], strict=True)}
 
 
 @pytest.fixture(scope="module")

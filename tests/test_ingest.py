@@ -13,20 +13,9 @@ import pytest
 from app.errors import DocentError
 from app.settings import Settings
 from ingest.pipeline import ingest_paths
-from tests.conftest import ROOT, SAMPLE_DATA
+from tests.conftest import ROOT, SAMPLE_DATA, stored_chunks
 
 pytestmark = pytest.mark.slow
-
-
-def _stored(settings: Settings) -> dict[str, tuple[str, str]]:
-    """chunk id → (source, text) for everything in the collection."""
-    from app.embeddings import embeddings_from
-    from ingest.store import open_store
-
-    got = open_store(settings, embeddings_from(settings)).vectorstore.get(
-        include=["metadatas", "documents"])
-    return {i: (m["source"], d) for i, m, d in zip(
-        got["ids"], got["metadatas"], got["documents"], strict=True)}
 
 
 @pytest.fixture
@@ -41,17 +30,17 @@ def test_reingest_edit_and_prune(corpus: Path, data_dir: Path) -> None:
     first = ingest_paths([corpus], settings)
     assert first.failed == [] and first.files == first.files_loaded == 5
     assert first.added == first.chunks > 0
-    before = _stored(settings)
+    before = stored_chunks(settings)
     assert len(before) == first.chunks
 
     again = ingest_paths([corpus], settings)
     assert (again.added, again.deleted, again.skipped) == (0, 0, first.chunks)
-    assert _stored(settings) == before
+    assert stored_chunks(settings) == before
 
     guide = corpus / "roasting-schedule.md"
     guide.write_text(guide.read_text() + "\n\nNew: we also roast on Sundays in December.\n")
     edited = ingest_paths([corpus], settings)
-    after = _stored(settings)
+    after = stored_chunks(settings)
     changed = {i for i, (src, _) in after.items() if src == str(guide.resolve())}
     assert edited.added == len(changed) and edited.deleted >= 1
     untouched = {i: v for i, v in before.items() if v[0] != str(guide.resolve())}
@@ -63,19 +52,19 @@ def test_reingest_edit_and_prune(corpus: Path, data_dir: Path) -> None:
     assert kept.deleted == 0, "without --prune nothing is removed"
     pruned = ingest_paths([corpus], settings, prune=True)
     assert pruned.deleted == 5
-    assert not any(src.endswith("menu.csv") for src, _ in _stored(settings).values())
+    assert not any(src.endswith("menu.csv") for src, _ in stored_chunks(settings).values())
 
 
 def test_bad_files_fail_alone_and_leave_the_store_untouched(corpus: Path, data_dir: Path) -> None:
     settings = Settings(data_dir=data_dir)
     ingest_paths([corpus], settings)
-    before = _stored(settings)
+    before = stored_chunks(settings)
     (corpus / "handbook.pdf").write_bytes(b"%PDF-1.4 truncated")
     (corpus / "fake.txt").write_bytes(b"\x00\x01\x02" * 100)
     report = ingest_paths([corpus], settings)
     assert sorted(Path(f.path).name for f in report.failed) == ["fake.txt", "handbook.pdf"]
     assert report.exit_code == 1
-    assert _stored(settings) == before, "a failed file keeps its old chunks"
+    assert stored_chunks(settings) == before, "a failed file keeps its old chunks"
 
 
 def test_changed_embedding_settings_need_reindex(corpus: Path, data_dir: Path) -> None:
@@ -84,7 +73,7 @@ def test_changed_embedding_settings_need_reindex(corpus: Path, data_dir: Path) -
     with pytest.raises(DocentError, match="--reindex"):
         ingest_paths([corpus], changed)
     rebuilt = ingest_paths([corpus], changed, reindex=True)
-    stored = _stored(changed)
+    stored = stored_chunks(changed)
     assert rebuilt.added == len(stored) == rebuilt.chunks
     assert max(len(text) for _, text in stored.values()) <= 400
 
