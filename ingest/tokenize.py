@@ -1,6 +1,7 @@
 """Keyword tokens for BM25, the same function for documents and queries.
 
-Latin and other scripts: NFKC, lower-cased `\\w+` words, English stop words dropped.
+Latin and other scripts: NFKC, lower-cased `\\w+` words, English stop words dropped, ASCII
+words reduced to their Snowball English stem (PyStemmer), so "roasted" finds "roasting".
 Hangul words: character bigrams (so 커피를, 커피는 and 커피 share 커피), optionally plus
 kiwipiepy morphemes; which one by measurement (README, "Measured").
 """
@@ -23,6 +24,17 @@ ENGLISH_STOPWORDS = frozenset({
     "this", "to", "was", "were", "what", "when", "where", "which", "who", "whom", "whose",
     "why", "with",
 })
+
+
+# names the token rules; an index built under other rules is rebuilt (bump on any change)
+TOKEN_RULES = "snowball-en-1"
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
 
 
 def hangul_bigrams(word: str) -> list[str]:
@@ -54,7 +66,7 @@ def _word_tokens(text: str, korean: KoreanMode) -> list[str]:
                     continue
                 out.extend(hangul_bigrams(part) if HANGUL.fullmatch(part) else [part])
         elif word not in ENGLISH_STOPWORDS and not HANGUL.search(word):
-            out.append(word)
+            out.append(_stemmer().stemWord(word) if word.isascii() else word)
     return out
 
 

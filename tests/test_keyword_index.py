@@ -11,8 +11,9 @@ from ingest.tokenize import hangul_bigrams, keyword_tokens
 from tests.conftest import SAMPLE_DATA
 
 
-def test_english_words_are_lowercased_normalised_and_stopwords_dropped() -> None:
-    assert keyword_tokens("What is the ＣＡＰＩＴＡＬ of Mongolia?") == ["capital", "mongolia"]
+def test_english_words_are_lowercased_normalised_stemmed_and_stopwords_dropped() -> None:
+    assert keyword_tokens("What is the ＣＡＰＩＴＡＬ of Mongolia?") == ["capit", "mongolia"]
+    assert keyword_tokens("roasted beans") == keyword_tokens("Roasting bean")
 
 
 def test_hangul_words_become_bigrams_so_particles_do_not_hide_the_noun() -> None:
