@@ -65,7 +65,13 @@ def chroma_client(settings: Settings) -> Any:
         return _http_client(settings.chroma_host, settings.chroma_port, settings.chroma_ssl,
                             headers)
     except Exception as exc:  # chromadb raises ValueError, httpx errors, auth errors...
+        from chromadb.errors import ChromaAuthError
+
         reason = str(exc).replace(token, "***") if token else str(exc)
+        if isinstance(exc, ChromaAuthError):  # the server's 401/403 says only "Forbidden"
+            reason = (f"the server refused the token ({reason}): check "
+                      "DOCENT_CHROMA_AUTH_TOKEN and DOCENT_CHROMA_AUTH_HEADER" if token else
+                      f"the server wants a token ({reason}): set DOCENT_CHROMA_AUTH_TOKEN")
         raise DocentError(f"Chroma server {chroma_url(settings)} (DOCENT_CHROMA_HOST): "
                           f"{reason}") from None
 
