@@ -3,20 +3,29 @@
 The Langfuse SDK reads LANGFUSE_PUBLIC_KEY, LANGFUSE_SECRET_KEY and LANGFUSE_BASE_URL
 (LANGFUSE_HOST is its older name) itself; docent never reads, prints or logs the keys'
 values, it only checks that they are present.
+
+Two ways a run gets the handler, and never twice: docent's own calls (CLI ask, chat, ingest)
+pass `run_config(...)`; the module-level graphs are bound with `traced(...)` for the runs
+LangGraph Studio / the API server (`langgraph dev`, langgraph.json) start without docent's
+config. Both use the one handler of the process, which the config merge keeps once.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from langchain_core.callbacks import BaseCallbackHandler
     from langchain_core.runnables import RunnableConfig
+    from langgraph.pregel import Pregel
 
     from app.settings import Settings
+
+GraphT = TypeVar("GraphT", bound="Pregel[Any, Any, Any, Any]")
 
 log = logging.getLogger("docent.tracing")
 
@@ -35,14 +44,43 @@ def langfuse_host(env: Mapping[str, str] = os.environ) -> str | None:
     return next((env[name] for name in HOST_VARIABLES if env.get(name)), None)
 
 
+_handler: BaseCallbackHandler | None = None
+_handler_lock = threading.Lock()
+
+
 def langfuse_handler() -> BaseCallbackHandler | None:
-    """Langfuse's LangChain callback handler, or None (no import, no network) without keys."""
+    """Langfuse's LangChain callback handler, or None (no import, no network) without keys.
+
+    One instance per process (it keeps each run's state by run id, so runs may share it):
+    being the same object is what lets a run that gets it both from a bound graph and from
+    `run_config` keep it once.
+    """
+    global _handler
     if not langfuse_configured():
         return None
-    from langfuse.langchain import CallbackHandler
+    with _handler_lock:
+        if _handler is None:
+            from langfuse.langchain import CallbackHandler
 
-    log.info("tracing to Langfuse at %s", langfuse_host())
-    return CallbackHandler()
+            log.info("tracing to Langfuse at %s", langfuse_host())
+            _handler = CallbackHandler()
+        return _handler
+
+
+def traced(graph: GraphT) -> GraphT:
+    """`graph` with the Langfuse handler bound, or `graph` itself without the keys.
+
+    For the runs docent does not start: LangGraph Studio and the API server invoke the
+    module-level graphs with their own config, and the bound callbacks make each such run
+    one trace (`RunStats` first, as in `run_config`, for the usage a streamed llama.cpp
+    completion does not report). A run that passes `run_config` still gets one handler.
+    """
+    handler = langfuse_handler()
+    if handler is None:
+        return graph
+    from app.run_stats import RunStats
+
+    return graph.with_config(callbacks=[RunStats(), handler])
 
 
 def run_config(
@@ -57,20 +95,32 @@ def run_config(
     `session_id` groups a chat thread's turns in Langfuse; the tags name backend and model.
     `callbacks` run before the Langfuse handler; a `RunStats` among them (or one added
     here) fills in the token usage a streamed llama.cpp completion does not report.
+
+    With Langfuse, `callbacks` is a configured `CallbackManager`, not a list: a graph bound
+    with `traced` carries the same handler, and LangChain / LangGraph merge a bound list
+    into an invocation's manager with `add_handler`, which skips a handler already there
+    (two lists would be concatenated, and the handler would hear the run's root events
+    twice). `configure` gives the manager what a list gets at the root (set_debug's console
+    handler, for one).
     """
     from app.run_stats import RunStats
 
     handlers = list(callbacks)
     handler = langfuse_handler()
-    if handler is not None:
-        if not any(isinstance(c, RunStats) for c in handlers):
-            handlers.append(RunStats())
-        handlers.append(handler)
     tags = [f"backend:{settings.llm_backend}", f"model:{settings.llm_model}"]
     metadata: dict[str, Any] = {"langfuse_tags": tags}
     if session_id is not None:
         metadata["langfuse_session_id"] = session_id
-    return {"callbacks": handlers, "run_name": run_name, "tags": tags, "metadata": metadata}
+    config: RunnableConfig = {"callbacks": handlers, "run_name": run_name, "tags": tags,
+                              "metadata": metadata}
+    if handler is not None:
+        from langchain_core.callbacks import CallbackManager
+
+        if not any(isinstance(c, RunStats) for c in handlers):
+            handlers.append(RunStats())
+        handlers.append(handler)
+        config["callbacks"] = CallbackManager.configure(inheritable_callbacks=handlers)
+    return config
 
 
 def flush() -> None:

@@ -13,6 +13,7 @@ from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
 
+from app.tracing import traced
 from graphs.chat_followup import refers_back, standalone_question
 from graphs.context import Context
 from graphs.graph import add_rag_nodes
@@ -60,5 +61,5 @@ def build_chat_graph() -> StateGraph[ChatState, Context, InputState, ChatOutput]
     return builder
 
 
-# LangGraph Studio / the API server bring their own checkpointer
-chat_graph = build_chat_graph().compile(name="docent-chat")
+# LangGraph Studio / the API server bring their own checkpointer; traced as graphs/graph.py
+chat_graph = traced(build_chat_graph().compile(name="docent-chat"))

@@ -6,6 +6,7 @@ from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 
+from app.tracing import traced
 from graphs.context import Context
 from graphs.nodes import generate, refuse, rerank, retrieve, route_after_rerank
 from graphs.state import InputState, OutputState, RAGState
@@ -32,4 +33,5 @@ def build_graph() -> StateGraph[RAGState, Context, InputState, OutputState]:
     return builder
 
 
-graph = build_graph().compile(name="docent-rag")
+# traced: Studio's and the API server's runs are Langfuse traces too (app/tracing.py)
+graph = traced(build_graph().compile(name="docent-rag"))

@@ -9,6 +9,8 @@ from typing import Any, TypedDict
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
+from app.tracing import traced
+
 
 @dataclass(kw_only=True)
 class IndexContext:
@@ -63,4 +65,5 @@ def build_indexer() -> StateGraph[IndexState, IndexContext, IndexInput, IndexOut
     return builder
 
 
-indexer = build_indexer().compile(name="docent-indexer")
+# traced: each Studio / API server run is one Langfuse trace when the keys are set
+indexer = traced(build_indexer().compile(name="docent-indexer"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -17,20 +18,30 @@ pytestmark = [pytest.mark.slow, pytest.mark.llm]
 LANGGRAPH = Path(sys.executable).parent / "langgraph"
 
 
-@pytest.fixture
-def studio_api(tmp_path: Path) -> Iterator[str]:
-    """`langgraph dev` on a free port over an empty data dir, stopped afterwards."""
+@contextmanager
+def langgraph_dev(tmp_path: Path, **extra_env: str) -> Iterator[str]:
+    """`langgraph dev` on a free port over an empty data dir, stopped afterwards.
+
+    Langfuse keys of the calling shell are dropped; `extra_env` may set them.
+    """
     port = free_port()
-    env = {**os.environ, "DOCENT_DATA_DIR": str(tmp_path / "docent-data"),
-           "DOCENT_LLM_CACHE": "false", "HF_HUB_OFFLINE": "1",
-           "LANGGRAPH_CLI_NO_ANALYTICS": "1", "LANGGRAPH_NO_VERSION_CHECK": "1",
-           "LANGSMITH_TRACING": "false"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LANGFUSE_")}
+    env.update({"DOCENT_DATA_DIR": str(tmp_path / "docent-data"),
+                "DOCENT_LLM_CACHE": "false", "HF_HUB_OFFLINE": "1",
+                "LANGGRAPH_CLI_NO_ANALYTICS": "1", "LANGGRAPH_NO_VERSION_CHECK": "1",
+                "LANGSMITH_TRACING": "false", **extra_env})
     base = f"http://127.0.0.1:{port}"
     with running_server(
         [str(LANGGRAPH), "dev", "--no-browser", "--no-reload", "--host", "127.0.0.1",
          "--port", str(port)],
         f"{base}/ok", tmp_path / "langgraph-dev.log", timeout=120, cwd=ROOT, env=env,
     ):
+        yield base
+
+
+@pytest.fixture
+def studio_api(tmp_path: Path) -> Iterator[str]:
+    with langgraph_dev(tmp_path) as base:
         yield base
 
 

@@ -106,11 +106,35 @@ def receiver() -> Iterator[Receiver]:
     server.server_close()
 
 
+def _keys(base_url: str) -> dict[str, str]:
+    return {"LANGFUSE_PUBLIC_KEY": PUBLIC, "LANGFUSE_SECRET_KEY": SECRET,
+            "LANGFUSE_BASE_URL": base_url}
+
+
 def _run(*args: str, base_url: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "LANGFUSE_PUBLIC_KEY": PUBLIC, "LANGFUSE_SECRET_KEY": SECRET,
-           "LANGFUSE_BASE_URL": base_url, "DOCENT_LLM_CACHE": "false", "HF_HUB_OFFLINE": "1"}
+    env = {**os.environ, **_keys(base_url), "DOCENT_LLM_CACHE": "false", "HF_HUB_OFFLINE": "1"}
     return subprocess.run([sys.executable, "-m", "app", "--log-level", "DEBUG", *args],
                           capture_output=True, text=True, cwd=ROOT, env=env, timeout=timeout)
+
+
+def _traces(spans: list[Span]) -> dict[str, list[Span]]:
+    """trace id → its spans, in the order they arrived."""
+    traces: dict[str, list[Span]] = {}
+    for span in spans:
+        traces.setdefault(span.trace_id, []).append(span)
+    return traces
+
+
+def _assert_one_trace_per_run(trace: list[Span], nodes: tuple[str, ...]) -> Span:
+    """One root, and each node once, right under it; returns the root."""
+    (root,) = [span for span in trace if span.parent_id == ""]
+    names = [span.name for span in trace]
+    for node in nodes:
+        assert names.count(node) == 1, names
+        (span,) = [span for span in trace if span.name == node]
+        assert span.parent_id == root.span_id, node
+        assert span.attr("langfuse.observation.metadata.langgraph_node") == node
+    return root
 
 
 @pytest.mark.slow
@@ -125,14 +149,12 @@ def test_one_ask_is_one_trace_with_the_node_spans(sample_env: Path, receiver: Re
     assert receiver.auth == {expected}
     assert set(receiver.paths) == {"/api/public/otel/v1/traces"}
     spans = {span.name: span for span in receiver.spans}
-    assert len({span.trace_id for span in receiver.spans}) == 1
-    root = spans["ask"]
-    assert root.parent_id == ""
+    # the graph is bound to the handler (for Studio) and ask passes it too: still one trace
+    (trace,) = _traces(receiver.spans).values()
+    root = _assert_one_trace_per_run(trace, ("retrieve", "rerank", "generate"))
+    assert root.name == "ask"
     assert set(root.attr("langfuse.trace.tags")) == {"backend:llamacpp",
                                                       "model:packaged:gemma3-270m"}
-    for node in ("retrieve", "rerank", "generate"):
-        assert spans[node].parent_id == root.span_id, node
-        assert spans[node].attr("langfuse.observation.metadata.langgraph_node") == node
 
     candidates = spans["retrieve"].attr("langfuse.observation.output")["candidates"]
     scores = [c["metadata"]["score"] for c in candidates]
@@ -177,6 +199,61 @@ def test_a_chat_thread_is_the_trace_session(sample_env: Path, receiver: Receiver
     assert {"retrieve", "rerank", "refuse"} <= {span.name for span in receiver.spans}
 
 
+def _wait_for(receiver: Receiver, done: Any, timeout: float = 60) -> dict[str, list[Span]]:
+    """The traces once `done(traces)` holds (the server's SDK sends every few seconds)."""
+    deadline = time.monotonic() + timeout
+    while not done(traces := _traces(list(receiver.spans))):
+        if time.monotonic() > deadline:
+            pytest.fail(f"no complete traces after {timeout:.0f} s: "
+                        f"{[(s.name, s.trace_id) for s in receiver.spans]}")
+        time.sleep(0.2)
+    return traces
+
+
+@pytest.mark.slow
+@pytest.mark.llm
+def test_a_studio_run_is_one_trace(tmp_path: Path, receiver: Receiver) -> None:
+    """`langgraph dev` runs the graphs of langgraph.json with its own config: each run of the
+    indexer and of the RAG graph is one trace, as an ask from the CLI is."""
+    import httpx
+
+    from tests.conftest import SAMPLE_DATA
+    from tests.test_studio import langgraph_dev
+
+    env = {**_keys(receiver.base_url), "LANGFUSE_FLUSH_INTERVAL": "0.5"}
+    with langgraph_dev(tmp_path, **env) as api, httpx.Client(base_url=api, timeout=600) as client:
+        ingested = client.post("/runs/wait", json={
+            "assistant_id": "indexer",
+            "input": {"paths": [str(SAMPLE_DATA / "handbook.pdf")]}}).json()
+        assert ingested["report"]["added"] > 0, ingested
+        thread = client.post("/threads", json={}).json()["thread_id"]
+        answered = client.post(f"/threads/{thread}/runs/wait", json={
+            "assistant_id": "docent", "input": {"question": QUESTION},
+            "context": {"k": 2}}).json()
+        assert "18" in answered["answer"], answered
+        traces = _wait_for(receiver, lambda traces: len(traces) == 2 and any(
+            s.name == "generate" for t in traces.values() for s in t) and all(
+            any(s.parent_id == "" for s in t) for t in traces.values()))
+
+    expected = "Basic " + base64.b64encode(f"{PUBLIC}:{SECRET}".encode()).decode()
+    assert receiver.auth == {expected}
+    index_trace, rag_trace = sorted(traces.values(),
+                                    key=lambda t: any(s.name == "generate" for s in t))
+    index_root = _assert_one_trace_per_run(index_trace, ("ingest",))
+    assert index_root.name == "docent-indexer"
+    assert index_root.attr("langfuse.observation.output")["report"]["added"] > 0
+    rag_root = _assert_one_trace_per_run(rag_trace, ("retrieve", "rerank", "generate"))
+    assert rag_root.name == "docent-rag"
+    assert rag_root.attr("langfuse.trace.metadata.thread_id") == thread
+    assert rag_root.attr("langfuse.observation.input")["question"] == QUESTION
+    assert "18" in rag_root.attr("langfuse.observation.output")["answer"]
+    generation = next(s for s in rag_trace
+                      if s.attr("langfuse.observation.type") == "generation")
+    assert QUESTION in generation.attr("langfuse.observation.input")
+    usage = generation.attr("langfuse.observation.usage_details")
+    assert usage["prompt_tokens"] > 100 and usage["completion_tokens"] > 0
+
+
 @pytest.mark.slow
 def test_unreachable_langfuse_costs_seconds_not_the_run(sample_env: Path) -> None:
     dead = f"http://127.0.0.1:{free_port()}"
@@ -188,12 +265,56 @@ def test_unreachable_langfuse_costs_seconds_not_the_run(sample_env: Path) -> Non
     assert SECRET not in done.stdout + done.stderr
 
 
+def test_a_bound_graph_is_one_trace_per_run_with_or_without_run_config(
+        receiver: Receiver) -> None:
+    """`traced` binds the handler; run_config passes the same one: each run is one trace."""
+    probe = (
+        "import asyncio\nfrom typing import TypedDict\n"
+        "from langgraph.graph import END, START, StateGraph\n"
+        "from app.settings import Settings\n"
+        "from app.tracing import flush, langfuse_handler, run_config, traced\n"
+        "class S(TypedDict):\n    x: int\n"
+        "builder = StateGraph(S)\n"
+        "builder.add_node('double', lambda s: {'x': s['x'] * 2})\n"
+        "builder.add_node('inc', lambda s: {'x': s['x'] + 1})\n"
+        "builder.add_edge(START, 'double')\nbuilder.add_edge('double', 'inc')\n"
+        "builder.add_edge('inc', END)\n"
+        "graph = traced(builder.compile(name='probe'))\n"
+        # count the runs the one Langfuse handler is told of: a handler listed twice hears twice
+        "handler = langfuse_handler()\nstarted = handler.on_chain_start\nroots = []\n"
+        "def on_chain_start(*args, **kwargs):\n"
+        "    if kwargs.get('parent_run_id') is None:\n        roots.append(kwargs['run_id'])\n"
+        "    return started(*args, **kwargs)\n"
+        "handler.on_chain_start = on_chain_start\n"
+        # as the API server runs it: astream with its own config, no callbacks
+        "async def served():\n"
+        "    async for _ in graph.astream({'x': 1}, {'configurable': {'thread_id': 't'}},"
+        " stream_mode=['values', 'debug']):\n        pass\n"
+        "asyncio.run(served())\n"
+        "print(graph.invoke({'x': 2}, config=run_config(Settings(), 'ask'))['x'], len(roots))\n"
+        "flush()\n"
+    )
+    env = {**os.environ, **_keys(receiver.base_url)}
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          cwd=ROOT, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["5", "2"]
+    traces = _traces(receiver.spans)
+    assert len(traces) == 2, [(s.name, s.trace_id) for s in receiver.spans]
+    roots = sorted(_assert_one_trace_per_run(trace, ("double", "inc")).name
+                   for trace in traces.values())
+    assert roots == ["ask", "probe"]
+
+
 def test_without_keys_no_handler_and_no_langfuse_import(monkeypatch: pytest.MonkeyPatch) -> None:
     probe = ("import sys\nfrom app.settings import Settings\nfrom app.tracing import run_config\n"
              "config = run_config(Settings(), 'ask')\n"
-             "print(config['callbacks'], 'langfuse' in sys.modules)\n")
+             "from graphs.chat_graph import chat_graph\nfrom graphs.graph import graph\n"
+             "from graphs.indexer import indexer\n"
+             "print(config['callbacks'], [g.config for g in (graph, chat_graph, indexer)],"
+             " 'langfuse' in sys.modules)\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith("LANGFUSE_")}
     env["LANGFUSE_BASE_URL"] = "http://127.0.0.1:9"  # a host without keys is not enough
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          cwd=ROOT, env=env, check=True).stdout
-    assert out.split() == ["[]", "False"]
+    assert out.split() == ["[]", "[None,", "None,", "None]", "False"]
