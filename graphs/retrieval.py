@@ -51,7 +51,10 @@ class RetrievalOptions:
 
 
 def dense_ranking(store: Store, question: str, opts: RetrievalOptions) -> list[Document]:
-    """Chroma's ranking in the chosen LangChain search mode, with `dense_score` set."""
+    """Chroma's ranking in the chosen LangChain search mode, with `dense_score` set;
+    `similarity` ranks chunks by their best sentence (ingest/sentence_index.py)."""
+    from ingest.sentence_index import sentence_ranking
+
     vectorstore = store.vectorstore
     match opts.search_type:
         case "mmr":
@@ -59,10 +62,10 @@ def dense_ranking(store: Store, question: str, opts: RetrievalOptions) -> list[D
                 question, k=opts.fetch_k, fetch_k=opts.fetch_k * 2, filter=opts.filter)
             pairs = [(doc, 1.0 - rank / max(len(docs), 1)) for rank, doc in enumerate(docs)]
         case "similarity" | "similarity_score_threshold":
-            # cosine distance → relevance in [0, 1]
-            pairs = [(doc, max(0.0, 1.0 - distance)) for doc, distance in
-                     vectorstore.similarity_search_with_score(
-                         question, k=opts.fetch_k, filter=opts.filter)]
+            pairs = sentence_ranking(store, question, opts.fetch_k, opts.filter) or [
+                (doc, max(0.0, 1.0 - distance))  # cosine distance → relevance in [0, 1]
+                for doc, distance in vectorstore.similarity_search_with_score(
+                    question, k=opts.fetch_k, filter=opts.filter)]
             if opts.search_type == "similarity_score_threshold":
                 pairs = [(doc, score) for doc, score in pairs if score >= opts.min_relevance]
     for doc, score in pairs:

@@ -16,6 +16,7 @@ from ingest.discover import discover
 from ingest.keyword_index import clear_keyword_index, sync_keyword_index
 from ingest.loaders import LoadContext, LoadError, load_file
 from ingest.report import Failure, IngestReport
+from ingest.sentence_index import SentenceMeanEmbeddings, sync_sentence_index
 from ingest.splitting import make_splitter, split
 from ingest.web import is_url, load_url, redact
 
@@ -261,7 +262,7 @@ def open_for_ingest(settings: Settings, *, reindex: bool = False) -> Store:
     from app.embeddings import embeddings_from
     from ingest.store import open_store
 
-    embeddings = cached_embeddings(settings, embeddings_from(settings))
+    embeddings = SentenceMeanEmbeddings(cached_embeddings(settings, embeddings_from(settings)))
     return open_store(settings, embeddings, create=True, reindex=reindex)
 
 
@@ -303,7 +304,7 @@ def ingest_paths(
             clear_keyword_index(settings)  # derived from the store: rebuilt in full below
             report.warnings.append(Failure(str(settings.data_dir), (
                 f"an earlier ingest was interrupted: {repaired} orphan records/vectors "
-                "removed, keyword index rebuilt")))
+                "removed, keyword index rebuilt, sentence vectors checked")))
         batch = settings.embedding_batch_size * 4
         known = {} if interrupted or repaired or reindex else stored_files(store)
         chunks = _chunks(items, settings, report, known)
@@ -311,5 +312,6 @@ def ingest_paths(
         if prune:
             report.deleted += prune_missing(store, paths)
         sync_keyword_index(store, report)
+        sync_sentence_index(store, report, full=interrupted or bool(repaired))
         marker.unlink()
     return report

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.errors import DocentError
 from ingest.keyword_index import clear_keyword_index
+from ingest.sentence_index import delete_sentence_collection
 
 if TYPE_CHECKING:
     from langchain_chroma import Chroma
@@ -26,6 +27,7 @@ def index_fingerprint(settings: Settings) -> dict[str, str | int]:
         "docent_embedding_model": settings.embedding_model,
         "docent_chunk_size": settings.chunk_size,
         "docent_chunk_overlap": settings.chunk_overlap,
+        "docent_vectors": "sentence-mean",  # chunk vector = mean of its sentences' vectors
     }
 
 
@@ -125,6 +127,7 @@ def open_store(
     exists = settings.collection in names
     if exists and reindex:
         clear_keyword_index(settings)
+        delete_sentence_collection(settings)
         client.delete_collection(settings.collection)
         manager = _record_manager(settings)
         manager.delete_keys(manager.list_keys())

@@ -34,6 +34,21 @@ def stored_chunks(settings: Settings) -> dict[str, tuple[str, str]]:
         got["ids"], got["metadatas"], got["documents"], strict=True)}
 
 
+def sentences_in_step(settings: Settings) -> bool:
+    """Whether the sentence collection holds exactly the sentences of the stored chunks."""
+    from app.embeddings import embeddings_from
+    from ingest.sentence_index import sentence_collection, sentence_pieces
+    from ingest.store import open_store
+
+    store = open_store(settings, embeddings_from(settings))
+    got = store.vectorstore.get(include=["documents"])
+    expected = sorted(f"{i}:{n}" for i, text in zip(got["ids"], got["documents"], strict=True)
+                      for n in range(len(sentence_pieces(text))))
+    sentences = sentence_collection(store)
+    held = sorted(sentences.get(include=[])["ids"]) if sentences is not None else []
+    return held == expected
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as sock:

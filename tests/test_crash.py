@@ -1,5 +1,6 @@
 """kill -9 of a real `python -m app ingest` at several points; a re-run reaches the exact state
-of an uninterrupted ingest: same chunk ids and texts, records = vectors (= BM25 ids)."""
+of an uninterrupted ingest: same chunk ids and texts, records = vectors (= BM25 ids), and
+the sentence vectors exactly those of the chunks."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 
 from app.settings import Settings
 from ingest.pipeline import ingest_paths
-from tests.conftest import ROOT, SAMPLE_DATA
+from tests.conftest import ROOT, SAMPLE_DATA, sentences_in_step
 
 pytestmark = pytest.mark.slow
 
@@ -50,10 +51,13 @@ elif point == "after-vector-delete":
 elif point == "before-keyword-sync":
     import ingest.pipeline
     _wrap(ingest.pipeline, "sync_keyword_index", 1, after=False)
+elif point == "mid-sentence-sync":
+    import ingest.sentence_index
+    _wrap(ingest.sentence_index, "_add_chunks", 1, after=True)
 '''
 
 KILL_POINTS = ["mid-embedding", "after-vector-write", "after-vector-delete",
-               "before-keyword-sync"]
+               "before-keyword-sync", "mid-sentence-sync"]
 
 
 def snapshot(data_dir: Path) -> dict[str, object]:
@@ -75,6 +79,7 @@ def snapshot(data_dir: Path) -> dict[str, object]:
 
         keyword = load_keyword_index(settings)
         assert keyword is not None and sorted(keyword.ids) == records, "BM25 has orphans"
+    assert sentences_in_step(settings), "sentence vectors out of step with the chunks"
     return state
 
 
@@ -123,9 +128,7 @@ def test_kill_9_at_each_point_then_rerun_equals_uninterrupted(
     ingest_paths([v1], Settings(_env_file=None, data_dir=reference), prune=True)
     expected = snapshot(reference)
 
-    points = [p for p in KILL_POINTS
-              if p != "before-keyword-sync" or (ROOT / "ingest/keyword_index.py").exists()]
-    for point in points:
+    for point in KILL_POINTS:
         killed = tmp_path / f"killed-{point}"
         shutil.copytree(stage, killed)
         _killed_ingest(killed, v1, point, hook_dir)
@@ -137,4 +140,4 @@ def test_kill_9_at_each_point_then_rerun_equals_uninterrupted(
     _killed_ingest(fresh, v1, "after-vector-write", hook_dir)
     ingest_paths([v1], Settings(_env_file=None, data_dir=fresh), prune=True)
     assert snapshot(fresh) == expected
-    print(f"\nkill points tested: {len(points) + 1}")
+    print(f"\nkill points tested: {len(KILL_POINTS) + 1}")

@@ -13,7 +13,7 @@ import pytest
 from app.errors import DocentError
 from app.settings import Settings
 from ingest.pipeline import ingest_paths
-from tests.conftest import ROOT, SAMPLE_DATA, stored_chunks
+from tests.conftest import ROOT, SAMPLE_DATA, sentences_in_step, stored_chunks
 
 pytestmark = pytest.mark.slow
 
@@ -46,6 +46,7 @@ def test_reingest_edit_and_prune(corpus: Path, data_dir: Path) -> None:
     untouched = {i: v for i, v in before.items() if v[0] != str(guide.resolve())}
     assert {i: after[i] for i in untouched} == untouched
     assert any("Sundays in December" in text for _, text in after.values())
+    assert sentences_in_step(settings)
 
     (corpus / "menu.csv").unlink()
     kept = ingest_paths([corpus], settings)
@@ -53,6 +54,7 @@ def test_reingest_edit_and_prune(corpus: Path, data_dir: Path) -> None:
     pruned = ingest_paths([corpus], settings, prune=True)
     assert pruned.deleted == 5
     assert not any(src.endswith("menu.csv") for src, _ in stored_chunks(settings).values())
+    assert sentences_in_step(settings)
 
 
 def test_bad_files_fail_alone_and_leave_the_store_untouched(corpus: Path, data_dir: Path) -> None:
@@ -76,6 +78,7 @@ def test_changed_embedding_settings_need_reindex(corpus: Path, data_dir: Path) -
     stored = stored_chunks(changed)
     assert rebuilt.added == len(stored) == rebuilt.chunks
     assert max(len(text) for _, text in stored.values()) <= 400
+    assert sentences_in_step(changed)  # the old chunks' sentences went with them
 
 
 def test_cli_ingest_json_report_and_exit_codes(corpus: Path, data_dir: Path) -> None:

@@ -1,0 +1,176 @@
+"""Sentence vectors: the dense side of retrieval reads each chunk sentence by sentence.
+
+One vector for a 1,000-character chunk blurs it (and MiniLM reads only its first 256
+tokens), while a question usually paraphrases one sentence. So every chunk's sentences are
+embedded into a second Chroma collection, `<collection>-sentences` (each record: the
+chunk's metadata plus `chunk_id`), and a chunk's dense score is that of its best sentence.
+The chunk collection keeps one vector per chunk, the normalised mean of its sentence
+vectors, for MMR and the score-threshold mode; both come from one embedding pass, since
+the sentences go through the embedding cache. After each ingest the sentence collection
+is brought in step with the chunk collection by id difference, so a crash leaves nothing
+that the next ingest does not repair.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import TYPE_CHECKING, Any
+
+from langchain_core.embeddings import Embeddings
+
+from app.errors import DocentError
+
+if TYPE_CHECKING:
+    from langchain_core.documents import Document
+
+    from app.settings import Settings
+    from ingest.report import IngestReport
+    from ingest.store import Store
+
+SENTENCE_END = re.compile(r"(?<=[.!?。])\s+|\s*\n\s*")
+MIN_PIECE = 40  # shorter pieces (headings, list items) join the next one
+MAX_PIECE = 600  # longer ones are cut at a space (MiniLM reads about 1,000 characters)
+CHUNKS_KEY = "docent_chunks"  # the collection metadata: how many chunks it covers
+
+
+def sentence_pieces(text: str) -> list[str]:
+    """The text cut into sentences of MIN_PIECE..MAX_PIECE characters (the last may be
+    shorter); a text without sentence ends is cut at spaces."""
+    pieces: list[str] = []
+    pending = ""
+    for part in SENTENCE_END.split(text):
+        pending = f"{pending} {part}".strip() if pending else part.strip()
+        while len(pending) > MAX_PIECE:
+            cut = pending.rfind(" ", MIN_PIECE, MAX_PIECE)
+            cut = cut if cut > 0 else MAX_PIECE
+            pieces.append(pending[:cut].strip())
+            pending = pending[cut:].strip()
+        if len(pending) >= MIN_PIECE:
+            pieces.append(pending)
+            pending = ""
+    if pending:
+        if pieces and len(pieces[-1]) + len(pending) < MAX_PIECE:
+            pieces[-1] = f"{pieces[-1]} {pending}"
+        else:
+            pieces.append(pending)
+    return pieces or [text]
+
+
+def _mean(vectors: list[list[float]]) -> list[float]:
+    summed = [sum(column) for column in zip(*vectors, strict=True)]
+    norm = math.sqrt(sum(v * v for v in summed)) or 1.0
+    return [v / norm for v in summed]
+
+
+class SentenceMeanEmbeddings(Embeddings):
+    """A chunk's vector as the normalised mean of its sentences' vectors; queries as is.
+
+    `sentences` embeds the pieces: pass the cached embeddings, so the sentence collection
+    reuses the vectors computed here instead of embedding everything twice.
+    """
+
+    def __init__(self, sentences: Embeddings) -> None:
+        self.sentences = sentences
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        pieces = [sentence_pieces(text) for text in texts]
+        flat = self.sentences.embed_documents([p for group in pieces for p in group])
+        vectors, start = [], 0
+        for group in pieces:
+            vectors.append(_mean(flat[start:start + len(group)]))
+            start += len(group)
+        return vectors
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.sentences.embed_query(text)
+
+
+def sentence_collection_name(settings: Settings) -> str:
+    return f"{settings.collection}-sentences"
+
+
+def sentence_collection(store: Store, *, create: bool = False) -> Any:
+    """The Chroma collection of sentence vectors beside the store's, or None if absent."""
+    from ingest.store import chroma_client
+
+    client = chroma_client(store.settings)
+    name = sentence_collection_name(store.settings)
+    if create:
+        return client.get_or_create_collection(name, metadata={"hnsw:space": "cosine"},
+                                               embedding_function=None)
+    names = {c if isinstance(c, str) else c.name for c in client.list_collections()}
+    return client.get_collection(name, embedding_function=None) if name in names else None
+
+
+def delete_sentence_collection(settings: Settings) -> None:
+    """Forget the sentence vectors (for `--reindex`)."""
+    from ingest.store import chroma_client
+
+    client = chroma_client(settings)
+    names = {c if isinstance(c, str) else c.name for c in client.list_collections()}
+    if sentence_collection_name(settings) in names:
+        client.delete_collection(sentence_collection_name(settings))
+
+
+def _add_chunks(collection: Any, chunks: list[Document], embeddings: Embeddings) -> None:
+    """Embed and write the sentences of one batch of chunks (ids `<chunk id>:<n>`)."""
+    ids, texts, metadatas = [], [], []
+    for chunk in chunks:
+        for number, piece in enumerate(sentence_pieces(chunk.page_content)):
+            ids.append(f"{chunk.id}:{number}")
+            texts.append(piece)
+            metadatas.append({**chunk.metadata, "chunk_id": chunk.id})
+    if ids:
+        collection.upsert(ids=ids, documents=texts, metadatas=metadatas,
+                          embeddings=embeddings.embed_documents(texts))
+
+
+def sync_sentence_index(store: Store, report: IngestReport, *, full: bool = False) -> None:
+    """Add the sentences of new chunks and delete those of removed ones.
+
+    Skipped when nothing changed and the collection says it covers as many chunks as the
+    store holds; `full` (after an interrupted ingest) always compares the ids.
+    """
+    collection = sentence_collection(store, create=True)
+    total = store.count()
+    changed = report.added or report.updated or report.deleted
+    if not (full or changed) and (collection.metadata or {}).get(CHUNKS_KEY) == total:
+        return
+    chunk_ids = set(store.vectorstore.get(include=[])["ids"])
+    covered = {m["chunk_id"] for m in collection.get(include=["metadatas"])["metadatas"]}
+    gone = sorted(covered - chunk_ids)
+    for start in range(0, len(gone), 500):
+        collection.delete(where={"chunk_id": {"$in": gone[start:start + 500]}})
+    new = sorted(chunk_ids - covered)
+    if new:
+        embedder = store.vectorstore.embeddings
+        sentences = embedder.sentences if isinstance(embedder, SentenceMeanEmbeddings) \
+            else embedder
+        if sentences is None:
+            raise DocentError(f"{store.settings.data_dir}: the store was opened without "
+                              "an embedding model, so new sentences cannot be embedded")
+        batch = store.settings.embedding_batch_size * 4
+        for start in range(0, len(new), batch):
+            _add_chunks(collection, store.vectorstore.get_by_ids(new[start:start + batch]),
+                        sentences)
+    collection.modify(metadata={CHUNKS_KEY: total})  # the distance stays in its configuration
+
+
+def sentence_ranking(store: Store, question: str, k: int, where: dict[str, Any] | None
+                     ) -> list[tuple[Document, float]] | None:
+    """Up to `k` chunks ranked by their best sentence's cosine relevance (0..1), or None
+    when the store has no sentence vectors (built before them, or empty)."""
+    collection = sentence_collection(store)
+    embedder = store.vectorstore.embeddings
+    if collection is None or embedder is None or not collection.count():
+        return None
+    vector = embedder.embed_query(question)
+    found = collection.query(query_embeddings=[vector], n_results=min(k * 5, collection.count()),
+                             where=where or None, include=["metadatas", "distances"])
+    best: dict[str, float] = {}
+    for meta, distance in zip(found["metadatas"][0], found["distances"][0], strict=True):
+        best.setdefault(str(meta["chunk_id"]), max(0.0, 1.0 - float(distance)))
+    ranked = list(best)[:k]
+    by_id = {doc.id: doc for doc in store.vectorstore.get_by_ids(ranked)}
+    return [(by_id[i], best[i]) for i in ranked if i in by_id]
