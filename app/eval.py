@@ -14,6 +14,7 @@ import math
 import random
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -115,6 +116,15 @@ def sample(bench: Benchmark, limit: int | None, max_passages: int | None, seed: 
     return replace(bench, passages=passages, queries=queries)
 
 
+def article_half(bench: Benchmark, half: Literal["tuning", "held-out"]) -> Benchmark:
+    """The questions of every other article (ids `<article>:<paragraph>`): the first, third…
+    article for tuning, the second, fourth… held out. The corpus stays whole."""
+    articles = list(dict.fromkeys(p.id.rsplit(":", 1)[0] for p in bench.passages))
+    chosen = set(articles[0 if half == "tuning" else 1::2])
+    queries = [q for q in bench.queries if q.relevant_ids[0].rsplit(":", 1)[0] in chosen]
+    return replace(bench, queries=queries)
+
+
 def eval_settings(settings: Settings, bench: Benchmark) -> Settings:
     """The settings of the benchmark's own store, under DOCENT_DATA_DIR/eval/<name>."""
     slug = re.sub(r"[^A-Za-z0-9_-]+", "-", bench.name).strip("-") or "benchmark"
@@ -132,6 +142,7 @@ def build_store(settings: Settings, bench: Benchmark) -> Settings:
     from ingest.keyword_index import sync_keyword_index
     from ingest.pipeline import index_chunks, ingest_lock, open_for_ingest
     from ingest.report import IngestReport
+    from ingest.sentence_index import sync_sentence_index
     from ingest.splitting import make_splitter, split
 
     target = eval_settings(settings, bench)
@@ -142,6 +153,7 @@ def build_store(settings: Settings, bench: Benchmark) -> Settings:
         store = open_for_ingest(target, reindex=True)
         index_chunks(split(make_splitter(target), docs), store, report)
         sync_keyword_index(store, report)
+        sync_sentence_index(store, report)
     return target
 
 
@@ -198,18 +210,14 @@ def ranked_chunks(settings: Settings, question: str, ctx: Context, rerank: bool
     return rerank_candidates(question, candidates, settings, ctx)[0]
 
 
-def evaluate(settings: Settings, bench: Benchmark, ctx: Context, *, rerank: bool = True
-             ) -> Scores:
-    """Ask every question of the store built by `build_store`, and score the rankings."""
-    ctx = replace(ctx, k=max(ctx.k or 0, 20), fetch_k=max(ctx.fetch_k or settings.fetch_k, 20))
-    ranked_chunks(settings, "warm-up 준비", ctx, rerank)  # model loads are not query latency
+def score_questions(bench: Benchmark, rank: Callable[[str], list[str]]) -> Scores:
+    """Time and score `rank` (question → passage ids of the ranked chunks) on every question."""
     firsts, ndcgs, latencies = [], [], []
     for query in bench.queries:
         started = time.perf_counter()
-        chunks = ranked_chunks(settings, query.question, ctx, rerank)
+        passage_ids = rank(query.question)
         latencies.append((time.perf_counter() - started) * 1000)
-        first, ndcg = score_ranking([str(c.metadata.get("source")) for c in chunks],
-                                    set(query.relevant_ids))
+        first, ndcg = score_ranking(passage_ids, set(query.relevant_ids))
         firsts.append(first)
         ndcgs.append(ndcg)
     n = max(len(bench.queries), 1)
@@ -223,3 +231,63 @@ def evaluate(settings: Settings, bench: Benchmark, ctx: Context, *, rerank: bool
         mrr_at_10=sum(1 / f for f in firsts if f is not None and f <= 10) / n,
         ndcg_at_10=sum(ndcgs) / n,
         latency_ms_p50=_percentile(latencies, 0.5), latency_ms_p95=_percentile(latencies, 0.95))
+
+
+def evaluate(settings: Settings, bench: Benchmark, ctx: Context, *, rerank: bool = True
+             ) -> Scores:
+    """Ask every question of the store built by `build_store`, and score the rankings."""
+    ctx = replace(ctx, k=max(ctx.k or 0, 20), fetch_k=max(ctx.fetch_k or settings.fetch_k, 20))
+    ranked_chunks(settings, "warm-up 준비", ctx, rerank)  # model loads are not query latency
+    return score_questions(bench, lambda question: [
+        str(c.metadata.get("source")) for c in ranked_chunks(settings, question, ctx, rerank)])
+
+
+def word_tokens(text: str) -> list[str]:
+    """The textbook BM25 tokens: lower-cased `\\w+` words."""
+    return re.findall(r"\w+", text.lower())
+
+
+def bigram_tokens(text: str) -> list[str]:
+    """The textbook Korean BM25 tokens: character bigrams inside each `\\w+` word."""
+    return [w[i:i + 2] for w in word_tokens(text) for i in range(max(len(w) - 1, 1))]
+
+
+BASELINES: dict[str, Callable[[str], list[str]]] = {
+    "BM25 (words)": word_tokens, "BM25 (character bigrams)": bigram_tokens}
+
+
+def evaluate_baseline(settings: Settings, bench: Benchmark,
+                      tokenize: Callable[[str], list[str]]) -> Scores:
+    """A textbook baseline on the same chunks: plain BM25 (bm25s defaults) over `tokenize`
+    tokens, no fusion, no rerank; built in memory, top 20 per question."""
+    import bm25s
+
+    from graphs.resources import store_for
+
+    stored = store_for(settings).vectorstore.get(include=["documents", "metadatas"])
+    sources = [str(m.get("source")) for m in stored["metadatas"]]
+    vocab: dict[str, int] = {}
+    corpus = [[vocab.setdefault(t, len(vocab)) for t in tokenize(text or "")]
+              for text in stored["documents"]]
+    retriever = bm25s.BM25()
+    retriever.index(bm25s.tokenization.Tokenized(ids=corpus, vocab=vocab), show_progress=False)
+
+    def rank(question: str) -> list[str]:
+        known = [vocab[t] for t in tokenize(question) if t in vocab]
+        if not known:
+            return []
+        docs, scores = retriever.retrieve(
+            bm25s.tokenization.Tokenized(ids=[known], vocab=vocab),
+            k=min(20, len(sources)), show_progress=False, n_threads=1)
+        return [sources[int(d)] for d, score in zip(docs[0], scores[0], strict=True)
+                if score > 0]
+
+    return score_questions(bench, rank)
+
+
+def best_baseline(settings: Settings, bench: Benchmark) -> tuple[str, Scores]:
+    """The textbook baseline with the highest MRR@10 on this benchmark (ties: recall@5)."""
+    measured = {name: evaluate_baseline(settings, bench, tokenize)
+                for name, tokenize in BASELINES.items()}
+    name = max(measured, key=lambda n: (measured[n].mrr_at_10, measured[n].recall_at_5))
+    return name, measured[name]

@@ -1,8 +1,8 @@
 """`python -m app eval` and the retrieval quality gates on real benchmarks.
 
-The gates run docent's retrieve → rerank path and a BM25-only baseline on the same chunks
-of a fixed seeded sample, in the same run, and require docent to be at least as good plus
-a margin (see the constants). KorQuAD is read from ../shared at run time, never copied.
+The gates run docent's retrieve → rerank path and the textbook BM25 baselines on the same
+chunks of a fixed seeded sample, in the same run, and require docent to beat the best of
+them by a margin (see the constants). KorQuAD is read from ../shared at run time, never copied.
 """
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ from app.eval import Benchmark, load_jsonl_benchmark, load_squad_benchmark, samp
 from graphs.context import Context
 from tests.conftest import ROOT
 
-# English: hybrid (MiniLM + BM25, convex fusion) measured +0.054 recall@5 and +0.047
-# MRR@10 over BM25 on 300 SQuAD questions (bench/retrieval.py); 0.02 leaves room for
-# sampling noise.
-ENGLISH_MARGIN = 0.02
-# Korean: questions in Hangul are answered by BM25 alone by default (MiniLM cannot read
-# Korean), so docent must not fall below the baseline; no gain is claimed.
-KOREAN_MARGIN = 0.0
+# Margins over the best textbook baseline (plain BM25 over words or character bigrams, the
+# ../shared/README.md methods, on the same chunks in the same run). bench/retrieval.py,
+# 300 questions a set: English held-out +0.07 recall@5 / +0.07 MRR@10, so 0.03 leaves room
+# for sampling noise on 200 questions; Korean +0.005 / +0.02 (recall@5 is at 0.99, next to
+# the ceiling), so recall must not fall below the baseline and MRR must gain 0.01.
+ENGLISH_MARGIN = (0.03, 0.03)
+KOREAN_MARGIN = (0.0, 0.01)
 
 
 def test_score_ranking_counts_passages_not_chunks() -> None:
@@ -73,21 +73,21 @@ def test_eval_command_prints_the_figures_as_json(data_dir: Path, shared_dir: Pat
     assert 0 < figures["latency_ms_p50"] <= figures["latency_ms_p95"]
 
 
-def _gate(data_dir: Path, bench: Benchmark, margin: float) -> None:
-    from app.eval import build_store, evaluate
+def _gate(data_dir: Path, bench: Benchmark, margin: tuple[float, float]) -> None:
+    from app.eval import best_baseline, build_store, evaluate
     from app.settings import get_settings
 
     store = build_store(get_settings(), bench)
     docent = evaluate(store, bench, Context())
-    baseline = evaluate(store, bench, Context(dense_weight=0.0), rerank=False)
-    report = f"docent {docent.to_dict()} vs BM25 {baseline.to_dict()}"
+    name, baseline = best_baseline(store, bench)
+    report = f"docent {docent.to_dict()} vs {name} {baseline.to_dict()}"
     print(report)
-    assert docent.recall_at_5 >= baseline.recall_at_5 + margin, report
-    assert docent.mrr_at_10 >= baseline.mrr_at_10 + margin, report
+    assert docent.recall_at_5 >= baseline.recall_at_5 + margin[0], report
+    assert docent.mrr_at_10 >= baseline.mrr_at_10 + margin[1], report
 
 
 @pytest.mark.slow
-def test_gate_english_squad_beats_bm25(data_dir: Path, shared_dir: Path) -> None:
+def test_gate_english_squad_beats_the_best_baseline(data_dir: Path, shared_dir: Path) -> None:
     squad = shared_dir / "eval" / "squad-dev-even"
     bench = load_jsonl_benchmark(squad / "corpus.jsonl", squad / "queries.jsonl")
     # the whole even corpus (1,294 chunks): on a shrunk one BM25 alone nears the ceiling
@@ -95,8 +95,27 @@ def test_gate_english_squad_beats_bm25(data_dir: Path, shared_dir: Path) -> None
 
 
 @pytest.mark.slow
-def test_gate_korean_korquad_even_articles_at_least_bm25(data_dir: Path,
-                                                        shared_dir: Path) -> None:
+def test_gate_korean_korquad_even_articles_beats_the_best_baseline(data_dir: Path,
+                                                                   shared_dir: Path) -> None:
     korquad = shared_dir / "eval" / "korquad" / "KorQuAD_v1.0_dev.json"
     bench = load_squad_benchmark(korquad, "even")
     _gate(data_dir, sample(bench, 200, 200, seed=11), KOREAN_MARGIN)
+
+
+def test_textbook_baseline_tokens() -> None:
+    from app.eval import bigram_tokens, word_tokens
+
+    assert word_tokens("The Oil-Crisis of 1973") == ["the", "oil", "crisis", "of", "1973"]
+    assert bigram_tokens("커피를 a") == ["커피", "피를", "a"]
+
+
+def test_article_halves_split_the_questions_not_the_corpus(shared_dir: Path) -> None:
+    from app.eval import article_half
+
+    squad = shared_dir / "eval" / "squad-dev-even"
+    bench = load_jsonl_benchmark(squad / "corpus.jsonl", squad / "queries.jsonl")
+    tuning, held = article_half(bench, "tuning"), article_half(bench, "held-out")
+    assert tuning.passages == held.passages == bench.passages
+    assert len(tuning.queries) + len(held.queries) == len(bench.queries)
+    articles = {q.relevant_ids[0].rsplit(":", 1)[0] for q in tuning.queries}
+    assert not articles & {q.relevant_ids[0].rsplit(":", 1)[0] for q in held.queries}
