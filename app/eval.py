@@ -139,6 +139,7 @@ def build_store(settings: Settings, bench: Benchmark) -> Settings:
     """
     from langchain_core.documents import Document
 
+    from graphs.resources import store_for
     from ingest.keyword_index import sync_keyword_index
     from ingest.pipeline import index_chunks, ingest_lock, open_for_ingest
     from ingest.report import IngestReport
@@ -154,6 +155,7 @@ def build_store(settings: Settings, bench: Benchmark) -> Settings:
         index_chunks(split(make_splitter(target), docs), store, report)
         sync_keyword_index(store, report)
         sync_sentence_index(store, report)
+    store_for.cache_clear()  # a store opened earlier holds the replaced collection
     return target
 
 
