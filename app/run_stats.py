@@ -82,6 +82,9 @@ class RunStats(BaseCallbackHandler):
         stats.prompt_tokens += int(usage["prompt_tokens"])
         stats.completion_tokens += int(usage["completion_tokens"])
 
+    def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        self._prompts.pop(run_id, None)  # a long-lived (Studio-bound) handler keeps nothing
+
     @staticmethod
     def _counted_usage(prompt: str, response: LLMResult) -> dict[str, int] | None:
         from graphs.resources import get_model

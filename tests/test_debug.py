@@ -49,3 +49,14 @@ def test_verbose_and_debug_flags_switch_langchain_globals() -> None:
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          cwd=ROOT, check=True).stdout
     assert out.split() == ["True", "False"]
+
+
+def test_run_stats_forgets_a_failed_model_call() -> None:
+    from uuid import uuid4
+
+    from app.run_stats import RunStats
+
+    stats, run = RunStats(), uuid4()
+    stats.on_llm_start(None, ["a prompt"], run_id=run, metadata={"langgraph_node": "generate"})
+    stats.on_llm_error(RuntimeError("model crashed"), run_id=run)
+    assert stats._prompts == {}
