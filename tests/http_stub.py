@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import gzip
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.servers import serving
 
 PAGE = b"""<!doctype html><html><head><title>Roastery FAQ</title>
 <style>body{font-family:serif}</style><script>track()</script></head>
@@ -143,10 +144,5 @@ def serve(pdf: bytes = b"") -> Iterator[str]:
     handler = type("BoundHandler", (Handler,), {"pdf": pdf, "bomb": gzip_bomb(64)})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(server) as url:
+        yield url

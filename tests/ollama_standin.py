@@ -9,12 +9,13 @@ invoke()). `GET /api/tags` lists the models. Each request body is recorded.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.servers import serving
 
 CREATED_AT = "2026-11-22T02:00:00.000000Z"
 
@@ -78,12 +79,6 @@ def _handler(standin: OllamaStandIn) -> type[BaseHTTPRequestHandler]:
 def serve_ollama(model: str, reply: list[str]) -> Iterator[OllamaStandIn]:
     """Run the stand-in on a free port of 127.0.0.1 for the duration of the block."""
     standin = OllamaStandIn(model=model, reply=reply)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(standin))
-    standin.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), _handler(standin))) as url:
+        standin.url = url
         yield standin
-    finally:
-        server.shutdown()
-        server.server_close()

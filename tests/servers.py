@@ -1,13 +1,16 @@
-"""Start a real server subprocess for a test, wait until it answers, stop it afterwards."""
+"""Servers for tests: a real server subprocess (started, awaited, stopped) and in-process
+HTTP servers served from a thread."""
 
 from __future__ import annotations
 
 import os
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import HTTPServer
 from pathlib import Path
 
 
@@ -39,3 +42,16 @@ def running_server(command: list[str], ready_url: str, log_path: Path, *, timeou
             except subprocess.TimeoutExpired:
                 os.killpg(server.pid, signal.SIGKILL)
                 server.wait()
+
+
+@contextmanager
+def serving(server: HTTPServer) -> Iterator[str]:
+    """Serve `server` (bound to 127.0.0.1) from a thread; yield its base URL; shut it down."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, SAMPLE_DATA, free_port
-from tests.servers import running_server
+from tests.servers import running_server, serving
 
 pytestmark = [pytest.mark.slow, pytest.mark.llm]
 
@@ -147,14 +146,8 @@ class _TokenGate(BaseHTTPRequestHandler):
 def token_gate(upstream: int, header: str, value: str) -> Iterator[_GateServer]:
     """A token-checking reverse proxy on 127.0.0.1 in front of port `upstream`."""
     gate = _GateServer(upstream, header, value)
-    thread = threading.Thread(target=gate.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(gate):
         yield gate
-    finally:
-        gate.shutdown()
-        gate.server_close()
-        thread.join()
 
 
 @pytest.mark.parametrize("header", ["Authorization", "X-Chroma-Token"])

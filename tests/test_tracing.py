@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import ROOT, free_port
+from tests.servers import serving
 
 PUBLIC, SECRET = "pk-lf-docent-test", "sk-lf-docent-secret-value"
 QUESTION = "How many days of paid annual leave do full-time employees get?"
@@ -77,7 +77,6 @@ def receiver() -> Iterator[Receiver]:
         ExportTraceServiceResponse,
     )
 
-    server: ThreadingHTTPServer
     received = Receiver(base_url="")
 
     class Handler(BaseHTTPRequestHandler):
@@ -97,13 +96,9 @@ def receiver() -> Iterator[Receiver]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    received.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield received
-    server.shutdown()
-    server.server_close()
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), Handler)) as url:
+        received.base_url = url
+        yield received
 
 
 def _keys(base_url: str) -> dict[str, str]:
