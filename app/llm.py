@@ -66,16 +66,21 @@ def _llamacpp(settings: Settings) -> LoadedModel:
         verbose=False,
     )
     model: BaseLanguageModel
-    match gguf.style:
-        case "chat":
-            from langchain_community.chat_models import ChatLlamaCpp
+    from llama_cpp._utils import suppress_stdout_stderr
 
-            model = ChatLlamaCpp(**options)
-        case "completion":
-            from langchain_community.llms import LlamaCpp
+    # context creation prints notes ("llama_kv_cache_iswa: …") past the log level; a failed
+    # load still raises, and --log-level debug shows everything
+    with suppress_stdout_stderr(disable=logging.getLogger().level <= logging.DEBUG):
+        match gguf.style:
+            case "chat":
+                from langchain_community.chat_models import ChatLlamaCpp
 
-            # streaming=True: invoke() goes through the LLM cache and still emits tokens
-            model = LlamaCpp(**options, streaming=True, stop=COMPLETION_STOP)
+                model = ChatLlamaCpp(**options)
+            case "completion":
+                from langchain_community.llms import LlamaCpp
+
+                # streaming=True: invoke() goes through the LLM cache and still emits tokens
+                model = LlamaCpp(**options, streaming=True, stop=COMPLETION_STOP)
     llama = cast(Any, model).client  # the loaded llama_cpp.Llama
 
     def count_tokens(text: str) -> int:

@@ -2,8 +2,8 @@
 
 Prints chunks/s of the full pipeline (discover, load, split, embed, Chroma, records, BM25,
 sentence vectors) and of bare `SentenceTransformer.encode` on the same chunks, two ways: on
-the chunk texts (the textbook pipeline's work) and on their sentence pieces (the work
-docent's dense index needs); the pipeline's ratio to each; and the time of a second,
+the chunk texts (the textbook pipeline's work) and on their dense sentence pieces (the
+work docent's dense index needs); the pipeline's ratio to each; and the time of a second,
 unchanged ingest as a ratio to the first. The model is loaded before any timing.
 
     python bench/ingest.py [FOLDER] [--json]
@@ -44,7 +44,7 @@ def main() -> int:
     from app.embeddings import embeddings_from
     from app.settings import Settings
     from ingest.pipeline import ingest_paths
-    from ingest.sentence_index import sentence_pieces
+    from ingest.sentence_index import dense_pieces, reads_hangul
     from ingest.store import open_store
 
     with tempfile.TemporaryDirectory() as scratch:
@@ -62,7 +62,8 @@ def main() -> int:
         assert second.added == 0 and second.skipped == first.chunks, second.table()
 
         texts = open_store(settings, model).vectorstore.get(include=["documents"])["documents"]
-        pieces = [piece for text in texts for piece in sentence_pieces(text)]
+        hangul = reads_hangul(model)
+        pieces = [piece for text in texts for piece in dense_pieces(text, hangul)]
         bare_s, bare_sentences_s = (bare_encode(model, batch, settings.embedding_batch_size)
                                     for batch in (texts, pieces))
 

@@ -133,16 +133,12 @@ def convex_fusion(rankings: list[tuple[float, str, list[Document]]]) -> list[Doc
     return [fused[ident] for ident in order]
 
 
-def mostly_hangul(text: str) -> bool:
-    """Whether most letters of the text are Hangul (a Korean question)."""
-    letters = [c for c in text if c.isalpha()]
-    return sum("\uac00" <= c <= "\ud7a3" for c in letters) * 2 > len(letters)
-
-
 def hybrid_search(store: Store, index: KeywordIndex | None, question: str,
                   opts: RetrievalOptions) -> list[Document]:
     """Fused candidates, at most `fetch_k`; a zero weight skips that retriever."""
     rankings = []
+    from ingest.tokenize import mostly_hangul
+
     dense_weight = opts.dense_weight_korean if mostly_hangul(question) else opts.dense_weight
     if dense_weight > 0 or index is None:
         rankings.append((dense_weight or 1.0, "dense_score",

@@ -262,7 +262,8 @@ def open_for_ingest(settings: Settings, *, reindex: bool = False) -> Store:
     from app.embeddings import embeddings_from
     from ingest.store import open_store
 
-    embeddings = SentenceMeanEmbeddings(cached_embeddings(settings, embeddings_from(settings)))
+    model = embeddings_from(settings)
+    embeddings = SentenceMeanEmbeddings(cached_embeddings(settings, model), model)
     return open_store(settings, embeddings, create=True, reindex=reindex)
 
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.embeddings import Embeddings
 
 from app.errors import DocentError
+from ingest.tokenize import mostly_hangul
 
 if TYPE_CHECKING:
     from langchain_core.documents import Document
@@ -57,6 +58,22 @@ def sentence_pieces(text: str) -> list[str]:
     return pieces or [text]
 
 
+def dense_pieces(text: str, reads_hangul: bool) -> list[str]:
+    """The sentence pieces worth a vector: all of them, or, for a model that cannot read
+    Hangul (MiniLM splits it into jamo, about ten tokens per syllable's worth of English),
+    those that are not mostly Hangul. Korean questions skip the dense ranking then anyway,
+    and embedding Korean text in full tripled the ingest time of ../shared/docs."""
+    pieces = sentence_pieces(text)
+    return pieces if reads_hangul else [p for p in pieces if not mostly_hangul(p)]
+
+
+def reads_hangul(embeddings: Embeddings | None) -> bool:
+    """Whether the model behind `embeddings` reads Hangul (unknown models: assume so)."""
+    if isinstance(embeddings, SentenceMeanEmbeddings):
+        embeddings = embeddings.model
+    return bool(getattr(embeddings, "reads_hangul", True))
+
+
 def _mean(vectors: list[list[float]]) -> list[float]:
     summed = [sum(column) for column in zip(*vectors, strict=True)]
     norm = math.sqrt(sum(v * v for v in summed)) or 1.0
@@ -64,17 +81,21 @@ def _mean(vectors: list[list[float]]) -> list[float]:
 
 
 class SentenceMeanEmbeddings(Embeddings):
-    """A chunk's vector as the normalised mean of its sentences' vectors; queries as is.
+    """A chunk's vector as the normalised mean of its sentences' vectors (a chunk without
+    `dense_pieces` is embedded whole); queries as is.
 
     `sentences` embeds the pieces: pass the cached embeddings, so the sentence collection
-    reuses the vectors computed here instead of embedding everything twice.
+    reuses the vectors computed here instead of embedding everything twice; `model` is the
+    model behind them (asked whether it reads Hangul).
     """
 
-    def __init__(self, sentences: Embeddings) -> None:
+    def __init__(self, sentences: Embeddings, model: Embeddings) -> None:
         self.sentences = sentences
+        self.model = model
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        pieces = [sentence_pieces(text) for text in texts]
+        hangul = reads_hangul(self.model)
+        pieces = [dense_pieces(text, hangul) or [text] for text in texts]
         flat = self.sentences.embed_documents([p for group in pieces for p in group])
         vectors, start = [], 0
         for group in pieces:
@@ -113,11 +134,12 @@ def delete_sentence_collection(settings: Settings) -> None:
         client.delete_collection(sentence_collection_name(settings))
 
 
-def _add_chunks(collection: Any, chunks: list[Document], embeddings: Embeddings) -> None:
-    """Embed and write the sentences of one batch of chunks (ids `<chunk id>:<n>`)."""
+def _add_chunks(collection: Any, chunks: list[Document], embeddings: Embeddings,
+                hangul: bool) -> None:
+    """Embed and write the dense pieces of one batch of chunks (ids `<chunk id>:<n>`)."""
     ids, texts, metadatas = [], [], []
     for chunk in chunks:
-        for number, piece in enumerate(sentence_pieces(chunk.page_content)):
+        for number, piece in enumerate(dense_pieces(chunk.page_content, hangul)):
             ids.append(f"{chunk.id}:{number}")
             texts.append(piece)
             metadatas.append({**chunk.metadata, "chunk_id": chunk.id})
@@ -153,7 +175,7 @@ def sync_sentence_index(store: Store, report: IngestReport, *, full: bool = Fals
         batch = store.settings.embedding_batch_size * 4
         for start in range(0, len(new), batch):
             _add_chunks(collection, store.vectorstore.get_by_ids(new[start:start + batch]),
-                        sentences)
+                        sentences, reads_hangul(embedder))
     collection.modify(metadata={CHUNKS_KEY: total})  # the distance stays in its configuration
 
 

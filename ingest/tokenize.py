@@ -37,6 +37,12 @@ def _stemmer() -> Any:
     return Stemmer.Stemmer("english")
 
 
+def mostly_hangul(text: str) -> bool:
+    """Whether most letters of the text are Hangul (a Korean question or sentence)."""
+    letters = [c for c in text if c.isalpha()]
+    return sum("\uac00" <= c <= "\ud7a3" for c in letters) * 2 > len(letters)
+
+
 def hangul_bigrams(word: str) -> list[str]:
     """Overlapping character pairs of a Hangul run; a one-syllable run is kept whole."""
     if len(word) < 2:

@@ -37,13 +37,14 @@ def stored_chunks(settings: Settings) -> dict[str, tuple[str, str]]:
 def sentences_in_step(settings: Settings) -> bool:
     """Whether the sentence collection holds exactly the sentences of the stored chunks."""
     from app.embeddings import embeddings_from
-    from ingest.sentence_index import sentence_collection, sentence_pieces
+    from ingest.sentence_index import dense_pieces, reads_hangul, sentence_collection
     from ingest.store import open_store
 
     store = open_store(settings, embeddings_from(settings))
     got = store.vectorstore.get(include=["documents"])
+    hangul = reads_hangul(store.vectorstore.embeddings)
     expected = sorted(f"{i}:{n}" for i, text in zip(got["ids"], got["documents"], strict=True)
-                      for n in range(len(sentence_pieces(text))))
+                      for n in range(len(dense_pieces(text, hangul))))
     sentences = sentence_collection(store)
     held = sorted(sentences.get(include=[])["ids"]) if sentences is not None else []
     return held == expected

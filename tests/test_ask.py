@@ -34,6 +34,7 @@ def test_answer_comes_from_the_one_document_that_holds_it(sample_env: Path) -> N
 def test_streamed_answer_then_numbered_sources(sample_env: Path) -> None:
     done = _ask("At what temperature does a dark roast end?")
     assert done.returncode == 0, done.stderr
+    assert "llama_" not in done.stderr  # llama.cpp's load notes stay out of the terminal
     assert "230" in done.stdout
     sources = done.stdout.split("Sources:\n", 1)[1]
     assert sources.startswith("[1] ") and "roasting-schedule.md" in sources.splitlines()[0]

@@ -7,7 +7,13 @@ import math
 import pytest
 from langchain_core.embeddings import Embeddings
 
-from ingest.sentence_index import MAX_PIECE, MIN_PIECE, SentenceMeanEmbeddings, sentence_pieces
+from ingest.sentence_index import (
+    MAX_PIECE,
+    MIN_PIECE,
+    SentenceMeanEmbeddings,
+    dense_pieces,
+    sentence_pieces,
+)
 
 
 def test_sentences_split_at_ends_and_lines_short_ones_joined() -> None:
@@ -50,6 +56,27 @@ def test_chunk_vector_is_the_normalised_mean_of_its_sentences() -> None:
     inner = CountingEmbeddings()
     first = "a" * 50 + "."
     second = "b" * 50 + "."
-    [vector] = SentenceMeanEmbeddings(inner).embed_documents([f"{first} {second}"])
+    [vector] = SentenceMeanEmbeddings(inner, inner).embed_documents([f"{first} {second}"])
     assert inner.seen == [first, second]
     assert vector == pytest.approx([math.sqrt(0.5), math.sqrt(0.5)])
+
+
+def test_a_model_that_cannot_read_hangul_gets_no_korean_sentences() -> None:
+    korean = "개인 텀블러를 가져오면 300원을 할인해 드립니다. 매장 안에서는 머그잔을 씁니다."
+    english = "Bring your own tumbler and the coffee costs 300 won less."
+    text = f"{korean}\n{english}"
+    assert dense_pieces(text, reads_hangul=True) == sentence_pieces(text)
+    assert dense_pieces(text, reads_hangul=False) == [english]
+
+    class Jamo(CountingEmbeddings):
+        reads_hangul = False
+
+    inner = Jamo()
+    SentenceMeanEmbeddings(inner, inner).embed_documents([text, korean])
+    assert inner.seen == [english, korean]  # a chunk with no piece left is embedded whole
+
+
+def test_packaged_minilm_does_not_read_hangul() -> None:
+    from app.embeddings import load_embeddings
+
+    assert load_embeddings("packaged:all-MiniLM-L6-v2", 8).reads_hangul is False  # type: ignore[attr-defined]
