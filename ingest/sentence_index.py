@@ -67,6 +67,11 @@ def dense_pieces(text: str, reads_hangul: bool) -> list[str]:
     return pieces if reads_hangul else [p for p in pieces if not mostly_hangul(p)]
 
 
+def embedded_texts(text: str, hangul: bool) -> list[str]:
+    """What is embedded for a chunk's own vector: its dense pieces, or the whole text."""
+    return dense_pieces(text, hangul) or [text]
+
+
 def reads_hangul(embeddings: Embeddings | None) -> bool:
     """Whether the model behind `embeddings` reads Hangul (unknown models: assume so)."""
     if isinstance(embeddings, SentenceMeanEmbeddings):
@@ -95,7 +100,7 @@ class SentenceMeanEmbeddings(Embeddings):
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         hangul = reads_hangul(self.model)
-        pieces = [dense_pieces(text, hangul) or [text] for text in texts]
+        pieces = [embedded_texts(text, hangul) for text in texts]
         flat = self.sentences.embed_documents([p for group in pieces for p in group])
         vectors, start = [], 0
         for group in pieces:
