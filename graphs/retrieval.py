@@ -136,9 +136,9 @@ def convex_fusion(rankings: list[tuple[float, str, list[Document]]]) -> list[Doc
 def hybrid_search(store: Store, index: KeywordIndex | None, question: str,
                   opts: RetrievalOptions) -> list[Document]:
     """Fused candidates, at most `fetch_k`; a zero weight skips that retriever."""
-    rankings = []
     from ingest.tokenize import mostly_hangul
 
+    rankings = []
     dense_weight = opts.dense_weight_korean if mostly_hangul(question) else opts.dense_weight
     if dense_weight > 0 or index is None:
         rankings.append((dense_weight or 1.0, "dense_score",

@@ -118,24 +118,24 @@ def sentence_collection_name(settings: Settings) -> str:
 
 def sentence_collection(store: Store, *, create: bool = False) -> Any:
     """The Chroma collection of sentence vectors beside the store's, or None if absent."""
-    from ingest.store import chroma_client
+    from ingest.store import chroma_client, collection_names
 
     client = chroma_client(store.settings)
     name = sentence_collection_name(store.settings)
     if create:
         return client.get_or_create_collection(name, metadata={"hnsw:space": "cosine"},
                                                embedding_function=None)
-    names = {c if isinstance(c, str) else c.name for c in client.list_collections()}
-    return client.get_collection(name, embedding_function=None) if name in names else None
+    if name not in collection_names(client):
+        return None
+    return client.get_collection(name, embedding_function=None)
 
 
 def delete_sentence_collection(settings: Settings) -> None:
     """Forget the sentence vectors (for `--reindex`)."""
-    from ingest.store import chroma_client
+    from ingest.store import chroma_client, collection_names
 
     client = chroma_client(settings)
-    names = {c if isinstance(c, str) else c.name for c in client.list_collections()}
-    if sentence_collection_name(settings) in names:
+    if sentence_collection_name(settings) in collection_names(client):
         client.delete_collection(sentence_collection_name(settings))
 
 

@@ -50,6 +50,11 @@ def _http_client(host: str, port: int, ssl: bool, headers: tuple[tuple[str, str]
                                settings=ChromaSettings(anonymized_telemetry=False))
 
 
+def collection_names(client: Any) -> set[str]:
+    """The names of the client's collections (chromadb returns names or objects)."""
+    return {c if isinstance(c, str) else c.name for c in client.list_collections()}
+
+
 def chroma_url(settings: Settings) -> str:
     scheme = "https" if settings.chroma_ssl else "http"
     return f"{scheme}://{settings.chroma_host}:{settings.chroma_port}"
@@ -123,8 +128,7 @@ def open_store(
         raise DocentError(f"{settings.data_dir}: {EMPTY_STORE_HINT}")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     client = chroma_client(settings)
-    names = {c if isinstance(c, str) else c.name for c in client.list_collections()}
-    exists = settings.collection in names
+    exists = settings.collection in collection_names(client)
     if exists and reindex:
         clear_keyword_index(settings)
         delete_sentence_collection(settings)
