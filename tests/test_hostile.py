@@ -90,7 +90,6 @@ def test_hostile_corpus_each_case_fails_alone_or_ingests(
     assert errors == {}, f"failures for inputs that are not cases: {errors}"
     assert len(cases) + len(web) >= 100
     assert report.exit_code == 1
-    assert elapsed < 120, f"the hostile batch took {elapsed:.0f} s"
     print(f"\nhostile corpus: {len(cases) + len(web)} cases, {len(report.failed)} clear "
           f"errors, {report.files_loaded} ingested, {elapsed:.1f} s")
 
