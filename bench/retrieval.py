@@ -72,7 +72,7 @@ def main() -> None:
     settings = get_settings()
     print(f"embeddings {settings.embedding_model} (sentence vectors), fusion "
           f"{settings.fusion} (dense {settings.dense_weight}, Korean dense "
-          f"{settings.dense_weight_korean}, BM25 {settings.keyword_weight}), rerank model "
+          f"{settings.korean_dense_weight}, BM25 {settings.keyword_weight}), rerank model "
           f"{settings.rerank_model or 'none'}, {args.limit} questions a set, seed {args.seed}\n")
     print("| dataset | split | mode | chunks | recall@5 | recall@20 | MRR@10 | p50 ms | p95 ms |")
     print("|---|---|---|---|---|---|---|---|---|")

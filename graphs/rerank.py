@@ -101,10 +101,10 @@ def rerank_candidates(question: str, docs: list[Document], settings: Settings, c
         ranked = cross_encoder_rerank(question, docs, settings.rerank_model, top_n,
                                       settings.rerank_min_score)
         return ranked[:k], "cross-encoder"
-    min_relevance = settings.min_relevance if ctx.min_relevance is None else ctx.min_relevance
+    min_relevance = settings.relevance_floor if ctx.min_relevance is None else ctx.min_relevance
     index = load_keyword_index(settings)
     evidence = relevant(question, docs, index, min_relevance, settings.min_keyword_coverage,
-                        settings.min_dense_alone)
+                        settings.dense_alone_floor)
     mode = "relevance filter (dense + keyword coverage), MMR" if index else \
         "relevance filter (dense), MMR"
     # the filter decides whether to answer at all; dropping each weaker passage as well

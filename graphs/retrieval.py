@@ -42,11 +42,11 @@ class RetrievalOptions:
             search_type=pick(ctx.search_type, settings.search_type),
             filter=ctx.filter,
             dense_weight=pick(ctx.dense_weight, settings.dense_weight),
-            dense_weight_korean=pick(ctx.dense_weight, settings.dense_weight_korean),
+            dense_weight_korean=pick(ctx.dense_weight, settings.korean_dense_weight),
             keyword_weight=pick(ctx.keyword_weight, settings.keyword_weight),
             rrf_k=pick(ctx.rrf_k, settings.rrf_k),
             fusion=pick(ctx.fusion, settings.fusion),
-            min_relevance=pick(ctx.min_relevance, settings.min_relevance),
+            min_relevance=pick(ctx.min_relevance, settings.relevance_floor),
         )
 
 

@@ -15,7 +15,7 @@ SAMPLE_DATA = ROOT / "data"
 SHARED = ROOT.parent / "shared"
 
 
-def _reset_caches() -> None:
+def reset_caches() -> None:
     from app.settings import get_settings
     from graphs.resources import store_for
 
@@ -69,9 +69,9 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """An empty DOCENT_DATA_DIR for this test, with settings re-read."""
     target = tmp_path / "docent-data"
     monkeypatch.setenv("DOCENT_DATA_DIR", str(target))
-    _reset_caches()
+    reset_caches()
     yield target
-    _reset_caches()
+    reset_caches()
 
 
 @pytest.fixture(scope="session")
@@ -90,6 +90,6 @@ def sample_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def sample_env(sample_store: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Point the settings at the ingested sample store for this test."""
     monkeypatch.setenv("DOCENT_DATA_DIR", str(sample_store))
-    _reset_caches()
+    reset_caches()
     yield sample_store
-    _reset_caches()
+    reset_caches()

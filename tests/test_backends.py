@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from graphs.prompts import INSTRUCTIONS
-from tests.conftest import _reset_caches, free_port
+from tests.conftest import free_port, reset_caches
 from tests.ollama_standin import serve_ollama
 
 pytestmark = pytest.mark.slow  # the embedding model (retrieval is real)
@@ -29,7 +29,7 @@ QUESTION = "How many days of paid annual leave do full-time employees get?"
 def _use(monkeypatch: pytest.MonkeyPatch, **env: str) -> None:
     for name, value in env.items():
         monkeypatch.setenv(f"DOCENT_{name}", value)
-    _reset_caches()
+    reset_caches()
 
 
 def _ask(question: str) -> tuple[dict, str]:

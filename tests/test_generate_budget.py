@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import _reset_caches
+from tests.conftest import reset_caches
 
 pytestmark = [pytest.mark.slow, pytest.mark.llm]
 
@@ -39,7 +39,7 @@ def test_small_window_drops_the_lowest_ranked_passages_and_says_so(
     monkeypatch.setenv("DOCENT_N_CTX", "512")
     monkeypatch.setenv("DOCENT_MAX_TOKENS", "48")
     monkeypatch.setenv("DOCENT_LLM_CACHE", "false")
-    _reset_caches()
+    reset_caches()
     assert ingest_paths([docs], get_settings()).exit_code == 0
     loaded = load_model(get_settings())
     assert loaded.model.client.n_ctx() == 512  # type: ignore[attr-defined]
@@ -78,7 +78,7 @@ def test_one_passage_longer_than_the_window_is_cut_not_lost(
 
     monkeypatch.setenv("DOCENT_N_CTX", "256")
     monkeypatch.setenv("DOCENT_MAX_TOKENS", "32")
-    _reset_caches()
+    reset_caches()
     loaded = load_model(get_settings())
     huge = Document("Full-time employees get 18 days. " * 200, metadata={"source": "h.md"})
     fitted = fit_passages(loaded, QUESTION, [huge])

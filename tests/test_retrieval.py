@@ -37,7 +37,7 @@ def test_convex_fusion_uses_score_margins() -> None:
     assert fused[0].metadata["fused_score"] == pytest.approx(1 + 0.39 / 0.4)
 
 
-def _retrieve_and_rerank(question: str, ctx: Context) -> tuple[list[Document], list[Document],
+def retrieve_and_rerank(question: str, ctx: Context) -> tuple[list[Document], list[Document],
                                                                  str]:
     from app.settings import get_settings
     from graphs.rerank import rerank_candidates
@@ -54,11 +54,11 @@ def _retrieve_and_rerank(question: str, ctx: Context) -> tuple[list[Document], l
 
 @pytest.mark.slow
 def test_korean_question_finds_the_korean_guide_through_bm25(sample_env: Path) -> None:
-    _, kept, mode = _retrieve_and_rerank("개인 텀블러를 가져오면 얼마를 할인해 주나요?", Context())
+    _, kept, mode = retrieve_and_rerank("개인 텀블러를 가져오면 얼마를 할인해 주나요?", Context())
     assert Path(kept[0].metadata["source"]).name == "store-guide-ko.md"
     assert kept[0].metadata["keyword_score"] > 0 and kept[0].metadata["keyword_coverage"] > 0.3
     assert mode.startswith("relevance filter (dense + keyword coverage)")
-    bm25_only = _retrieve_and_rerank("개인 텀블러를 가져오면 얼마를 할인해 주나요?",
+    bm25_only = retrieve_and_rerank("개인 텀블러를 가져오면 얼마를 할인해 주나요?",
                                      Context(dense_weight=0.0))[0]
     assert all("dense_score" not in d.metadata for d in bm25_only)
 
@@ -71,10 +71,10 @@ def test_metadata_filter_applies_to_bm25_hits_too(sample_env: Path) -> None:
     menu_source = next(m["source"] for m in stored["metadatas"] if m["source"].endswith("menu.csv"))
     for search_type in ("similarity", "mmr", "similarity_score_threshold"):
         ctx = Context(filter={"source": menu_source}, search_type=search_type)  # type: ignore[arg-type]
-        candidates, _, _ = _retrieve_and_rerank("텀블러 할인 cafe latte", ctx)
+        candidates, _, _ = retrieve_and_rerank("텀블러 할인 cafe latte", ctx)
         assert candidates, search_type
         assert {d.metadata["source"] for d in candidates} == {menu_source}, search_type
-    keyword_only = _retrieve_and_rerank("텀블러 할인", Context(
+    keyword_only = retrieve_and_rerank("텀블러 할인", Context(
         filter={"source": menu_source}, dense_weight=0.0))[0]
     assert all(d.metadata["source"] == menu_source for d in keyword_only)
 
