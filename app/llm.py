@@ -29,8 +29,9 @@ def estimate_tokens(text: str) -> int:
     return math.ceil(len(text.encode("utf-8")) / 3)
 
 
-# a base model runs on past its answer into a new question or passage block: cut it there
-COMPLETION_STOP = ["\nQuestion:", "\nPassages:", "<<<", "\n\n\n"]
+# a base model runs on past its answer into a new question or passage block, or closes a
+# passage fence after it ("300원 [1] >>>"): cut it there
+COMPLETION_STOP = ["\nQuestion:", "\nPassages:", "<<<", ">>>", "\n\n\n"]
 
 
 @dataclass(frozen=True)
