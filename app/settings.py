@@ -191,14 +191,16 @@ class Settings(BaseSettings):
     @property
     def relevance_floor(self) -> float:
         """DOCENT_MIN_RELEVANCE as set, or the embedding model's own."""
-        return self.model_scale.min_relevance if self.min_relevance is None \
-            else self.min_relevance
+        if self.min_relevance is not None:
+            return self.min_relevance
+        return self.model_scale.min_relevance
 
     @property
     def dense_alone_floor(self) -> float:
         """DOCENT_MIN_DENSE_ALONE as set, or the embedding model's own."""
-        return self.model_scale.min_dense_alone if self.min_dense_alone is None \
-            else self.min_dense_alone
+        if self.min_dense_alone is not None:
+            return self.min_dense_alone
+        return self.model_scale.min_dense_alone
 
     @property
     def chroma_dir(self) -> Path:

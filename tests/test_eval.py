@@ -18,7 +18,7 @@ import pytest
 from app.errors import DocentError
 from app.eval import Benchmark, load_jsonl_benchmark, load_squad_benchmark, sample, score_ranking
 from graphs.context import Context
-from tests.conftest import ROOT
+from tests.conftest import ROOT, reset_caches
 
 # Margins over the best textbook baseline (plain BM25 over words or character bigrams, the
 # ../shared/README.md methods, on the same chunks in the same run). bench/retrieval.py,
@@ -130,9 +130,7 @@ def test_article_halves_split_the_questions_not_the_corpus(shared_dir: Path) -> 
 @pytest.mark.slow
 def test_gate_korean_with_multilingual_e5_beats_the_best_baseline(
         data_dir: Path, shared_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The same sample with the Korean-reading embedding model: its dense ranking joins BM25."""
-    from tests.conftest import reset_caches
-
+    """With the Korean-reading embedding model its dense ranking joins BM25 for Korean."""
     monkeypatch.setenv("DOCENT_EMBEDDING_MODEL", "packaged:multilingual-e5-small")
     reset_caches()
     korquad = shared_dir / "eval" / "korquad" / "KorQuAD_v1.0_dev.json"

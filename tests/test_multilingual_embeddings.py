@@ -11,6 +11,7 @@ import pytest
 
 from app.settings import Settings
 from graphs.context import Context
+from tests.conftest import SAMPLE_DATA, reset_caches
 from tests.test_retrieval import retrieve_and_rerank
 
 E5 = "packaged:multilingual-e5-small"
@@ -57,7 +58,6 @@ def test_packaged_e5_embeds_korean_and_english_offline() -> None:
 def e5_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample `data/` ingested with multilingual-e5-small."""
     from ingest.pipeline import ingest_paths
-    from tests.conftest import SAMPLE_DATA
 
     target = tmp_path_factory.mktemp("e5") / "docent-data"
     report = ingest_paths([SAMPLE_DATA], Settings(_env_file=None, data_dir=target,
@@ -68,8 +68,6 @@ def e5_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def e5_env(e5_store: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    from tests.conftest import reset_caches
-
     monkeypatch.setenv("DOCENT_DATA_DIR", str(e5_store))
     monkeypatch.setenv("DOCENT_EMBEDDING_MODEL", E5)
     reset_caches()

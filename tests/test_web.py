@@ -89,7 +89,7 @@ def test_bad_urls_fail_with_the_url_and_the_reason(server: str, route: str, reas
     assert info.value.path == server + route
     assert reason in info.value.reason
     assert "\n" not in str(info.value)
-    assert time.monotonic() - started < FAST.url_timeout + 10, "the time limit held"
+    assert time.monotonic() - started < FAST.url_timeout + 4
 
 
 @pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://127.0.0.1/x.txt",
