@@ -33,6 +33,10 @@ MODEL_SCALES = {"packaged:multilingual-e5-small": ModelScale(0.2, 0.8, 0.85)}
 DEFAULT_SCALE = ModelScale(korean_dense_weight=0.0, min_relevance=0.25, min_dense_alone=0.6)
 
 
+def _set_or(value: float | None, model_default: float) -> float:
+    return model_default if value is None else value
+
+
 class Settings(BaseSettings):
     """Every knob docent has; `.env.example` documents each one."""
 
@@ -184,23 +188,17 @@ class Settings(BaseSettings):
     @property
     def korean_dense_weight(self) -> float:
         """The dense weight for Korean questions: as set, or the embedding model's own."""
-        if self.dense_weight_korean is not None:
-            return self.dense_weight_korean
-        return self.model_scale.korean_dense_weight
+        return _set_or(self.dense_weight_korean, self.model_scale.korean_dense_weight)
 
     @property
     def relevance_floor(self) -> float:
         """DOCENT_MIN_RELEVANCE as set, or the embedding model's own."""
-        if self.min_relevance is not None:
-            return self.min_relevance
-        return self.model_scale.min_relevance
+        return _set_or(self.min_relevance, self.model_scale.min_relevance)
 
     @property
     def dense_alone_floor(self) -> float:
         """DOCENT_MIN_DENSE_ALONE as set, or the embedding model's own."""
-        if self.min_dense_alone is not None:
-            return self.min_dense_alone
-        return self.model_scale.min_dense_alone
+        return _set_or(self.min_dense_alone, self.model_scale.min_dense_alone)
 
     @property
     def chroma_dir(self) -> Path:
