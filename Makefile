@@ -35,8 +35,9 @@ test-fast: venv
 	$(BIN)/python -m pytest -m "not slow"
 
 lint: venv
-	$(BIN)/ruff check app graphs ingest tests bench
+	$(BIN)/ruff check app graphs ingest core tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: venv
 	$(BIN)/python bench/ingest.py

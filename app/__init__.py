@@ -1,17 +1,3 @@
-"""docent: local, private question answering over your own documents."""
+"""docent's commands: cli, ask, chat, eval, doctor. Nothing imports this package."""
 
-import os
-
-__version__ = "0.1.0"
-
-# Nothing leaves the machine: no model hub look-ups, no telemetry.
-for _name, _value in {
-    "HF_HUB_OFFLINE": "1",
-    "TRANSFORMERS_OFFLINE": "1",
-    "HF_HUB_DISABLE_TELEMETRY": "1",
-    "ANONYMIZED_TELEMETRY": "False",
-    "TOKENIZERS_PARALLELISM": "false",
-    "TRANSFORMERS_VERBOSITY": "error",
-    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
-}.items():
-    os.environ.setdefault(_name, _value)
+import core  # noqa: F401  (offline environment before any model library loads)

@@ -8,21 +8,18 @@ scores 0 on both and is counted on its own.
 from __future__ import annotations
 
 import json
-import os
 import re
 import string
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.errors import DocentError
+from core.errors import DocentError
 
 if TYPE_CHECKING:
-    from app.eval import Benchmark
-    from app.settings import Settings
+    from app.benchmarks import Benchmark
+    from core.resources import Resources
 
 CITATION = re.compile(r"\[\d+\]")
 ARTICLES = re.compile(r"\b(a|an|the)\b")
@@ -98,39 +95,15 @@ def gold_answers(path: Path) -> dict[str, list[str]]:
         raise DocentError(f"{path}: no gold answers ({exc})") from None
 
 
-@contextmanager
-def settings_of(store: Settings) -> Iterator[None]:
-    """Point the process-wide settings (which the graph reads) at the benchmark's store."""
-    from app.settings import get_settings
-    from graphs.resources import store_for
-
-    saved = {name: os.environ.get(name) for name in ("DOCENT_DATA_DIR", "DOCENT_COLLECTION")}
-    os.environ.update({"DOCENT_DATA_DIR": str(store.data_dir),
-                       "DOCENT_COLLECTION": store.collection})
-    get_settings.cache_clear()
-    store_for.cache_clear()
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        get_settings.cache_clear()
-        store_for.cache_clear()
-
-
-def evaluate_answers(store: Settings, bench: Benchmark, golds: dict[str, list[str]]
+def evaluate_answers(resources: Resources, bench: Benchmark, golds: dict[str, list[str]]
                      ) -> AnswerScores:
     """Ask every question that has gold answers through the full graph, and score."""
     from app.ask import ask
     from graphs.context import Context
 
     answers = []
-    with settings_of(store):
-        for query in bench.queries:
-            if golds.get(query.id):
-                result = ask(query.question, Context())
-                answers.append((str(result["answer"]), bool(result["refused"]), golds[query.id]))
+    for query in bench.queries:
+        if golds.get(query.id):
+            result = ask(query.question, Context(resources=resources))
+            answers.append((str(result["answer"]), bool(result["refused"]), golds[query.id]))
     return score_answers(answers)

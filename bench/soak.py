@@ -1,4 +1,4 @@
-"""Soak: many retrieve+rerank calls and full asks in one process; RSS growth and latency drift.
+"""Soak: many retrieve+select calls and full asks in one process; RSS growth and latency drift.
 
     .venv/bin/python bench/soak.py [--retrievals 1000] [--asks 50] [--data-dir DIR] [--json]
 
@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -57,38 +56,39 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
-    os.environ["DOCENT_LLM_CACHE"] = "false"
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from core.resources import Resources
+    from core.settings import Settings
+
     if args.data_dir is None:
-        from app.settings import Settings
         from ingest.pipeline import ingest_paths
 
         args.data_dir = Path(tempfile.mkdtemp(prefix="docent-soak-")) / "data"
         ingest_paths([ROOT / "data"], Settings(data_dir=args.data_dir))
-    os.environ["DOCENT_DATA_DIR"] = str(args.data_dir)
+    resources = Resources(Settings(data_dir=args.data_dir, answer_cache=False))
 
     from langgraph.runtime import Runtime
 
     from app.ask import ask
     from graphs.context import Context
-    from graphs.nodes import rerank, retrieve
+    from graphs.nodes import retrieve, select
 
     questions = [q["question"] for q in
                  json.loads((ROOT / "bench" / "sample_questions.json").read_text())]
-    runtime = Runtime(context=Context())
+    context = Context(resources=resources)
+    runtime = Runtime(context=context)
 
-    def retrieve_and_rerank(question: str) -> object:
+    def retrieve_and_select(question: str) -> object:
         state = {"question": question, **retrieve({"question": question}, runtime)}
-        return rerank(state, runtime)  # type: ignore[arg-type]
+        return select(state, runtime)  # type: ignore[arg-type]
 
     def full_ask(question: str) -> object:
-        return ask(question, Context())
+        return ask(question, context)
 
-    timed(retrieve_and_rerank, questions, 20)  # warm-up: models, caches, first allocations
+    timed(retrieve_and_select, questions, 20)  # warm-up: models, caches, first allocations
     timed(full_ask, questions, 2)
     gc.collect()
     baseline = rss_mb()
-    retrieval = timed(retrieve_and_rerank, questions, args.retrievals)
+    retrieval = timed(retrieve_and_select, questions, args.retrievals)
     gc.collect()
     after_retrieval = rss_mb()
     asks = timed(full_ask, questions, args.asks)
@@ -100,16 +100,16 @@ def main() -> int:
         "rss_mb": {"baseline": round(baseline, 1), "after_retrievals": round(after_retrieval, 1),
                    "after_asks": round(after_asks, 1)},
         "rss_growth_pct": round((after_asks / baseline - 1) * 100, 2),
-        "retrieve_rerank_latency": drift(retrieval),
+        "retrieve_select_latency": drift(retrieval),
         "ask_latency": drift(asks),
     }
     if args.json:
         print(json.dumps(report))
     else:
         print(f"RSS: {baseline:.0f} MB after warm-up → {after_retrieval:.0f} MB after "
-              f"{args.retrievals} retrieve+rerank → {after_asks:.0f} MB after {args.asks} asks "
+              f"{args.retrievals} retrieve+select → {after_asks:.0f} MB after {args.asks} asks "
               f"({report['rss_growth_pct']:+.1f} %, target ≤ 10 %)")
-        for name in ("retrieve_rerank_latency", "ask_latency"):
+        for name in ("retrieve_select_latency", "ask_latency"):
             figures = report[name]
             print(f"{name}: median {figures['first_median_ms']} ms (first 10 %) → "
                   f"{figures['last_median_ms']} ms (last 10 %), drift {figures['drift_pct']:+} %")

@@ -1,1 +1,1 @@
-"""LangGraph graphs: the RAG graph (retrieve → rerank → generate)."""
+"""LangGraph graphs: RAG (retrieve → select → generate | refuse), chat and the indexer."""

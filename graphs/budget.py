@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from langchain_core.documents import Document
 from langchain_core.prompt_values import ChatPromptValue, PromptValue
 
-from app.llm import LoadedModel
+from core.llm import LoadedModel
 from graphs.prompts import build_prompt
 
 # role markers and separators a chat template adds around each message

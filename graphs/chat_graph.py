@@ -1,7 +1,7 @@
 """The chat graph: the RAG graph plus memory, and a rewrite of follow-ups that refer back.
 
 START ─(refers back?)─> condense ─> retrieve   or   START ─> retrieve; then as the RAG
-graph (rerank → generate | refuse), and `remember` appends the turn to `messages`.
+graph (select → generate | refuse), and `remember` appends the turn to `messages`.
 A checkpointer (SQLite under the data directory) keeps each thread's messages.
 """
 
@@ -13,7 +13,7 @@ from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
 
-from app.tracing import traced
+from core.tracing import traced
 from graphs.chat_followup import refers_back, standalone_question
 from graphs.context import Context
 from graphs.graph import add_rag_nodes

@@ -1,4 +1,4 @@
-"""The RAG graph: retrieve → rerank → generate, or refuse when nothing relevant is found."""
+"""The RAG graph: retrieve → select → generate, or refuse when nothing relevant is found."""
 
 from __future__ import annotations
 
@@ -6,20 +6,20 @@ from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 
-from app.tracing import traced
+from core.tracing import traced
 from graphs.context import Context
-from graphs.nodes import generate, refuse, rerank, retrieve, route_after_rerank
+from graphs.nodes import generate, refuse, retrieve, route_after_select, select
 from graphs.state import InputState, OutputState, RAGState
 
 
 def add_rag_nodes(builder: StateGraph[Any, Context, Any, Any]) -> None:
-    """retrieve → rerank → generate | refuse; the caller wires what comes before and after."""
+    """retrieve → select → generate | refuse; the caller wires what comes before and after."""
     builder.add_node("retrieve", retrieve)
-    builder.add_node("rerank", rerank)
+    builder.add_node("select", select)
     builder.add_node("generate", generate)
     builder.add_node("refuse", refuse)
-    builder.add_edge("retrieve", "rerank")
-    builder.add_conditional_edges("rerank", route_after_rerank, ["generate", "refuse"])
+    builder.add_edge("retrieve", "select")
+    builder.add_conditional_edges("select", route_after_select, ["generate", "refuse"])
 
 
 def build_graph() -> StateGraph[RAGState, Context, InputState, OutputState]:
@@ -33,5 +33,5 @@ def build_graph() -> StateGraph[RAGState, Context, InputState, OutputState]:
     return builder
 
 
-# traced: Studio's and the API server's runs are Langfuse traces too (app/tracing.py)
+# traced: Studio's and the API server's runs are Langfuse traces too (core/tracing.py)
 graph = traced(build_graph().compile(name="docent-rag"))

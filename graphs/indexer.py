@@ -9,7 +9,7 @@ from typing import Any, TypedDict
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
-from app.tracing import traced
+from core.tracing import traced
 
 
 @dataclass(kw_only=True)
@@ -47,11 +47,12 @@ class IndexState(IndexInput, IndexOutput, total=False):
 
 def ingest(state: IndexState, runtime: Runtime[IndexContext]) -> dict:
     """Ingest the paths into the configured data dir (sync: embedding and Chroma block)."""
-    from app.settings import get_settings
+    from core.resources import default_resources
     from ingest.pipeline import ingest_paths
 
     ctx = runtime.context or IndexContext()
-    report = ingest_paths([Path(p) for p in state["paths"]], get_settings(), prune=ctx.prune,
+    settings = default_resources().settings
+    report = ingest_paths([Path(p) for p in state["paths"]], settings, prune=ctx.prune,
                           reindex=ctx.reindex, include=ctx.include, exclude=ctx.exclude)
     return {"report": report.to_dict()}
 

@@ -1,4 +1,8 @@
-"""The RAG graph's nodes: small sync functions (Chroma and the models block)."""
+"""The RAG graph's nodes: small sync functions (Chroma and the models block).
+
+Each reads what it needs from the run's `Context`: the resources (store, keyword index,
+model) and the options `graphs.options.resolve` derives from it.
+"""
 
 from __future__ import annotations
 
@@ -9,37 +13,34 @@ from langchain_core.runnables.config import merge_configs
 from langgraph.config import get_config
 from langgraph.runtime import Runtime
 
-from app.settings import get_settings
 from graphs.budget import fit_passages
 from graphs.citations import check_citations
 from graphs.context import Context
+from graphs.options import run_resources
 from graphs.prompts import REFUSAL
-from graphs.resources import get_model, get_store
-from graphs.state import RAGState, Source
+from graphs.retrieval import hybrid_search
+from graphs.selection import select_passages
+from graphs.state import PassageRef, RAGState
 from graphs.token_stream import TokenWriter
 
 
 def retrieve(state: RAGState, runtime: Runtime[Context]) -> dict:
-    """Dense (Chroma) and BM25 candidates fused by reciprocal rank (graphs/retrieval.py)."""
-    from graphs.retrieval import RetrievalOptions, hybrid_search
-    from ingest.keyword_index import load_keyword_index
-
-    settings, ctx = get_settings(), runtime.context or Context()
-    candidates = hybrid_search(get_store(), load_keyword_index(settings), state["question"],
-                               RetrievalOptions.of(settings, ctx))
+    """Dense (Chroma, by best sentence) and BM25 candidates, fused (graphs/retrieval.py)."""
+    resources, opts = run_resources(runtime.context)
+    candidates = hybrid_search(resources.store(), resources.keyword_index(), state["question"],
+                               opts)
     return {"candidates": candidates}
 
 
-def rerank(state: RAGState, runtime: Runtime[Context]) -> dict:
-    """Cross-encoder when configured, else relevance filter and MMR (graphs/rerank.py)."""
-    from graphs.rerank import rerank_candidates
+def select(state: RAGState, runtime: Runtime[Context]) -> dict:
+    """Cross-encoder when configured, else relevance filter and MMR (graphs/selection.py)."""
+    resources, opts = run_resources(runtime.context)
+    documents, mode = select_passages(state["question"], state.get("candidates", []),
+                                      resources.keyword_index(), opts)
+    return {"documents": documents, "selection_mode": mode}
 
-    documents, mode = rerank_candidates(state["question"], state.get("candidates", []),
-                                        get_settings(), runtime.context or Context())
-    return {"documents": documents, "rerank_mode": mode}
 
-
-def route_after_rerank(state: RAGState) -> str:
+def route_after_select(state: RAGState) -> str:
     """Refuse without calling the model when no passage survived."""
     return "generate" if state.get("documents") else "refuse"
 
@@ -52,18 +53,19 @@ def _display_path(source: str) -> str:
         return source
 
 
-def sources_of(docs: list[Document]) -> list[Source]:
+def passage_refs(docs: list[Document]) -> list[PassageRef]:
     return [
-        Source(source=_display_path(str(doc.metadata.get("source", ""))),
-               page=doc.metadata.get("page"), chunk_id=doc.id,
-               score=round(float(doc.metadata.get("score", 0.0)), 4))
+        PassageRef(source=_display_path(str(doc.metadata.get("source", ""))),
+                   page=doc.metadata.get("page"), chunk_id=doc.id,
+                   score=round(float(doc.metadata.get("score", 0.0)), 4))
         for doc in docs
     ]
 
 
-def generate(state: RAGState) -> dict:
+def generate(state: RAGState, runtime: Runtime[Context]) -> dict:
     """Answer from the numbered passages that fit the window; tokens stream out as they come."""
-    loaded = get_model()
+    resources, opts = run_resources(runtime.context)
+    loaded = resources.model(opts.llm_settings)
     fitted = fit_passages(loaded, state["question"], state["documents"])
     match loaded.style:
         case "chat":
@@ -74,12 +76,12 @@ def generate(state: RAGState) -> dict:
             config = merge_configs(get_config(), {"callbacks": [TokenWriter()]})
             answer = str(loaded.model.invoke(fitted.prompt, config=config))
     answer = answer.strip()
-    dropped = sources_of(fitted.dropped)
+    dropped = passage_refs(fitted.dropped)
     if answer.startswith(REFUSAL) or not fitted.kept:
         return {"answer": REFUSAL, "sources": [], "refused": True, "unsupported": [],
                 "invalid_citations": [], "dropped_passages": dropped}
     checked = check_citations(answer, fitted.kept)
-    return {"answer": checked.text, "sources": sources_of(fitted.kept), "refused": False,
+    return {"answer": checked.text, "sources": passage_refs(fitted.kept), "refused": False,
             "unsupported": checked.unsupported, "invalid_citations": checked.invalid_citations,
             "dropped_passages": dropped}
 

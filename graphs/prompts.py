@@ -13,7 +13,7 @@ from langchain_core.documents import Document
 from langchain_core.prompt_values import PromptValue
 from langchain_core.prompts import BasePromptTemplate, ChatPromptTemplate, PromptTemplate
 
-from app.model_files import PromptStyle
+from core.model_files import PromptStyle
 
 REFUSAL = "The documents do not say."
 

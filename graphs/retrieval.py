@@ -1,60 +1,28 @@
-"""Hybrid search: the dense ranking (Chroma) and the BM25 ranking fused by reciprocal rank.
+"""Hybrid search: the dense ranking (Chroma, chunks by their best sentence) and the BM25
+ranking, fused by weighted normalised scores (convex, the default) or reciprocal rank.
 
 Each candidate carries its evidence in metadata: `dense_score` (cosine relevance 0..1),
-`keyword_score` (BM25), `fused_score` (RRF) and `score` (what the sources show).
+`keyword_score` (BM25), `fused_score` and `score` (what the sources show).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from core.index.sentences import sentence_ranking
+from core.index.tokens import mostly_hangul
 
 if TYPE_CHECKING:
     from langchain_core.documents import Document
 
-    from app.settings import Fusion, SearchType, Settings
-    from graphs.context import Context
-    from ingest.keyword_index import KeywordIndex
-    from ingest.store import Store
+    from core.index.keyword import KeywordIndex
+    from core.index.store import Store
+    from graphs.options import RunOptions
 
 
-@dataclass(frozen=True)
-class RetrievalOptions:
-    """How one question is searched: the settings overridden by the run's Context."""
-
-    fetch_k: int
-    search_type: SearchType
-    filter: dict[str, Any] | None
-    dense_weight: float
-    dense_weight_korean: float
-    keyword_weight: float
-    rrf_k: int
-    fusion: Fusion
-    min_relevance: float
-
-    @classmethod
-    def of(cls, settings: Settings, ctx: Context) -> RetrievalOptions:
-        def pick(value: Any, default: Any) -> Any:
-            return default if value is None else value
-
-        return cls(
-            fetch_k=pick(ctx.fetch_k, settings.fetch_k),
-            search_type=pick(ctx.search_type, settings.search_type),
-            filter=ctx.filter,
-            dense_weight=pick(ctx.dense_weight, settings.dense_weight),
-            dense_weight_korean=pick(ctx.dense_weight, settings.korean_dense_weight),
-            keyword_weight=pick(ctx.keyword_weight, settings.keyword_weight),
-            rrf_k=pick(ctx.rrf_k, settings.rrf_k),
-            fusion=pick(ctx.fusion, settings.fusion),
-            min_relevance=pick(ctx.min_relevance, settings.relevance_floor),
-        )
-
-
-def dense_ranking(store: Store, question: str, opts: RetrievalOptions) -> list[Document]:
+def dense_ranking(store: Store, question: str, opts: RunOptions) -> list[Document]:
     """Chroma's ranking in the chosen LangChain search mode, with `dense_score` set;
-    `similarity` ranks chunks by their best sentence (ingest/sentence_index.py)."""
-    from ingest.sentence_index import sentence_ranking
-
+    `similarity` ranks chunks by their best sentence (core/index/sentences.py)."""
     vectorstore = store.vectorstore
     match opts.search_type:
         case "mmr":
@@ -74,7 +42,7 @@ def dense_ranking(store: Store, question: str, opts: RetrievalOptions) -> list[D
 
 
 def keyword_ranking(store: Store, index: KeywordIndex, question: str,
-                    opts: RetrievalOptions) -> list[Document]:
+                    opts: RunOptions) -> list[Document]:
     """BM25's ranking (the metadata filter applies here too), with `keyword_score` set."""
     allowed = None
     if opts.filter:
@@ -134,10 +102,8 @@ def convex_fusion(rankings: list[tuple[float, str, list[Document]]]) -> list[Doc
 
 
 def hybrid_search(store: Store, index: KeywordIndex | None, question: str,
-                  opts: RetrievalOptions) -> list[Document]:
+                  opts: RunOptions) -> list[Document]:
     """Fused candidates, at most `fetch_k`; a zero weight skips that retriever."""
-    from ingest.tokenize import mostly_hangul
-
     rankings = []
     dense_weight = opts.dense_weight_korean if mostly_hangul(question) else opts.dense_weight
     if dense_weight > 0 or index is None:

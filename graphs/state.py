@@ -11,7 +11,9 @@ class InputState(TypedDict):
     question: str
 
 
-class Source(TypedDict):
+class PassageRef(TypedDict):
+    """Where a passage comes from, as the answer's sources list it."""
+
     source: str
     page: int | None
     chunk_id: str | None
@@ -20,16 +22,16 @@ class Source(TypedDict):
 
 class OutputState(TypedDict, total=False):
     answer: str
-    sources: list[Source]
+    sources: list[PassageRef]
     refused: bool
     unsupported: list[str]
     invalid_citations: list[int]
-    dropped_passages: list[Source]
+    dropped_passages: list[PassageRef]
 
 
 class RAGState(InputState, OutputState, total=False):
-    """What flows through retrieve → rerank → generate."""
+    """What flows through retrieve → select → generate."""
 
     candidates: list[Document]
     documents: list[Document]
-    rerank_mode: str
+    selection_mode: str

@@ -1,1 +1,1 @@
-"""Load, split, embed and store documents, idempotently."""
+"""Discover, load, split and store documents, idempotently (through `core.index`)."""

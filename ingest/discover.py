@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from app.errors import DocentError
+from core.errors import DocentError
 from ingest.loaders import LOADERS
 
 

@@ -1,4 +1,4 @@
-"""A SQLite `ByteStore` so `CacheBackedEmbeddings` keeps vectors in one file, not one per text."""
+"""The embedding cache: vectors by content hash in one SQLite file (not one file per text)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,17 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from langchain_core.stores import ByteStore
+
+from core.tuning import TUNING
+from ingest.progress import ProgressEmbeddings
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+
+    from core.settings import Settings
 
 
 class SQLiteByteStore(ByteStore):
@@ -46,3 +55,16 @@ class SQLiteByteStore(ByteStore):
         for (key,) in rows:
             if prefix is None or key.startswith(prefix):
                 yield key
+
+
+def cached_embeddings(settings: Settings, embeddings: Embeddings) -> Embeddings:
+    """Embeddings cached by content hash in DATA_DIR, so a re-split re-embeds only new text."""
+    from langchain_classic.embeddings import CacheBackedEmbeddings
+
+    return CacheBackedEmbeddings.from_bytes_store(
+        ProgressEmbeddings(embeddings),
+        SQLiteByteStore(settings.data_dir / "embedding_cache.sqlite"),
+        namespace=settings.embedding_model,
+        batch_size=TUNING.embedding_batch * 4,
+        key_encoder="sha256",
+    )

@@ -10,14 +10,11 @@ import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
 
 from langchain_core.documents import Document
 
-from app.errors import DocentError
-
-if TYPE_CHECKING:
-    from app.settings import Settings
+from core.errors import DocentError
+from core.settings import Settings
 
 READ_BLOCK = 1024 * 1024
 NOISE_TAGS = ["script", "style", "noscript", "nav", "header", "footer", "aside", "form",
@@ -226,9 +223,7 @@ def load_file(
     path: Path, settings: Settings | None = None, context: LoadContext | None = None
 ) -> list[Document]:
     """Load one file; raise `LoadError` naming the file and the reason."""
-    from app.settings import get_settings
-
-    settings = settings or get_settings()
+    settings = settings or Settings()
     context = context or LoadContext(html_selector=settings.html_selector)
     loader = LOADERS.get(path.suffix.lower())
     if loader is None:

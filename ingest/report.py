@@ -6,7 +6,9 @@ from dataclasses import asdict, dataclass, field
 
 
 @dataclass
-class Failure:
+class Problem:
+    """A file (or URL) and what went wrong with it: a failure or a warning."""
+
     path: str
     error: str
 
@@ -17,11 +19,11 @@ class IngestReport:
     updated: int = 0
     skipped: int = 0
     deleted: int = 0
-    failed: list[Failure] = field(default_factory=list)
+    failed: list[Problem] = field(default_factory=list)
     files: int = 0
     files_loaded: int = 0
     chunks: int = 0
-    warnings: list[Failure] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:

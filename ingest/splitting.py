@@ -9,7 +9,7 @@ from langchain_core.documents import Document
 if TYPE_CHECKING:
     from langchain_text_splitters import TextSplitter
 
-    from app.settings import Settings
+    from core.settings import Settings
 
 
 def make_splitter(settings: Settings) -> TextSplitter:

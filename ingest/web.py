@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -11,8 +12,6 @@ from ingest.loaders import LoadContext, LoadError, load_csv, load_html, load_pdf
 
 if TYPE_CHECKING:
     from langchain_core.documents import Document
-
-    from app.settings import Settings
 
 ALLOWED_SCHEMES = ("http", "https")
 LOADERS_BY_TYPE = {
@@ -24,6 +23,18 @@ LOADERS_BY_TYPE = {
     "text/csv": load_csv,
 }
 SECRET_PARAM = re.compile(r"token|key|secret|pass|auth|sig|credential|session", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class UrlLimits:
+    """How long a download may take, how large it may be, how many redirects it follows."""
+
+    timeout_s: float = 20.0
+    max_mb: float = 10.0
+    max_redirects: int = 5
+
+
+DEFAULT_URL_LIMITS = UrlLimits()
 
 
 def is_url(text: str) -> bool:
@@ -41,7 +52,7 @@ def redact(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
 
 
-def fetch(url: str, settings: Settings) -> tuple[bytes, str, str | None]:
+def fetch(url: str, limits: UrlLimits) -> tuple[bytes, str, str | None]:
     """Body, media type and charset of `url`; `LoadError` naming the URL and the reason."""
     import httpx
 
@@ -49,11 +60,11 @@ def fetch(url: str, settings: Settings) -> tuple[bytes, str, str | None]:
     scheme = urlsplit(url).scheme.lower()
     if scheme not in ALLOWED_SCHEMES:
         raise LoadError(name, f"URL scheme {scheme!r} is not allowed (only http and https)")
-    cap = int(settings.url_max_mb * 2**20)
-    deadline = time.monotonic() + settings.url_timeout
+    cap = int(limits.max_mb * 2**20)
+    deadline = time.monotonic() + limits.timeout_s
     try:
-        with httpx.Client(follow_redirects=True, max_redirects=settings.url_max_redirects,
-                          timeout=settings.url_timeout,
+        with httpx.Client(follow_redirects=True, max_redirects=limits.max_redirects,
+                          timeout=limits.timeout_s,
                           headers={"User-Agent": "docent (+local RAG ingest)"}) as client, \
                 client.stream("GET", url) as response:
             if response.status_code >= 400:
@@ -65,24 +76,21 @@ def fetch(url: str, settings: Settings) -> tuple[bytes, str, str | None]:
             declared = int(response.headers.get("content-length") or 0)
             if declared > cap:
                 raise LoadError(name, f"too large ({declared} bytes; "
-                                      f"DOCENT_URL_MAX_MB allows {settings.url_max_mb:g} MB)")
+                                      f"downloads are capped at {limits.max_mb:g} MB)")
             body = bytearray()
             for block in response.iter_bytes():
                 body += block
                 if len(body) > cap:
-                    raise LoadError(name, f"too large (over DOCENT_URL_MAX_MB = "
-                                          f"{settings.url_max_mb:g} MB; download stopped)")
+                    raise LoadError(name, f"too large (over the download cap of "
+                                          f"{limits.max_mb:g} MB; download stopped)")
                 if time.monotonic() > deadline:
-                    raise LoadError(name, f"timed out after {settings.url_timeout:g} s "
-                                          "(DOCENT_URL_TIMEOUT)")
+                    raise LoadError(name, f"timed out after {limits.timeout_s:g} s")
     except httpx.TooManyRedirects:
-        raise LoadError(name, f"more than {settings.url_max_redirects} redirects "
-                              "(DOCENT_URL_MAX_REDIRECTS)") from None
+        raise LoadError(name, f"more than {limits.max_redirects} redirects") from None
     except httpx.UnsupportedProtocol:
         raise LoadError(name, "redirected to a URL that is not http or https") from None
     except httpx.TimeoutException:
-        raise LoadError(name, f"timed out after {settings.url_timeout:g} s "
-                              "(DOCENT_URL_TIMEOUT)") from None
+        raise LoadError(name, f"timed out after {limits.timeout_s:g} s") from None
     except httpx.ConnectError as exc:
         raise LoadError(name, f"cannot connect ({str(exc).replace(url, name)})") from None
     except httpx.HTTPError as exc:
@@ -96,9 +104,9 @@ def _content_type(header: str) -> tuple[str, str | None]:
     return media_type.strip().lower(), match.group(1) if match else None
 
 
-def load_url(url: str, settings: Settings, context: LoadContext) -> list[Document]:
+def load_url(url: str, limits: UrlLimits, context: LoadContext) -> list[Document]:
     """Documents of one http(s) URL; the source is the URL with any secret masked."""
-    data, media_type, charset = fetch(url, settings)
+    data, media_type, charset = fetch(url, limits)
     source = redact(url)
     if not data.strip():
         raise LoadError(source, "empty response body")

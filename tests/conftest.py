@@ -2,65 +2,23 @@
 
 from __future__ import annotations
 
-import socket
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from app.settings import Settings
-
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLE_DATA = ROOT / "data"
-SHARED = ROOT.parent / "shared"
-
-
-def reset_caches() -> None:
-    from app.settings import get_settings
-    from graphs.resources import store_for
-
-    get_settings.cache_clear()
-    store_for.cache_clear()
-
-
-def stored_chunks(settings: Settings) -> dict[str, tuple[str, str]]:
-    """chunk id → (source, text) for everything in the collection."""
-    from app.embeddings import embeddings_from
-    from ingest.store import open_store
-
-    got = open_store(settings, embeddings_from(settings)).vectorstore.get(
-        include=["metadatas", "documents"])
-    return {i: (m["source"], d) for i, m, d in zip(
-        got["ids"], got["metadatas"], got["documents"], strict=True)}
-
-
-def sentences_in_step(settings: Settings) -> bool:
-    """Whether the sentence collection holds exactly the sentences of the stored chunks."""
-    from app.embeddings import embeddings_from
-    from ingest.sentence_index import dense_pieces, reads_hangul, sentence_collection
-    from ingest.store import open_store
-
-    store = open_store(settings, embeddings_from(settings))
-    got = store.vectorstore.get(include=["documents"])
-    hangul = reads_hangul(store.vectorstore.embeddings)
-    expected = sorted(f"{i}:{n}" for i, text in zip(got["ids"], got["documents"], strict=True)
-                      for n in range(len(dense_pieces(text, hangul))))
-    sentences = sentence_collection(store)
-    held = sorted(sentences.get(include=[])["ids"]) if sentences is not None else []
-    return held == expected
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.helpers import SAMPLE_DATA, SHARED, reset_caches
 
 
 @pytest.fixture
 def shared_dir() -> Path:
+    """../shared (real documents and benchmarks): skipped without it, except in CI."""
     if not SHARED.is_dir():
-        pytest.fail(f"../shared not found at {SHARED}: the real documents and benchmarks live")
+        reason = f"../shared not found at {SHARED}: the real documents and benchmarks live there"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
     return SHARED
 
 
@@ -77,7 +35,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 @pytest.fixture(scope="session")
 def sample_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample `data/` ingested once, into a session-wide data directory."""
-    from app.settings import Settings
+    from core.settings import Settings
     from ingest.pipeline import ingest_paths
 
     target = tmp_path_factory.mktemp("sample") / "docent-data"

@@ -6,12 +6,15 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import HTTPServer
 from pathlib import Path
+
+from tests.helpers import ROOT, free_port
 
 
 @contextmanager
@@ -55,3 +58,27 @@ def serving(server: HTTPServer) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+LANGGRAPH = Path(sys.executable).parent / "langgraph"
+
+
+@contextmanager
+def langgraph_dev(tmp_path: Path, **extra_env: str) -> Iterator[str]:
+    """`langgraph dev` on a free port over an empty data dir, stopped afterwards.
+
+    Langfuse keys of the calling shell are dropped; `extra_env` may set them.
+    """
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LANGFUSE_")}
+    env.update({"DOCENT_DATA_DIR": str(tmp_path / "docent-data"),
+                "DOCENT_ANSWER_CACHE": "false", "HF_HUB_OFFLINE": "1",
+                "LANGGRAPH_CLI_NO_ANALYTICS": "1", "LANGGRAPH_NO_VERSION_CHECK": "1",
+                "LANGSMITH_TRACING": "false", **extra_env})
+    base = f"http://127.0.0.1:{port}"
+    with running_server(
+        [str(LANGGRAPH), "dev", "--no-browser", "--no-reload", "--host", "127.0.0.1",
+         "--port", str(port)],
+        f"{base}/ok", tmp_path / "langgraph-dev.log", timeout=120, cwd=ROOT, env=env,
+    ):
+        yield base

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.llm]
 
@@ -46,7 +46,7 @@ def test_off_topic_question_is_refused_without_calling_the_model(sample_env: Pat
 
     updates = list(graph.stream({"question": "What is the capital of Mongolia?"},
                                 context=Context(), stream_mode="updates"))
-    assert [next(iter(u)) for u in updates] == ["retrieve", "rerank", "refuse"]
+    assert [next(iter(u)) for u in updates] == ["retrieve", "select", "refuse"]
     assert updates[-1]["refuse"]["answer"] == "The documents do not say."
 
 

@@ -6,6 +6,7 @@ here). OpenAI-compatible: a real `python -m llama_cpp.server` serving a packaged
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import subprocess
@@ -17,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from core.tuning import TUNING
 from graphs.prompts import INSTRUCTIONS
-from tests.conftest import free_port, reset_caches
+from tests.helpers import free_port, reset_caches
 from tests.ollama_standin import serve_ollama
 
 pytestmark = pytest.mark.slow  # the embedding model (retrieval is real)
@@ -26,9 +28,11 @@ pytestmark = pytest.mark.slow  # the embedding model (retrieval is real)
 QUESTION = "How many days of paid annual leave do full-time employees get?"
 
 
-def _use(monkeypatch: pytest.MonkeyPatch, **env: str) -> None:
+def _use(monkeypatch: pytest.MonkeyPatch, max_tokens: int, **env: str) -> None:
+    """These DOCENT_* settings, and answers capped at `max_tokens` (a tuning constant)."""
     for name, value in env.items():
         monkeypatch.setenv(f"DOCENT_{name}", value)
+    monkeypatch.setattr("core.llm.TUNING", dataclasses.replace(TUNING, max_tokens=max_tokens))
     reset_caches()
 
 
@@ -45,8 +49,8 @@ def test_ollama_gets_the_grounded_prompt_and_an_explicit_num_ctx(
 ) -> None:
     reply = ["Full-time employees", " get 18 days", " of paid annual leave [1]."]
     with serve_ollama("gemma3:270m", reply) as ollama:
-        _use(monkeypatch, LLM_BACKEND="ollama", LLM_MODEL="gemma3:270m",
-             OLLAMA_BASE_URL=ollama.url, N_CTX="2048", MAX_TOKENS="64", LLM_CACHE="false")
+        _use(monkeypatch, 64, LLM_BACKEND="ollama", LLM_MODEL="gemma3:270m",
+             LLM_URL=ollama.url, LLM_CONTEXT_WINDOW="2048", ANSWER_CACHE="false")
         result, streamed = _ask(QUESTION)
     paths = [path for path, _ in ollama.requests]
     assert paths == ["/api/tags", "/api/chat"]  # model checked on load, then one chat call
@@ -70,8 +74,8 @@ def test_ollama_fabricated_citation_is_flagged_in_cli_json(
     from app.cli import main
 
     with serve_ollama("llama3.2:1b", ["Employees get 18 days", " of paid leave [7]."]) as ollama:
-        _use(monkeypatch, LLM_BACKEND="ollama", LLM_MODEL="llama3.2:1b",
-             OLLAMA_BASE_URL=ollama.url, LLM_CACHE="false")
+        _use(monkeypatch, TUNING.max_tokens, LLM_BACKEND="ollama", LLM_MODEL="llama3.2:1b",
+             LLM_URL=ollama.url, ANSWER_CACHE="false")
         assert main(["ask", QUESTION, "--json"]) == 0
         result = json.loads(capsys.readouterr().out)
         assert main(["ask", QUESTION]) == 0
@@ -87,10 +91,11 @@ def test_ollama_fabricated_citation_is_flagged_in_cli_json(
 def test_ollama_unknown_model_is_one_clear_error(
     sample_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from app.errors import DocentError
+    from core.errors import DocentError
 
     with serve_ollama("gemma3:270m", ["unused"]) as ollama:
-        _use(monkeypatch, LLM_BACKEND="ollama", LLM_MODEL="qwen3:4b", OLLAMA_BASE_URL=ollama.url)
+        _use(monkeypatch, TUNING.max_tokens, LLM_BACKEND="ollama", LLM_MODEL="qwen3:4b",
+             LLM_URL=ollama.url)
         with pytest.raises(DocentError, match=r"Ollama at http://127\.0\.0\.1:\d+: .*qwen3:4b"):
             _ask(QUESTION)
 
@@ -98,7 +103,7 @@ def test_ollama_unknown_model_is_one_clear_error(
 @pytest.fixture
 def llama_cpp_server(tmp_path: Path) -> Iterator[str]:
     """A real `python -m llama_cpp.server` with the packaged SmolLM2 GGUF, on 127.0.0.1."""
-    from app.model_files import resolve_gguf
+    from core.model_files import resolve_gguf
 
     gguf = resolve_gguf("packaged:smollm2").path
     port = free_port()
@@ -131,12 +136,12 @@ def llama_cpp_server(tmp_path: Path) -> Iterator[str]:
 def test_openai_backend_against_a_real_llama_cpp_server(
     sample_env: Path, monkeypatch: pytest.MonkeyPatch, llama_cpp_server: str
 ) -> None:
-    from app.llm import load_model
-    from app.settings import get_settings
+    from core.llm import load_model
+    from core.settings import Settings
 
-    _use(monkeypatch, LLM_BACKEND="openai", LLM_MODEL="smollm2",
-         OPENAI_BASE_URL=llama_cpp_server, MAX_TOKENS="8", LLM_CACHE="false")
-    loaded = load_model(get_settings())
+    _use(monkeypatch, 8, LLM_BACKEND="openai", LLM_MODEL="smollm2",
+         LLM_URL=llama_cpp_server, ANSWER_CACHE="false")
+    loaded = load_model(Settings())
     reply = loaded.model.invoke("Write a long story about a cat who learns to roast coffee.")
     usage = reply.response_metadata["token_usage"]
     # the limit reaches the server (as max_tokens, which it honours)
@@ -149,9 +154,9 @@ def test_openai_backend_against_a_real_llama_cpp_server(
 
 
 def test_cloud_provider_package_missing_is_one_clear_error() -> None:
-    from app.errors import DocentError
-    from app.llm import load_model
-    from app.settings import Settings
+    from core.errors import DocentError
+    from core.llm import load_model
+    from core.settings import Settings
 
     # langchain-mistralai is in no extra of docent: its import error names the package
     settings = Settings(_env_file=None, llm_backend="cloud",

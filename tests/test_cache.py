@@ -1,14 +1,16 @@
-"""The SQLite answer cache: a second identical ask never reaches the model; --no-cache does."""
+"""The SQLite answer cache with the real llama.cpp model, and `--no-cache`.
+
+(The cache's logic is tested on a fake model in test_answer_path.py; this checks that the
+packaged GGUF's completion model goes through it too.)"""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-pytestmark = [pytest.mark.slow, pytest.mark.llm]
+from tests.fakes import completion_model
 
 QUESTION = "How many days of paid annual leave do full-time employees get?"
 
@@ -27,40 +29,39 @@ class CountingLlama:
         return getattr(self.llama, name)
 
 
+@pytest.mark.slow
+@pytest.mark.llm
 def test_second_identical_ask_is_served_from_the_cache(
     sample_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from app.ask import ask
-    from app.llm import answer_cache, load_model
-    from app.settings import get_settings
+    from core.resources import Resources
+    from core.settings import Settings
     from graphs.context import Context
 
-    settings = get_settings()
-    assert settings.llm_cache
-    cache = answer_cache(settings)
-    assert not isinstance(cache, bool)
+    resources = Resources(Settings())
+    assert resources.settings.answer_cache
+    loaded = resources.model()
+    cache = loaded.model.cache
+    assert not isinstance(cache, bool | None)
     cache.clear()  # the session's sample store may have seen the question
-    loaded = load_model(settings)
     counting = CountingLlama(loaded.model.client)  # type: ignore[attr-defined]
     monkeypatch.setattr(loaded.model, "client", counting)
 
-    first = ask(QUESTION, Context())
-    assert counting.calls == 1 and "18" in first["answer"]
-    second = ask(QUESTION, Context())
+    first = ask(QUESTION, Context(resources=resources))
+    assert counting.calls == 1 and first["answer"]
+    second = ask(QUESTION, Context(resources=resources))
     assert counting.calls == 1  # no second completion
     assert second == first
     assert (sample_env / "llm_cache.sqlite").stat().st_size > 0
 
 
-def test_no_cache_flag_bypasses_the_cache(
-    sample_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from app.cli import main
-    from app.llm import load_model
-    from app.settings import get_settings
+def test_no_cache_flag_turns_the_answer_cache_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.cli import load_settings
+    from core.resources import Resources
 
-    monkeypatch.setenv("DOCENT_LLM_CACHE", "true")  # restored after the test
-    assert main(["ask", QUESTION, "--no-cache", "--json"]) == 0
-    assert "18" in json.loads(capsys.readouterr().out)["answer"]
-    assert get_settings().llm_cache is False
-    assert load_model(get_settings()).model.cache is False
+    monkeypatch.setenv("DOCENT_ANSWER_CACHE", "true")
+    assert load_settings(no_cache=False).answer_cache is True
+    settings = load_settings(no_cache=True)
+    assert settings.answer_cache is False
+    assert Resources(settings, model=completion_model(["x"])).model().model.cache is False

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from graphs.chat_followup import refers_back, standalone_question
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 
 @pytest.mark.parametrize("question", [
@@ -50,7 +50,7 @@ def test_follow_up_in_a_later_process_uses_the_first_turn(
     from app.chat import chat
     from graphs.context import Context
 
-    monkeypatch.setenv("DOCENT_LLM_CACHE", "false")
+    monkeypatch.setenv("DOCENT_ANSWER_CACHE", "false")
     # on its own the follow-up names nothing: refused
     assert ask(FOLLOW_UP, Context())["refused"] is True
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, SAMPLE_DATA, free_port
+from tests.helpers import ROOT, SAMPLE_DATA, free_port
 from tests.servers import running_server, serving
 
 pytestmark = [pytest.mark.slow, pytest.mark.llm]
@@ -39,8 +39,8 @@ def chroma_server(tmp_path: Path) -> Iterator[int]:
 def test_ingest_and_ask_against_a_chroma_server(chroma_server: int, data_dir: Path) -> None:
     import chromadb
 
-    env = {**os.environ, "DOCENT_CHROMA_HOST": "127.0.0.1",
-           "DOCENT_CHROMA_PORT": str(chroma_server), "DOCENT_LLM_CACHE": "false",
+    env = {**os.environ, "DOCENT_CHROMA_URL": f"http://127.0.0.1:{chroma_server}",
+           "DOCENT_ANSWER_CACHE": "false",
            "HF_HUB_OFFLINE": "1"}
 
     def docent(*args: str) -> subprocess.CompletedProcess[str]:
@@ -77,8 +77,8 @@ def test_ingest_and_ask_against_a_chroma_server(chroma_server: int, data_dir: Pa
 
 def test_unreachable_chroma_server_is_one_clear_line(data_dir: Path) -> None:
     port = free_port()
-    env = {**os.environ, "DOCENT_CHROMA_HOST": "127.0.0.1", "DOCENT_CHROMA_PORT": str(port),
-           "DOCENT_CHROMA_AUTH_TOKEN": "tok-secret-123"}
+    env = {**os.environ, "DOCENT_CHROMA_URL": f"http://127.0.0.1:{port}",
+           "DOCENT_CHROMA_TOKEN": "tok-secret-123"}
     done = subprocess.run([sys.executable, "-m", "app", "ask", "anything?"],
                           capture_output=True, text=True, cwd=ROOT, env=env)
     assert done.returncode == 2
@@ -161,15 +161,14 @@ def test_token_auth_through_a_token_checking_proxy(chroma_server: int, data_dir:
     token, wrong = "tok-right-5d8e1f", "tok-wrong-93ac07"
     with token_gate(chroma_server, header,
                     f"Bearer {token}" if header == "Authorization" else token) as gate:
-        env = {**os.environ, "DOCENT_CHROMA_HOST": "127.0.0.1",
-               "DOCENT_CHROMA_PORT": str(gate.server_address[1]),
-               "DOCENT_CHROMA_AUTH_HEADER": header, "DOCENT_LLM_CACHE": "false",
+        env = {**os.environ, "DOCENT_CHROMA_URL": f"http://127.0.0.1:{gate.server_address[1]}",
+               "DOCENT_ANSWER_CACHE": "false",
                "HF_HUB_OFFLINE": "1"}
 
         def docent(sent: str, *args: str) -> subprocess.CompletedProcess[str]:
             return subprocess.run([sys.executable, "-m", "app", *args], capture_output=True,
                                   text=True, cwd=ROOT,
-                                  env={**env, "DOCENT_CHROMA_AUTH_TOKEN": sent})
+                                  env={**env, "DOCENT_CHROMA_TOKEN": sent})
 
         ingested = docent(token, "ingest", str(SAMPLE_DATA / "handbook.pdf"), "--json")
         assert ingested.returncode == 0, ingested.stderr
@@ -193,7 +192,7 @@ def test_token_auth_through_a_token_checking_proxy(chroma_server: int, data_dir:
             assert done.returncode == 2 and len(lines) == 1, (case, done.stderr)
             assert lines[0].startswith(
                 f"docent: error: Chroma server http://127.0.0.1:{gate.server_address[1]}")
-            assert "DOCENT_CHROMA_AUTH_TOKEN" in lines[0], (case, lines[0])
+            assert "DOCENT_CHROMA_TOKEN" in lines[0], (case, lines[0])
             output = done.stdout + done.stderr
             assert token not in output and wrong not in output and "Bearer" not in output
         assert server.get_collection("docent").count() == added  # nothing got through

@@ -21,7 +21,7 @@ def test_help_imports_no_heavy_library() -> None:
     assert out.strip().splitlines()[-1] == "[]"
 
 
-def test_console_script_module_and_ingest_script_agree() -> None:
+def test_console_script_and_module_agree() -> None:
     script = Path(sys.executable).parent / "docent"
     via_script = subprocess.run([str(script), "ask", "--help"], capture_output=True,
                                 text=True, check=True).stdout
@@ -29,6 +29,6 @@ def test_console_script_module_and_ingest_script_agree() -> None:
                                 capture_output=True, text=True, check=True).stdout
     assert via_script == via_module
     assert "question" in via_module
-    ingest = subprocess.run([sys.executable, "-m", "ingest", "--help"], capture_output=True,
-                            text=True, check=True).stdout
-    assert "--prune" in ingest
+    ingest = subprocess.run([sys.executable, "-m", "app", "ingest", "--help"],
+                            capture_output=True, text=True, check=True).stdout
+    assert "--prune" in ingest and "--wait" in ingest

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from app.settings import Settings
+from core.settings import Settings
 from ingest.pipeline import ingest_paths
-from tests.conftest import ROOT, SAMPLE_DATA
+from tests.helpers import ROOT, SAMPLE_DATA
 
 pytestmark = pytest.mark.slow
 
@@ -25,22 +25,22 @@ HOLD_HOOK = """
 import os, pathlib, time
 hold = os.environ.get("DOCENT_HOLD")
 if hold:
-    import app.embeddings
-    original = app.embeddings.SentenceTransformerEmbeddings.embed_documents
+    import core.embeddings
+    original = core.embeddings.SentenceTransformerEmbeddings.embed_documents
     def held(self, texts):
         pathlib.Path(hold + ".reached").touch()
         while os.path.exists(hold):
             time.sleep(0.05)
         return original(self, texts)
-    app.embeddings.SentenceTransformerEmbeddings.embed_documents = held
+    core.embeddings.SentenceTransformerEmbeddings.embed_documents = held
 """
 
 
 def _ingest(data_dir: Path, corpus: Path, lock_timeout: float,
             extra_env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    env = {**os.environ, "DOCENT_DATA_DIR": str(data_dir),
-           "DOCENT_LOCK_TIMEOUT": str(lock_timeout), **(extra_env or {})}
-    return subprocess.Popen([sys.executable, "-m", "app", "ingest", str(corpus), "--json"],
+    env = {**os.environ, "DOCENT_DATA_DIR": str(data_dir), **(extra_env or {})}
+    return subprocess.Popen([sys.executable, "-m", "app", "ingest", str(corpus), "--json",
+                             "--wait", str(lock_timeout)],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
 
@@ -72,8 +72,8 @@ def test_two_ingests_at_once_serialize(tmp_path: Path, shared_dir: Path) -> None
 def test_second_ingest_times_out_clearly_and_reads_stay_consistent(
     tmp_path: Path, shared_dir: Path
 ) -> None:
-    from app.embeddings import embeddings_from
-    from ingest.store import open_store
+    from core.embeddings import embeddings_from
+    from core.index.store import open_store
 
     data_dir = tmp_path / "data"
     settings = Settings(_env_file=None, data_dir=data_dir)

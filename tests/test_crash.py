@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from app.settings import Settings
+from core.settings import Settings
 from ingest.pipeline import ingest_paths
-from tests.conftest import ROOT, SAMPLE_DATA, sentences_in_step
+from tests.helpers import ROOT, SAMPLE_DATA, sentences_in_step
 
 pytestmark = pytest.mark.slow
 
@@ -38,10 +38,14 @@ def _wrap(owner, name, nth, after):
         return result
     setattr(owner, name, wrapper)
 
+# small batches, so that each kill point falls in the middle of a file
+import dataclasses, core.tuning
+core.tuning.TUNING = dataclasses.replace(core.tuning.TUNING, embedding_batch=4)
+
 point = os.environ.get("DOCENT_KILL_POINT", "")
 if point == "mid-embedding":
-    import app.embeddings
-    _wrap(app.embeddings.SentenceTransformerEmbeddings, "embed_documents", 2, after=False)
+    import core.embeddings
+    _wrap(core.embeddings.SentenceTransformerEmbeddings, "embed_documents", 2, after=False)
 elif point == "after-vector-write":
     import langchain_chroma
     _wrap(langchain_chroma.Chroma, "add_documents", 2, after=True)
@@ -52,8 +56,8 @@ elif point == "before-keyword-sync":
     import ingest.pipeline
     _wrap(ingest.pipeline, "sync_keyword_index", 1, after=False)
 elif point == "mid-sentence-sync":
-    import ingest.sentence_index
-    _wrap(ingest.sentence_index, "_add_chunks", 1, after=True)
+    import core.index.sentences
+    _wrap(core.index.sentences, "_add_chunks", 1, after=True)
 '''
 
 KILL_POINTS = ["mid-embedding", "after-vector-write", "after-vector-delete",
@@ -62,8 +66,8 @@ KILL_POINTS = ["mid-embedding", "after-vector-write", "after-vector-delete",
 
 def snapshot(data_dir: Path) -> dict[str, object]:
     """Chunk id → text and source, plus the ids the record manager and BM25 index hold."""
-    from app.embeddings import embeddings_from
-    from ingest.store import open_store
+    from core.embeddings import embeddings_from
+    from core.index.store import open_store
 
     settings = Settings(_env_file=None, data_dir=data_dir)
     store = open_store(settings, embeddings_from(settings))
@@ -75,7 +79,7 @@ def snapshot(data_dir: Path) -> dict[str, object]:
     assert records == sorted(chunks), "record manager and Chroma disagree (orphans)"
     state: dict[str, object] = {"chunks": chunks}
     if (data_dir / "bm25").exists():
-        from ingest.keyword_index import load_keyword_index
+        from core.index.keyword import load_keyword_index
 
         keyword = load_keyword_index(settings)
         assert keyword is not None and sorted(keyword.ids) == records, "BM25 has orphans"
@@ -104,7 +108,7 @@ def _corpus(root: Path, shared: Path) -> tuple[Path, Path]:
 
 def _killed_ingest(data_dir: Path, corpus: Path, point: str, hook_dir: Path) -> None:
     env = {**os.environ, "DOCENT_DATA_DIR": str(data_dir), "DOCENT_KILL_POINT": point,
-           "DOCENT_EMBEDDING_BATCH_SIZE": "4", "PYTHONPATH": f"{hook_dir}{os.pathsep}{ROOT}"}
+           "PYTHONPATH": f"{hook_dir}{os.pathsep}{ROOT}"}
     done = subprocess.run([sys.executable, "-m", "app", "ingest", str(corpus), "--prune"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == -signal.SIGKILL, (point, done.returncode, done.stderr[-2000:])

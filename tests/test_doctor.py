@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 SECRET = "sk-lf-never-printed"
 
@@ -58,20 +58,20 @@ def test_missing_gguf_and_changed_chunking_fail_with_their_fixes(sample_env: Pat
 
 def test_context_window_and_unreachable_servers_are_failures() -> None:
     from app.doctor import check_chroma_server, check_context_window, check_llm
-    from app.settings import Settings
+    from core.settings import Settings
 
-    window = check_context_window(Settings(k=20, chunk_size=1000, n_ctx=4096))
-    assert window.status == "FAIL" and "DOCENT_N_CTX" in window.fix
+    window = check_context_window(Settings(k=20, chunk_size=1000, llm_context_window=4096))
+    assert window.status == "FAIL" and "DOCENT_LLM_CONTEXT_WINDOW" in window.fix
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         closed = sock.getsockname()[1]
     server = check_llm(Settings(llm_backend="ollama",
-                                ollama_base_url=f"http://127.0.0.1:{closed}"))
-    assert server.status == "FAIL" and "DOCENT_OLLAMA_BASE_URL" in server.fix
+                                llm_url=f"http://127.0.0.1:{closed}"))
+    assert server.status == "FAIL" and "DOCENT_LLM_URL" in server.fix
 
     assert check_chroma_server(Settings()) is None  # embedded store: nothing to reach
-    chroma = check_chroma_server(Settings(chroma_host="127.0.0.1", chroma_port=closed))
+    chroma = check_chroma_server(Settings(chroma_url=f"http://127.0.0.1:{closed}"))
     assert chroma is not None and chroma.status == "FAIL"
     assert f"http://127.0.0.1:{closed}/api/v2/heartbeat" in chroma.detail
     assert "chroma run" in chroma.fix

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from pathlib import Path
 
 import pytest
-
-from tests.conftest import reset_caches
 
 pytestmark = [pytest.mark.slow, pytest.mark.llm]
 
@@ -23,11 +22,12 @@ LEAVE_FILES = {
 
 
 def test_small_window_drops_the_lowest_ranked_passages_and_says_so(
-    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    data_dir: Path, tmp_path: Path
 ) -> None:
     from app.ask import ask, print_report
-    from app.llm import load_model
-    from app.settings import get_settings
+    from core.llm import load_model
+    from core.resources import Resources
+    from core.settings import Settings
     from graphs.budget import fit_passages
     from graphs.context import Context
     from ingest.pipeline import ingest_paths
@@ -36,16 +36,14 @@ def test_small_window_drops_the_lowest_ranked_passages_and_says_so(
     docs.mkdir()
     for name, sentence in LEAVE_FILES.items():
         (docs / name).write_text(f"# Paid annual leave\n\n{sentence * 12}", encoding="utf-8")
-    monkeypatch.setenv("DOCENT_N_CTX", "512")
-    monkeypatch.setenv("DOCENT_MAX_TOKENS", "48")
-    monkeypatch.setenv("DOCENT_LLM_CACHE", "false")
-    reset_caches()
-    assert ingest_paths([docs], get_settings()).exit_code == 0
-    loaded = load_model(get_settings())
+    settings = Settings(llm_context_window=512, answer_cache=False)
+    assert ingest_paths([docs], settings).exit_code == 0
+    loaded = dataclasses.replace(load_model(settings), max_tokens=48)
     assert loaded.model.client.n_ctx() == 512  # type: ignore[attr-defined]
 
-    # several ~200-token passages about leave pass rerank; not all fit 512 - 48 tokens
-    result = ask("How much paid annual leave do employees get?", Context(k=4))
+    # several ~200-token passages about leave pass selection; not all fit 512 - 48 tokens
+    result = ask("How much paid annual leave do employees get?",
+                 Context(k=4, resources=Resources(settings, model=loaded)))
     kept, dropped = result["sources"], result["dropped_passages"]
     assert dropped and kept, result
     # the lowest-ranked go first
@@ -68,18 +66,15 @@ def test_small_window_drops_the_lowest_ranked_passages_and_says_so(
 
 
 def test_one_passage_longer_than_the_window_is_cut_not_lost(
-    sample_env: Path, monkeypatch: pytest.MonkeyPatch
+    sample_env: Path
 ) -> None:
     from langchain_core.documents import Document
 
-    from app.llm import load_model
-    from app.settings import get_settings
+    from core.llm import load_model
+    from core.settings import Settings
     from graphs.budget import fit_passages
 
-    monkeypatch.setenv("DOCENT_N_CTX", "256")
-    monkeypatch.setenv("DOCENT_MAX_TOKENS", "32")
-    reset_caches()
-    loaded = load_model(get_settings())
+    loaded = dataclasses.replace(load_model(Settings(llm_context_window=256)), max_tokens=32)
     huge = Document("Full-time employees get 18 days. " * 200, metadata={"source": "h.md"})
     fitted = fit_passages(loaded, QUESTION, [huge])
     assert len(fitted.kept) == 1 and fitted.dropped == []

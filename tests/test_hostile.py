@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from app.settings import Settings
+from core.settings import Settings
 from ingest.loaders import LoadError, load_file
 from ingest.pipeline import ingest_paths
-from tests.conftest import ROOT, SAMPLE_DATA, stored_chunks
+from ingest.web import UrlLimits
+from tests.helpers import ROOT, SAMPLE_DATA, stored_chunks
 from tests.hostile_corpus import file_cases, url_cases
 from tests.http_stub import serve
 from tests.pdf_factory import make_pdf
@@ -33,8 +34,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """One store for the whole module, holding the sample data before any hostile input."""
     root = tmp_path_factory.mktemp("hostile")
     shutil.copytree(SAMPLE_DATA, root / "baseline")
-    settings = Settings(_env_file=None, data_dir=root / "data", max_file_mb=5,
-                        url_timeout=3.0, url_max_mb=1.0, url_max_redirects=3)
+    settings = Settings(_env_file=None, data_dir=root / "data", max_file_mb=5)
     assert ingest_paths([root / "baseline"], settings).exit_code == 0
     yield settings
 
@@ -67,7 +67,8 @@ def test_hostile_corpus_each_case_fails_alone_or_ingests(
     with serve(pdf=make_pdf(["A PDF served over HTTP.", ""])) as server:
         urls = [case.url if "://" in case.url else server + case.url for case in web]
         started = time.monotonic()
-        report = ingest_paths([corpus, *direct, *urls], store)
+        report = ingest_paths([corpus, *direct, *urls], store,
+                              url_limits=UrlLimits(timeout_s=3.0, max_mb=1.0, max_redirects=3))
         elapsed = time.monotonic() - started
     after = stored_chunks(store)
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from app.errors import DocentError
-from app.settings import Settings
+from core.errors import DocentError
+from core.settings import Settings
 from ingest.pipeline import ingest_paths
-from tests.conftest import ROOT, SAMPLE_DATA, sentences_in_step, stored_chunks
+from tests.helpers import ROOT, SAMPLE_DATA, sentences_in_step, stored_chunks
 
 pytestmark = pytest.mark.slow
 

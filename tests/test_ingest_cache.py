@@ -8,19 +8,19 @@ from pathlib import Path
 
 import pytest
 
-from app.embeddings import SentenceTransformerEmbeddings
-from app.settings import Settings
+from core.embeddings import SentenceTransformerEmbeddings
+from core.settings import Settings
 from ingest.pipeline import ingest_paths
-from tests.conftest import SAMPLE_DATA
+from tests.helpers import SAMPLE_DATA
 
 pytestmark = pytest.mark.slow
 
 
 def _texts(settings: Settings) -> set[str]:
     """The distinct texts the stored chunks needed embedded (their sentence pieces)."""
-    from app.embeddings import embeddings_from
-    from ingest.sentence_index import embedded_texts
-    from ingest.store import open_store
+    from core.embeddings import embeddings_from
+    from core.index.sentences import embedded_texts
+    from core.index.store import open_store
 
     store = open_store(settings, embeddings_from(settings))
     chunks = store.vectorstore.get(include=["documents"])["documents"]

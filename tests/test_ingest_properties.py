@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from langchain_core.documents import Document
 
-from app.settings import Settings
+from core.settings import Settings
 from ingest.loaders import LOADERS, LoadError, load_file
 from ingest.splitting import make_splitter, split
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.tokenize import hangul_bigrams, keyword_tokens
-from tests.conftest import SAMPLE_DATA
+from core.index.tokens import hangul_bigrams, keyword_tokens
+from tests.helpers import SAMPLE_DATA
 
 
 def test_english_words_are_lowercased_normalised_stemmed_and_stopwords_dropped() -> None:
@@ -37,11 +37,11 @@ def _copy_sample(tmp_path: Path) -> Path:
 
 @pytest.mark.slow
 def test_index_follows_ingest_prune_and_reindex(data_dir: Path, tmp_path: Path) -> None:
-    from app.settings import get_settings
-    from ingest.keyword_index import index_root, load_keyword_index
+    from core.index.keyword import index_root, load_keyword_index
+    from core.settings import Settings
     from ingest.pipeline import ingest_paths
 
-    settings = get_settings()
+    settings = Settings()
     docs = _copy_sample(tmp_path)
     ingest_paths([docs], settings)
     first = load_keyword_index(settings)
@@ -74,11 +74,11 @@ def test_index_follows_ingest_prune_and_reindex(data_dir: Path, tmp_path: Path) 
 @pytest.mark.slow
 def test_an_interrupted_build_leaves_the_previous_index(data_dir: Path, tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    from app.settings import get_settings
-    from ingest import keyword_index
+    from core.index import keyword as keyword_index
+    from core.settings import Settings
     from ingest.pipeline import ingest_paths
 
-    settings = get_settings()
+    settings = Settings()
     docs = _copy_sample(tmp_path)
     ingest_paths([docs], settings)
     before = keyword_index.load_keyword_index(settings)

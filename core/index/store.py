@@ -1,4 +1,5 @@
-"""The Chroma collection, its record manager and the guard against mixing embedding models."""
+"""The Chroma collection (embedded or a `chroma run` server), its record manager, and the
+guard against mixing embedding models."""
 
 from __future__ import annotations
 
@@ -6,17 +7,16 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
-from app.errors import DocentError
-from ingest.keyword_index import clear_keyword_index
-from ingest.sentence_index import delete_sentence_collection
+from core.errors import DocentError
 
 if TYPE_CHECKING:
     from langchain_chroma import Chroma
     from langchain_core.embeddings import Embeddings
     from langchain_core.indexing import RecordManager
 
-    from app.settings import Settings
+    from core.settings import Settings
 
 EMPTY_STORE_HINT = "nothing has been ingested yet: run `python -m app ingest PATH…` first"
 
@@ -42,11 +42,16 @@ def _persistent_client(path: Path) -> Any:
 
 
 @lru_cache(maxsize=4)
-def _http_client(host: str, port: int, ssl: bool, headers: tuple[tuple[str, str], ...]) -> Any:
+def _http_client(url: str, headers: tuple[tuple[str, str], ...]) -> Any:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
-    return chromadb.HttpClient(host=host, port=port, ssl=ssl, headers=dict(headers),
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("not an http(s)://HOST:PORT address")
+    ssl = parts.scheme == "https"
+    port = parts.port or (443 if ssl else 8000)
+    return chromadb.HttpClient(host=parts.hostname, port=port, ssl=ssl, headers=dict(headers),
                                settings=ChromaSettings(anonymized_telemetry=False))
 
 
@@ -55,31 +60,28 @@ def collection_names(client: Any) -> set[str]:
     return {c if isinstance(c, str) else c.name for c in client.list_collections()}
 
 
-def chroma_url(settings: Settings) -> str:
-    scheme = "https" if settings.chroma_ssl else "http"
-    return f"{scheme}://{settings.chroma_host}:{settings.chroma_port}"
-
-
 def chroma_client(settings: Settings) -> Any:
-    """A `chroma run` server's HttpClient when DOCENT_CHROMA_HOST is set, else the embedded
-    store in DATA_DIR/chroma. The record manager and BM25 index live in DATA_DIR either way."""
-    if not settings.chroma_host:
+    """A `chroma run` server's HttpClient when DOCENT_CHROMA_URL is set, else the embedded
+    store in DATA_DIR/chroma. The record manager and BM25 index live in DATA_DIR either way.
+
+    The token goes in both headers Chroma's token auth may be configured to read
+    (`Authorization: Bearer` and `X-Chroma-Token`), so the user sets only the token.
+    """
+    if not settings.chroma_url:
         return _persistent_client(settings.chroma_dir.resolve())
-    token, header = settings.chroma_auth_token, settings.chroma_auth_header
-    value = f"Bearer {token}" if header == "Authorization" else token
-    headers = ((header, value),) if token else ()
+    token = settings.chroma_token
+    headers = (("Authorization", f"Bearer {token}"), ("X-Chroma-Token", token)) if token else ()
     try:
-        return _http_client(settings.chroma_host, settings.chroma_port, settings.chroma_ssl,
-                            headers)
+        return _http_client(settings.chroma_url.rstrip("/"), headers)
     except Exception as exc:  # chromadb raises ValueError, httpx errors, auth errors...
         from chromadb.errors import ChromaAuthError
 
         reason = str(exc).replace(token, "***") if token else str(exc)
         if isinstance(exc, ChromaAuthError):  # the server's 401/403 says only "Forbidden"
             reason = (f"the server refused the token ({reason}): check "
-                      "DOCENT_CHROMA_AUTH_TOKEN and DOCENT_CHROMA_AUTH_HEADER" if token else
-                      f"the server wants a token ({reason}): set DOCENT_CHROMA_AUTH_TOKEN")
-        raise DocentError(f"Chroma server {chroma_url(settings)} (DOCENT_CHROMA_HOST): "
+                      "DOCENT_CHROMA_TOKEN" if token else
+                      f"the server wants a token ({reason}): set DOCENT_CHROMA_TOKEN")
+        raise DocentError(f"Chroma server {settings.chroma_url} (DOCENT_CHROMA_URL): "
                           f"{reason}") from None
 
 
@@ -108,7 +110,7 @@ def _check_fingerprint(stored: dict | None, settings: Settings) -> None:
         )
 
 
-def _record_manager(settings: Settings) -> RecordManager:
+def record_manager(settings: Settings) -> RecordManager:
     from langchain_classic.indexes import SQLRecordManager
 
     manager = SQLRecordManager(
@@ -118,30 +120,21 @@ def _record_manager(settings: Settings) -> RecordManager:
     return manager
 
 
-def open_store(
-    settings: Settings, embeddings: Embeddings, *, create: bool = False, reindex: bool = False
-) -> Store:
-    """Open the collection; with `create`, make it (and with `reindex`, empty it first)."""
+def open_store(settings: Settings, embeddings: Embeddings, *, create: bool = False) -> Store:
+    """Open the collection; with `create`, make it when it does not exist."""
     from langchain_chroma import Chroma
 
-    if not create and not settings.chroma_host and not settings.chroma_dir.exists():
+    if not create and not settings.chroma_url and not settings.chroma_dir.exists():
         raise DocentError(f"{settings.data_dir}: {EMPTY_STORE_HINT}")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     client = chroma_client(settings)
     exists = settings.collection in collection_names(client)
-    if exists and reindex:
-        clear_keyword_index(settings)
-        delete_sentence_collection(settings)
-        client.delete_collection(settings.collection)
-        manager = _record_manager(settings)
-        manager.delete_keys(manager.list_keys())
-        exists = False
     if exists:
         _check_fingerprint(client.get_collection(settings.collection).metadata, settings)
     elif not create:
         raise DocentError(f"{settings.data_dir}: {EMPTY_STORE_HINT}")
     else:  # a new collection (first ingest, or the old one deleted, e.g. a server reset):
-        stale = _record_manager(settings)  # its records would make every chunk look stored
+        stale = record_manager(settings)  # its records would make every chunk look stored
         stale.delete_keys(stale.list_keys())
     vectorstore = Chroma(
         client=client,
@@ -149,6 +142,6 @@ def open_store(
         embedding_function=embeddings,
         collection_metadata={**index_fingerprint(settings), "hnsw:space": "cosine"},
     )
-    return Store(vectorstore=vectorstore, record_manager=_record_manager(settings),
+    return Store(vectorstore=vectorstore, record_manager=record_manager(settings),
                  settings=settings)
 

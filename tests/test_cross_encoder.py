@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from app.errors import DocentError
+from core.errors import DocentError
 from graphs.context import Context
+from tests.helpers import reset_caches, retrieve_and_select
 
 pytestmark = pytest.mark.slow
 
@@ -27,10 +28,10 @@ QUESTIONS = [
 
 def _training_pairs(sample_store: Path) -> list[tuple[str, str, float]]:
     """Each question against the sample chunk that answers it (1) and three others (0)."""
-    from app.settings import Settings
-    from graphs.resources import store_for
+    from core.resources import Resources
+    from core.settings import Settings
 
-    stored = store_for(Settings(data_dir=sample_store)).vectorstore.get(
+    stored = Resources(Settings(data_dir=sample_store)).store().vectorstore.get(
         include=["documents", "metadatas"])
     chunks = list(zip(stored["documents"], stored["metadatas"], strict=True))
     pairs = []
@@ -48,7 +49,7 @@ def cross_encoder_dir(tmp_path_factory: pytest.TempPathFactory, sample_store: Pa
     import torch
     from sentence_transformers import CrossEncoder
 
-    from app.model_files import packaged_minilm_dir
+    from core.model_files import packaged_minilm_dir
 
     torch.manual_seed(0)
     pairs = _training_pairs(sample_store)
@@ -75,25 +76,14 @@ def cross_encoder_dir(tmp_path_factory: pytest.TempPathFactory, sample_store: Pa
 @pytest.fixture
 def reranker_env(sample_env: Path, cross_encoder_dir: Path,
                  monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    from app.settings import get_settings
-
     monkeypatch.setenv("DOCENT_RERANK_MODEL", str(cross_encoder_dir))
-    get_settings.cache_clear()
+    reset_caches()
     yield cross_encoder_dir
-    get_settings.cache_clear()
+    reset_caches()
 
 
 def _run(question: str, ctx: Context) -> tuple[list, str, int]:
-    from app.settings import get_settings
-    from graphs.rerank import rerank_candidates
-    from graphs.resources import get_store
-    from graphs.retrieval import RetrievalOptions, hybrid_search
-    from ingest.keyword_index import load_keyword_index
-
-    settings = get_settings()
-    candidates = hybrid_search(get_store(), load_keyword_index(settings), question,
-                               RetrievalOptions.of(settings, ctx))
-    kept, mode = rerank_candidates(question, candidates, settings, ctx)
+    candidates, kept, mode = retrieve_and_select(question, ctx)
     return kept, mode, sum("rerank_score" in d.metadata for d in candidates)
 
 
@@ -108,7 +98,7 @@ def test_cross_encoder_reorders_the_fused_candidates(reranker_env: Path) -> None
     assert kept[0].metadata["score"] == kept[0].metadata["rerank_score"]
 
 
-def test_rerank_can_be_switched_off_per_run(reranker_env: Path) -> None:
+def test_cross_encoder_can_be_switched_off_per_run(reranker_env: Path) -> None:
     kept, mode, scored = _run("How much does a cafe latte cost?", Context(rerank=False))
     assert mode.startswith("relevance filter") and scored == 0
     assert Path(kept[0].metadata["source"]).name == "menu.csv"
@@ -116,9 +106,7 @@ def test_rerank_can_be_switched_off_per_run(reranker_env: Path) -> None:
 
 def test_missing_reranker_folder_is_named(sample_env: Path, tmp_path: Path,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    from app.settings import get_settings
-
     monkeypatch.setenv("DOCENT_RERANK_MODEL", str(tmp_path / "nope"))
-    get_settings.cache_clear()
+    reset_caches()
     with pytest.raises(DocentError, match=f"reranker model not found: {tmp_path / 'nope'}"):
         _run("How much does a cafe latte cost?", Context())

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
     from langgraph.pregel import Pregel
 
-    from app.settings import Settings
+    from core.settings import Settings
 
 GraphT = TypeVar("GraphT", bound="Pregel[Any, Any, Any, Any]")
 
@@ -71,16 +71,13 @@ def traced(graph: GraphT) -> GraphT:
     """`graph` with the Langfuse handler bound, or `graph` itself without the keys.
 
     For the runs docent does not start: LangGraph Studio and the API server invoke the
-    module-level graphs with their own config, and the bound callbacks make each such run
-    one trace (`RunStats` first, as in `run_config`, for the usage a streamed llama.cpp
-    completion does not report). A run that passes `run_config` still gets one handler.
+    module-level graphs with their own config, and the bound handler makes each such run
+    one trace. A run that passes `run_config` still gets one handler.
     """
     handler = langfuse_handler()
     if handler is None:
         return graph
-    from app.run_stats import RunStats
-
-    return graph.with_config(callbacks=[RunStats(), handler])
+    return graph.with_config(callbacks=[handler])
 
 
 def run_config(
@@ -93,8 +90,7 @@ def run_config(
     """The config for one graph invocation: pass it at the root so one run is one trace.
 
     `session_id` groups a chat thread's turns in Langfuse; the tags name backend and model.
-    `callbacks` run before the Langfuse handler; a `RunStats` among them (or one added
-    here) fills in the token usage a streamed llama.cpp completion does not report.
+    `callbacks` run before the Langfuse handler.
 
     With Langfuse, `callbacks` is a configured `CallbackManager`, not a list: a graph bound
     with `traced` carries the same handler, and LangChain / LangGraph merge a bound list
@@ -103,8 +99,6 @@ def run_config(
     twice). `configure` gives the manager what a list gets at the root (set_debug's console
     handler, for one).
     """
-    from app.run_stats import RunStats
-
     handlers = list(callbacks)
     handler = langfuse_handler()
     tags = [f"backend:{settings.llm_backend}", f"model:{settings.llm_model}"]
@@ -116,8 +110,6 @@ def run_config(
     if handler is not None:
         from langchain_core.callbacks import CallbackManager
 
-        if not any(isinstance(c, RunStats) for c in handlers):
-            handlers.append(RunStats())
         handlers.append(handler)
         config["callbacks"] = CallbackManager.configure(inheritable_callbacks=handlers)
     return config

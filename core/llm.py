@@ -10,14 +10,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, cast
 
-from app.errors import DocentError
-from app.model_files import PromptStyle, resolve_gguf
+from core.errors import DocentError
+from core.model_files import PromptStyle, resolve_gguf
+from core.tuning import TUNING
 
 if TYPE_CHECKING:
     from langchain_core.caches import BaseCache
     from langchain_core.language_models import BaseLanguageModel
 
-    from app.settings import Settings
+    from core.settings import Settings
 
 
 def estimate_tokens(text: str) -> int:
@@ -55,12 +56,12 @@ def _llamacpp(settings: Settings) -> LoadedModel:
     gguf = resolve_gguf(settings.llm_model)
     options: dict[str, Any] = dict(
         model_path=str(gguf.path),
-        n_ctx=settings.n_ctx,
-        n_batch=settings.n_batch,
-        n_threads=settings.n_threads,
-        n_gpu_layers=settings.n_gpu_layers,
-        max_tokens=settings.max_tokens,
-        temperature=settings.temperature,
+        n_ctx=settings.llm_context_window,
+        n_batch=TUNING.llm_batch,
+        n_threads=settings.llm_threads,
+        n_gpu_layers=settings.llm_gpu_layers,
+        max_tokens=TUNING.max_tokens,
+        temperature=TUNING.temperature,
         # 0 = take the rope values from the GGUF (LangChain's default 10000 overrides them)
         rope_freq_base=0.0,
         rope_freq_scale=0.0,
@@ -78,10 +79,10 @@ def _llamacpp(settings: Settings) -> LoadedModel:
 
                 model = ChatLlamaCpp(**options)
             case "completion":
-                from langchain_community.llms import LlamaCpp
+                from core.llamacpp_completion import CountingLlamaCpp
 
                 # streaming=True: invoke() goes through the LLM cache and still emits tokens
-                model = LlamaCpp(**options, streaming=True, stop=COMPLETION_STOP)
+                model = CountingLlamaCpp(**options, streaming=True, stop=COMPLETION_STOP)
     llama = cast(Any, model).client  # the loaded llama_cpp.Llama
 
     def count_tokens(text: str) -> int:
@@ -90,7 +91,7 @@ def _llamacpp(settings: Settings) -> LoadedModel:
     return LoadedModel(
         model, gguf.style, f"llamacpp:{gguf.path.name}",
         family=str(llama.metadata.get("general.architecture", "unknown")),
-        context_window=settings.n_ctx, max_tokens=settings.max_tokens,
+        context_window=settings.llm_context_window, max_tokens=TUNING.max_tokens,
         count_tokens=count_tokens,
     )
 
@@ -99,6 +100,16 @@ def _family(name: str) -> str:
     """`gemma3` from `gemma3:270m`, `llama` from `meta-llama/Llama-3.1-8B`..."""
     base = name.rsplit("/", 1)[-1].split(":", 1)[0].lower()
     return base.split("-", 1)[0] or "unknown"
+
+
+def _chat_model(model: BaseLanguageModel, settings: Settings) -> LoadedModel:
+    """A served chat model; its family read from the name (a cloud name is `provider:model`)."""
+    name = settings.llm_model
+    if settings.llm_backend == "cloud":
+        name = name.split(":", 1)[-1]
+    return LoadedModel(model, "chat", f"{settings.llm_backend}:{settings.llm_model}",
+                       family=_family(name), context_window=settings.llm_context_window,
+                       max_tokens=TUNING.max_tokens)
 
 
 def _reason(exc: Exception) -> str:
@@ -114,35 +125,31 @@ def _ollama(settings: Settings) -> LoadedModel:
 
     try:
         model = ChatOllama(
-            base_url=settings.ollama_base_url,
+            base_url=settings.llm_endpoint,
             model=settings.llm_model,
             # always explicit: Ollama's own default window silently cuts long prompts
-            num_ctx=settings.n_ctx,
-            num_predict=settings.max_tokens,
-            temperature=settings.temperature,
+            num_ctx=settings.llm_context_window,
+            num_predict=TUNING.max_tokens,
+            temperature=TUNING.temperature,
             validate_model_on_init=True,
         )
     except (ValueError, ConnectionError) as exc:
-        raise DocentError(f"Ollama at {settings.ollama_base_url}: {_reason(exc)}") from None
-    return LoadedModel(model, "chat", f"ollama:{settings.llm_model}",
-                       family=_family(settings.llm_model), context_window=settings.n_ctx,
-                       max_tokens=settings.max_tokens)
+        raise DocentError(f"Ollama at {settings.llm_endpoint}: {_reason(exc)}") from None
+    return _chat_model(model, settings)
 
 
 def _openai(settings: Settings) -> LoadedModel:
     from langchain_openai import ChatOpenAI
 
     model = ChatOpenAI(
-        base_url=settings.openai_base_url,
-        api_key=settings.openai_api_key,
+        base_url=settings.llm_endpoint,
+        api_key=settings.llm_api_key,
         model=settings.llm_model,
-        temperature=settings.temperature,
+        temperature=TUNING.temperature,
         # `max_tokens=` is sent as max_completion_tokens, which llama.cpp's server ignores
-        extra_body={"max_tokens": settings.max_tokens},
+        extra_body={"max_tokens": TUNING.max_tokens},
     )
-    return LoadedModel(model, "chat", f"openai:{settings.llm_model}",
-                       family=_family(settings.llm_model), context_window=settings.n_ctx,
-                       max_tokens=settings.max_tokens)
+    return _chat_model(model, settings)
 
 
 def _cloud(settings: Settings) -> LoadedModel:
@@ -150,34 +157,32 @@ def _cloud(settings: Settings) -> LoadedModel:
     try:
         from langchain.chat_models import init_chat_model
 
-        model = init_chat_model(settings.llm_model, temperature=settings.temperature,
-                                max_tokens=settings.max_tokens)
+        model = init_chat_model(settings.llm_model, temperature=TUNING.temperature,
+                                max_tokens=TUNING.max_tokens)
     except ImportError as exc:
         raise DocentError(
             f"cloud model {settings.llm_model!r}: {exc} (pip install 'docent[cloud]')"
         ) from None
     except ValueError as exc:
         raise DocentError(f"cloud model {settings.llm_model!r}: {_reason(exc)}") from None
-    return LoadedModel(model, "chat", f"cloud:{settings.llm_model}",
-                       family=_family(settings.llm_model.split(":", 1)[-1]),
-                       context_window=settings.n_ctx, max_tokens=settings.max_tokens)
+    return _chat_model(model, settings)
 
 
 def answer_cache(settings: Settings) -> BaseCache | bool:
     """The SQLite cache of answers to identical prompts, or False when disabled."""
-    if not settings.llm_cache:
+    if not settings.answer_cache:
         return False
     from langchain_community.cache import SQLiteCache
 
     # the cache only reads back what docent itself wrote into its own data directory
     warnings.filterwarnings("ignore", message="The default value of `allowed_objects`")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return SQLiteCache(database_path=str(settings.llm_cache_db))
+    return SQLiteCache(database_path=str(settings.answer_cache_db))
 
 
 @lru_cache(maxsize=2)
 def load_model(settings: Settings) -> LoadedModel:
-    """The configured model, loaded once per process, with its answer cache."""
+    """The configured model, loaded once per process (`Resources.model` adds the cache)."""
     match settings.llm_backend:
         case "llamacpp":
             loaded = _llamacpp(settings)
@@ -187,6 +192,4 @@ def load_model(settings: Settings) -> LoadedModel:
             loaded = _openai(settings)
         case "cloud":
             loaded = _cloud(settings)
-    # per model rather than set_llm_cache(): a process may hold models of two data dirs
-    loaded.model.cache = answer_cache(settings)
     return loaded

@@ -18,16 +18,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.errors import DocentError
-from ingest.tokenize import TOKEN_RULES, KoreanMode, keyword_tokens
+from core.errors import DocentError
+from core.index.tokens import TOKEN_RULES, keyword_tokens
+from core.tuning import TUNING
 
 if TYPE_CHECKING:
-    from app.settings import Settings
-    from ingest.report import IngestReport
-    from ingest.store import Store
+    from core.index.store import Store
+    from core.settings import KoreanTokens, Settings
 
 CURRENT = "CURRENT"
-# Lucene's k1 and b: k1 1.2 beat bm25s' default 1.5 on SQuAD and KorQuAD (README, "Measured")
+# Lucene's k1 and b: k1 1.2 beat bm25s' default 1.5 on SQuAD and KorQuAD (docs/retrieval.md)
 BM25_K1, BM25_B = 1.2, 0.75
 META = "docent.json"
 TOKENS = "tokens.jsonl"
@@ -43,7 +43,7 @@ class KeywordIndex:
 
     version: str
     ids: list[str]
-    korean: KoreanMode
+    korean: KoreanTokens
     retriever: Any
     _position: dict[str, int] | None = field(default=None, repr=False)
 
@@ -128,7 +128,7 @@ def build_keyword_index(store: Store) -> int:
     logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG
     settings = store.settings
     root = index_root(settings)
-    korean = settings.keyword_korean
+    korean = TUNING.keyword_korean
     stored = store.vectorstore.get(include=["documents"])
     ids: list[str] = list(stored["ids"])
     texts: list[str] = [t or "" for t in stored["documents"]]
@@ -169,7 +169,7 @@ def _built_with(root: Path) -> dict[str, Any]:
         return {}
 
 
-def _same_tokens(built: dict[str, Any], korean: KoreanMode) -> bool:
+def _same_tokens(built: dict[str, Any], korean: KoreanTokens) -> bool:
     """Whether a build's tokens were made by today's rules with this Korean mode."""
     return built.get("korean") == korean and built.get("rules") == TOKEN_RULES
 
@@ -187,12 +187,11 @@ def clear_keyword_index(settings: Settings) -> None:
     shutil.rmtree(root, ignore_errors=True)
 
 
-def sync_keyword_index(store: Store, report: IngestReport) -> None:
+def sync_keyword_index(store: Store, *, changed: bool) -> None:
     """After an ingest: rebuild when chunks changed, or the index is missing, was built
     with other token rules, or holds another number of chunks (an interrupted build)."""
-    changed = report.added or report.updated or report.deleted
     built = _built_with(index_root(store.settings))
-    if (changed or not _same_tokens(built, store.settings.keyword_korean)
+    if (changed or not _same_tokens(built, TUNING.keyword_korean)
             or len(built.get("ids", ())) != store.count()):
         build_keyword_index(store)
 

@@ -19,15 +19,16 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.embeddings import Embeddings
 
-from app.errors import DocentError
-from ingest.tokenize import mostly_hangul
+from core.errors import DocentError
+from core.index.store import chroma_client, collection_names
+from core.index.tokens import mostly_hangul
+from core.tuning import TUNING
 
 if TYPE_CHECKING:
     from langchain_core.documents import Document
 
-    from app.settings import Settings
-    from ingest.report import IngestReport
-    from ingest.store import Store
+    from core.index.store import Store
+    from core.settings import Settings
 
 SENTENCE_END = re.compile(r"(?<=[.!?。])\s+|\s*\n\s*")
 MIN_PIECE = 40  # shorter pieces (headings, list items) join the next one
@@ -118,8 +119,6 @@ def sentence_collection_name(settings: Settings) -> str:
 
 def sentence_collection(store: Store, *, create: bool = False) -> Any:
     """The Chroma collection of sentence vectors beside the store's, or None if absent."""
-    from ingest.store import chroma_client, collection_names
-
     client = chroma_client(store.settings)
     name = sentence_collection_name(store.settings)
     if create:
@@ -132,8 +131,6 @@ def sentence_collection(store: Store, *, create: bool = False) -> Any:
 
 def delete_sentence_collection(settings: Settings) -> None:
     """Forget the sentence vectors (for `--reindex`)."""
-    from ingest.store import chroma_client, collection_names
-
     client = chroma_client(settings)
     if sentence_collection_name(settings) in collection_names(client):
         client.delete_collection(sentence_collection_name(settings))
@@ -153,7 +150,7 @@ def _add_chunks(collection: Any, chunks: list[Document], embeddings: Embeddings,
                           embeddings=embeddings.embed_documents(texts))
 
 
-def sync_sentence_index(store: Store, report: IngestReport, *, full: bool = False) -> None:
+def sync_sentence_index(store: Store, *, changed: bool, full: bool = False) -> None:
     """Add the sentences of new chunks and delete those of removed ones.
 
     Skipped when nothing changed and the collection says it covers as many chunks as the
@@ -161,7 +158,6 @@ def sync_sentence_index(store: Store, report: IngestReport, *, full: bool = Fals
     """
     collection = sentence_collection(store, create=True)
     total = store.count()
-    changed = report.added or report.updated or report.deleted
     if not (full or changed) and (collection.metadata or {}).get(CHUNKS_KEY) == total:
         return
     chunk_ids = set(store.vectorstore.get(include=[])["ids"])
@@ -177,7 +173,7 @@ def sync_sentence_index(store: Store, report: IngestReport, *, full: bool = Fals
         if sentences is None:
             raise DocentError(f"{store.settings.data_dir}: the store was opened without "
                               "an embedding model, so new sentences cannot be embedded")
-        batch = store.settings.embedding_batch_size * 4
+        batch = TUNING.embedding_batch * 4
         for start in range(0, len(new), batch):
             _add_chunks(collection, store.vectorstore.get_by_ids(new[start:start + batch]),
                         sentences, reads_hangul(embedder))

@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.embeddings import Embeddings
 
-from app.model_files import resolve_sentence_transformer
+from core.model_files import resolve_sentence_transformer
+from core.tuning import TUNING
 
 if TYPE_CHECKING:
-    from app.settings import Settings
+    from core.settings import Settings
 
 
 class SentenceTransformerEmbeddings(Embeddings):
@@ -106,4 +107,4 @@ def load_embeddings(model: str, batch_size: int) -> Embeddings:
 
 
 def embeddings_from(settings: Settings) -> Embeddings:
-    return load_embeddings(settings.embedding_model, settings.embedding_batch_size)
+    return load_embeddings(settings.embedding_model, TUNING.embedding_batch)

@@ -18,14 +18,6 @@ class NodeStats:
     completion_tokens: int = 0
 
 
-def _count_tokens(model: Any, text: str) -> int | None:
-    """Tokens of `text` by the model's own tokenizer (llama.cpp), or None if it has none."""
-    client = getattr(model, "client", None)
-    if client is None or not hasattr(client, "tokenize"):
-        return None
-    return len(client.tokenize(text.encode("utf-8"), add_bos=False, special=True))
-
-
 def _usage_of(response: LLMResult) -> dict[str, int] | None:
     usage = (response.llm_output or {}).get("token_usage")
     if usage and "prompt_tokens" in usage:
@@ -42,17 +34,13 @@ def _usage_of(response: LLMResult) -> dict[str, int] | None:
 
 
 class RunStats(BaseCallbackHandler):
-    """Times each graph node and records the model's token usage.
-
-    A streamed llama.cpp completion reports no usage; this handler counts it with the
-    model's tokenizer and writes it into the result's `llm_output["token_usage"]`, so a
-    tracing handler placed after it (Langfuse) records it too.
-    """
+    """Times each graph node and records the model's token usage (as the model reports it:
+    `llm_output["token_usage"]` or a chat message's `usage_metadata`)."""
 
     def __init__(self) -> None:
         self.nodes: dict[str, NodeStats] = {}
         self._started: dict[UUID, tuple[str, float]] = {}
-        self._prompts: dict[UUID, tuple[str, str]] = {}
+        self._llm_nodes: dict[UUID, str] = {}
 
     def on_chain_start(self, serialized: dict[str, Any] | None, inputs: Any, *, run_id: UUID,
                        metadata: dict[str, Any] | None = None, **kwargs: Any) -> None:
@@ -71,11 +59,11 @@ class RunStats(BaseCallbackHandler):
                      run_id: UUID, metadata: dict[str, Any] | None = None,
                      **kwargs: Any) -> None:
         node = (metadata or {}).get("langgraph_node", "llm")
-        self._prompts[run_id] = (node, "".join(prompts))
+        self._llm_nodes[run_id] = node
 
     def on_llm_end(self, response: LLMResult, *, run_id: UUID, **kwargs: Any) -> None:
-        node, prompt = self._prompts.pop(run_id, ("llm", ""))
-        usage = _usage_of(response) or self._counted_usage(prompt, response)
+        node = self._llm_nodes.pop(run_id, "llm")
+        usage = _usage_of(response)
         if usage is None:
             return
         stats = self.nodes.setdefault(node, NodeStats())
@@ -83,22 +71,7 @@ class RunStats(BaseCallbackHandler):
         stats.completion_tokens += int(usage["completion_tokens"])
 
     def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        self._prompts.pop(run_id, None)  # a long-lived (Studio-bound) handler keeps nothing
-
-    @staticmethod
-    def _counted_usage(prompt: str, response: LLMResult) -> dict[str, int] | None:
-        from graphs.resources import get_model
-
-        model = get_model().model
-        output = "".join(g.text for gens in response.generations for g in gens)
-        prompt_tokens, completion_tokens = _count_tokens(model, prompt), _count_tokens(model,
-                                                                                      output)
-        if prompt_tokens is None or completion_tokens is None:
-            return None
-        usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                 "total_tokens": prompt_tokens + completion_tokens}
-        response.llm_output = {**(response.llm_output or {}), "token_usage": usage}
-        return usage
+        self._llm_nodes.pop(run_id, None)  # a long-lived (Studio-bound) handler keeps nothing
 
     def write_table(self, out: IO[str]) -> None:
         """The per-node table `--stats` prints after the answer."""

@@ -1,6 +1,7 @@
-"""Rerank the fused candidates: a cross-encoder when one is configured (passages under its
-score threshold dropped), else a relevance test plus MMR de-duplication. No passage left,
-or none with enough evidence, means a refusal.
+"""Select the passages the model reads from the fused candidates: a cross-encoder rerank
+when one is configured (passages under its score threshold dropped), else a relevance
+test (is there evidence for this question at all?) plus MMR de-duplication. No passage
+left, or none with enough evidence, means a refusal.
 """
 
 from __future__ import annotations
@@ -8,15 +9,14 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from app.errors import DocentError
-from ingest.tokenize import keyword_tokens
+from core.errors import DocentError
+from core.index.tokens import keyword_tokens
 
 if TYPE_CHECKING:
     from langchain_core.documents import Document
 
-    from app.settings import Settings
-    from graphs.context import Context
-    from ingest.keyword_index import KeywordIndex
+    from core.index.keyword import KeywordIndex
+    from graphs.options import RunOptions
 
 
 @lru_cache(maxsize=2)
@@ -90,25 +90,19 @@ def mmr_deduplicate(docs: list[Document], k: int, lambda_mult: float) -> list[Do
     return [docs[i] for i in picked]
 
 
-def rerank_candidates(question: str, docs: list[Document], settings: Settings, ctx: Context
-                      ) -> tuple[list[Document], str]:
-    """The passages for the model, best first, and which rerank mode produced them."""
-    from ingest.keyword_index import load_keyword_index
-
-    k = ctx.k or settings.k
-    if settings.rerank_model and ctx.rerank is not False:
-        top_n = ctx.rerank_top_n or settings.rerank_top_n
-        ranked = cross_encoder_rerank(question, docs, settings.rerank_model, top_n,
-                                      settings.rerank_min_score)
-        return ranked[:k], "cross-encoder"
-    min_relevance = settings.relevance_floor if ctx.min_relevance is None else ctx.min_relevance
-    index = load_keyword_index(settings)
-    evidence = relevant(question, docs, index, min_relevance, settings.min_keyword_coverage,
-                        settings.dense_alone_floor)
+def select_passages(question: str, docs: list[Document], index: KeywordIndex | None,
+                    opts: RunOptions) -> tuple[list[Document], str]:
+    """The passages for the model, best first, and which selection mode produced them."""
+    if opts.rerank_model:
+        ranked = cross_encoder_rerank(question, docs, opts.rerank_model, opts.rerank_top_n,
+                                      opts.rerank_min_score)
+        return ranked[:opts.k], "cross-encoder"
+    evidence = relevant(question, docs, index, opts.min_relevance, opts.min_keyword_coverage,
+                        opts.min_dense_alone)
     mode = "relevance filter (dense + keyword coverage), MMR" if index else \
         "relevance filter (dense), MMR"
     # the filter decides whether to answer at all; dropping each weaker passage as well
     # cost 3 points of recall@20 on SQuAD and KorQuAD (gold passages paraphrase the question)
     if not evidence:
         return [], mode
-    return mmr_deduplicate(docs, k, settings.mmr_lambda), mode
+    return mmr_deduplicate(docs, opts.k, opts.mmr_lambda), mode

