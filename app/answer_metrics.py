@@ -1,9 +1,6 @@
-"""Answer quality: SQuAD exact match and token F1 against gold answers, and refusal share.
-
-The metric is the official SQuAD v1.1 one (lower-case, drop punctuation and English
-articles, split on whitespace); docent's [n] citation markers are removed first. A refusal
-scores 0 on both and is counted on its own.
-"""
+"""Answer metrics: the official SQuAD v1.1 exact match and token F1 for English, the official
+KorQuAD v1.0 ones (character-level F1) for Korean, and whether a shown answer contains a
+gold answer at all. docent's [n] citation markers are removed first."""
 
 from __future__ import annotations
 
@@ -11,19 +8,15 @@ import json
 import re
 import string
 from collections import Counter
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from core.errors import DocentError
-
-if TYPE_CHECKING:
-    from app.benchmarks import Benchmark
-    from core.resources import Resources
 
 CITATION = re.compile(r"\[\d+\]")
 ARTICLES = re.compile(r"\b(a|an|the)\b")
 PUNCTUATION = frozenset(string.punctuation)
+# KorQuAD v1.0's evaluation script turns these quotes and brackets into spaces first
+KORQUAD_MARKS = re.compile("['\"《》<>〈〉()‘’]")
 
 
 def normalize_answer(text: str) -> str:
@@ -33,13 +26,13 @@ def normalize_answer(text: str) -> str:
     return " ".join(ARTICLES.sub(" ", text).split())
 
 
-def exact_match(prediction: str, golds: list[str]) -> float:
-    return max((float(normalize_answer(prediction) == normalize_answer(g)) for g in golds),
-               default=0.0)
+def normalize_korquad(text: str) -> str:
+    """KorQuAD v1.0's normalisation (no English articles), after removing [n] citations."""
+    text = KORQUAD_MARKS.sub(" ", CITATION.sub(" ", text)).lower()
+    return " ".join("".join(ch for ch in text if ch not in PUNCTUATION).split())
 
 
-def _f1(prediction: str, gold: str) -> float:
-    predicted, expected = normalize_answer(prediction).split(), normalize_answer(gold).split()
+def _overlap_f1(predicted: list[str], expected: list[str]) -> float:
     common = sum((Counter(predicted) & Counter(expected)).values())
     if common == 0:
         return 0.0
@@ -47,35 +40,27 @@ def _f1(prediction: str, gold: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-def token_f1(prediction: str, golds: list[str]) -> float:
-    """Best token-overlap F1 against any gold answer."""
-    return max((_f1(prediction, gold) for gold in golds), default=0.0)
+def exact_match(prediction: str, golds: list[str], korean: bool = False) -> float:
+    norm = normalize_korquad if korean else normalize_answer
+    return max((float(norm(prediction) == norm(g)) for g in golds), default=0.0)
 
 
-@dataclass(frozen=True)
-class AnswerScores:
-    questions: int
-    exact_match: float
-    f1: float
-    refusals: float
-
-    def to_dict(self) -> dict[str, float]:
-        return {key: round(value, 4) for key, value in asdict(self).items()}
-
-    def table(self) -> str:
-        return (f"answers: {self.questions} questions  exact match {self.exact_match:.3f}  "
-                f"token F1 {self.f1:.3f}  refusals {self.refusals:.1%}")
+def token_f1(prediction: str, golds: list[str], korean: bool = False) -> float:
+    """Best F1 against any gold answer: SQuAD's over words, KorQuAD's over characters."""
+    if korean:
+        def units(text: str) -> list[str]:
+            return [ch for word in normalize_korquad(text).split() for ch in word]
+    else:
+        def units(text: str) -> list[str]:
+            return normalize_answer(text).split()
+    return max((_overlap_f1(units(prediction), units(g)) for g in golds), default=0.0)
 
 
-def score_answers(answers: list[tuple[str, bool, list[str]]]) -> AnswerScores:
-    """Scores of (answer, refused, gold answers) triples; refusals score 0."""
-    n = max(len(answers), 1)
-    return AnswerScores(
-        questions=len(answers),
-        exact_match=sum(0.0 if refused else exact_match(a, g) for a, refused, g in answers) / n,
-        f1=sum(0.0 if refused else token_f1(a, g) for a, refused, g in answers) / n,
-        refusals=sum(1 for _, refused, _ in answers if refused) / n,
-    )
+def contains_gold(shown: str, golds: list[str], korean: bool = False) -> bool:
+    """Whether the shown answer contains a gold answer (both normalised)."""
+    norm = normalize_korquad if korean else normalize_answer
+    text = norm(shown)
+    return any(norm(g) and norm(g) in text for g in golds)
 
 
 def gold_answers(path: Path) -> dict[str, list[str]]:
@@ -93,17 +78,3 @@ def gold_answers(path: Path) -> dict[str, list[str]]:
         raise DocentError(f"{path}: cannot read ({exc.strerror or exc})") from None
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
         raise DocentError(f"{path}: no gold answers ({exc})") from None
-
-
-def evaluate_answers(resources: Resources, bench: Benchmark, golds: dict[str, list[str]]
-                     ) -> AnswerScores:
-    """Ask every question that has gold answers through the full graph, and score."""
-    from app.ask import ask
-    from graphs.context import Context
-
-    answers = []
-    for query in bench.queries:
-        if golds.get(query.id):
-            result = ask(query.question, Context(resources=resources))
-            answers.append((str(result["answer"]), bool(result["refused"]), golds[query.id]))
-    return score_answers(answers)

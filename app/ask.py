@@ -10,8 +10,10 @@ from graphs.context import Context
 if TYPE_CHECKING:
     from langchain_core.callbacks import BaseCallbackHandler
 
-RESULT_KEYS = ("answer", "sources", "refused", "unsupported", "invalid_citations",
-               "dropped_passages")
+RESULT_KEYS = ("answer", "answer_kind", "evidence", "sources", "refused", "warnings",
+               "unsupported", "invalid_citations", "dropped_passages")
+LIST_KEYS = ("evidence", "sources", "warnings", "unsupported", "invalid_citations",
+             "dropped_passages")
 
 
 def ask(
@@ -36,7 +38,7 @@ def ask(
     from graphs.graph import graph as rag_graph
 
     state: dict[str, Any] = {}
-    streamed = False
+    streamed = ""
     settings = (context.resources or default_resources()).settings
     config = run_config(settings, "ask", session_id=session_id, callbacks=callbacks)
     if session_id is not None:
@@ -52,37 +54,49 @@ def ask(
             case "messages" if stream is not None:
                 chunk, meta = payload
                 if meta.get("langgraph_node") == "generate" and isinstance(chunk, AIMessageChunk):
-                    stream.write(str(chunk.content))
-                    stream.flush()
-                    streamed = True
+                    streamed += _write(stream, str(chunk.content))
             case "custom" if stream is not None:
-                stream.write(payload["token"])
-                stream.flush()
-                streamed = True
+                streamed += _write(stream, payload["token"])
     result = {key: state.get(key) for key in RESULT_KEYS}
-    result["sources"] = result["sources"] or []
-    result["unsupported"] = result["unsupported"] or []
-    result["invalid_citations"] = result["invalid_citations"] or []
-    result["dropped_passages"] = result["dropped_passages"] or []
+    for key in LIST_KEYS:
+        result[key] = result[key] or []
     result["question"] = state.get("question", question)  # the chat graph's standalone form
-    if stream is not None and not streamed:
-        stream.write(str(result["answer"]))
+    if stream is not None:
+        _finish(stream, streamed.strip(), str(result["answer"]))
     return result
 
 
-def print_report(result: dict[str, Any], out: IO[str], streamed: bool = True) -> None:
-    """After the streamed answer: the cited answer, warnings and numbered sources."""
+def _write(stream: IO[str], text: str) -> str:
+    stream.write(text)
+    stream.flush()
+    return text
+
+
+def _finish(stream: IO[str], streamed: str, answer: str) -> None:
+    """The shown answer once: the rest of it after the streamed draft (its citation), or,
+    when the draft was not shown as the answer, the answer on a line of its own."""
+    if not streamed:
+        stream.write(answer)
+    elif answer.startswith(streamed):
+        stream.write(answer[len(streamed):])
+    else:
+        stream.write(f"\n→ {answer}")
+
+
+def print_report(result: dict[str, Any], out: IO[str]) -> None:
+    """After the answer: why it was replaced if it was, the evidence, and the sources."""
     out.write("\n")
-    if streamed and result["sources"]:
-        out.write(f"\nAnswer with citations: {result['answer']}\n")
-    for sentence in result["unsupported"]:
-        out.write(f"warning: not supported by the passages: {sentence}\n")
-    for number in result["invalid_citations"]:
-        out.write(f"warning: the answer cites [{number}], which does not exist\n")
+    for warning in result["warnings"]:
+        out.write(f"warning: {warning}\n")
     if dropped := result["dropped_passages"]:
         names = ", ".join(src["source"] for src in dropped)
         out.write(f"warning: {len(dropped)} passage(s) did not fit the context window "
                   f"(DOCENT_LLM_CONTEXT_WINDOW) and were left out: {names}\n")
+    if result["evidence"] and result["answer_kind"] != "evidence":
+        out.write("\nEvidence:\n")
+        for item in result["evidence"]:
+            page = f", page {item['page']}" if item.get("page") else ""
+            out.write(f"[{item['passage']}] “{item['text']}” ({item['source']}{page})\n")
     if result["sources"]:
         out.write("\nSources:\n")
     for number, src in enumerate(result["sources"], start=1):

@@ -88,12 +88,14 @@ def load_squad_benchmark(path: Path, articles: Articles = "even") -> Benchmark:
 
 def sample(bench: Benchmark, limit: int | None, max_passages: int | None, seed: int
            ) -> Benchmark:
-    """`limit` questions drawn with `seed`; with `max_passages`, the corpus shrinks to their
-    gold passages plus seeded random others up to that size (same seed, same sample)."""
+    """`limit` answerable questions drawn with `seed` (unanswerable ones all stay); with
+    `max_passages`, the corpus shrinks to their gold passages plus seeded random others up
+    to that size (same seed, same sample)."""
     rng = random.Random(seed)
-    queries = bench.queries
+    queries = [q for q in bench.queries if q.relevant_ids]
     if limit is not None and limit < len(queries):
         queries = rng.sample(queries, limit)
+    queries += [q for q in bench.queries if not q.relevant_ids]
     passages = bench.passages
     if max_passages is not None and max_passages < len(passages):
         gold = {pid for q in queries for pid in q.relevant_ids}
@@ -104,12 +106,40 @@ def sample(bench: Benchmark, limit: int | None, max_passages: int | None, seed: 
     return replace(bench, passages=passages, queries=queries)
 
 
+def _article(passage_id: str) -> str:
+    return passage_id.rsplit(":", 1)[0]
+
+
 def article_half(bench: Benchmark, half: Literal["tuning", "reporting"]) -> Benchmark:
     """The questions of every other article (ids `<article>:<paragraph>`): the first, third…
     article for tuning, the second, fourth… for reporting. The corpus stays whole."""
-    articles = list(dict.fromkeys(p.id.rsplit(":", 1)[0] for p in bench.passages))
+    articles = list(dict.fromkeys(_article(p.id) for p in bench.passages))
     chosen = set(articles[0 if half == "tuning" else 1::2])
-    queries = [q for q in bench.queries if q.relevant_ids[0].rsplit(":", 1)[0] in chosen]
+    queries = [q for q in bench.queries if _article(q.relevant_ids[0]) in chosen]
     return replace(bench, queries=queries)
 
 
+
+
+def with_unanswerable(bench: Benchmark, n: int, seed: int) -> Benchmark:
+    """The benchmark without some of its articles, plus `n` questions of those articles
+    that nothing left in the corpus answers (their `relevant_ids` empty)."""
+    if n <= 0:
+        return bench
+    rng = random.Random(seed)
+    articles = list(dict.fromkeys(_article(q.relevant_ids[0]) for q in bench.queries
+                                  if q.relevant_ids))
+    rng.shuffle(articles)
+    removed: set[str] = set()
+    pool: list[Query] = []
+    for article in articles[:-1]:  # at least one article stays answerable
+        if len(pool) >= n:
+            break
+        removed.add(article)
+        pool += [q for q in bench.queries if q.relevant_ids
+                 and _article(q.relevant_ids[0]) == article]
+    passages = [p for p in bench.passages if _article(p.id) not in removed]
+    answerable = [q for q in bench.queries if q.relevant_ids
+                  and _article(q.relevant_ids[0]) not in removed]
+    unanswerable = [replace(q, relevant_ids=()) for q in rng.sample(pool, min(n, len(pool)))]
+    return replace(bench, passages=passages, queries=answerable + unanswerable)

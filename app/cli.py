@@ -14,6 +14,8 @@ from core.errors import DocentError
 from core.settings import SearchType, Settings
 
 if TYPE_CHECKING:
+    from app.answer_eval import AnswerScores
+    from app.benchmarks import Benchmark
     from core.resources import Resources
     from ingest.report import IngestReport
 
@@ -82,6 +84,9 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--articles", choices=["even", "all"], default="even",
                           help="which articles of --squad-json (by index in data[]); "
                           "KorQuAD's odd ones are reserved")
+    evaluate.add_argument("--half", choices=["tuning", "reporting"],
+                          help="only the questions of every other article: the 1st, 3rd, … "
+                          "(tuning) or the 2nd, 4th, … (reporting); the corpus stays whole")
     evaluate.add_argument("--limit", type=int, default=None, help="sample this many questions")
     evaluate.add_argument("--max-passages", type=int, default=None,
                           help="shrink the corpus to the gold passages plus random others")
@@ -93,7 +98,16 @@ def _parser() -> argparse.ArgumentParser:
                           help="score the fused ranking, before passage selection")
     evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
     evaluate.add_argument("--answers", action="store_true",
-                          help="also generate answers: exact match, token F1, refusal share")
+                          help="also answer every question through the full graph and score "
+                          "the answers (contains gold, exact match, F1, refusals, latency)")
+    evaluate.add_argument("--unanswerable", type=int, default=0, metavar="N",
+                          help="with --answers: add N questions of articles taken out of the "
+                          "corpus, which must be refused")
+    evaluate.add_argument("--details", type=Path, metavar="FILE",
+                          help="with --answers: one JSON line per question")
+    evaluate.add_argument("--oracle", action="store_true",
+                          help="with --answers: a fake model that gives each gold answer; "
+                          "reports how many docent rejected")
     commands.add_parser("doctor", help="check the setup offline; a fix for each failure")
     return parser
 
@@ -184,7 +198,15 @@ def run_models(args: argparse.Namespace, resources: Resources) -> int:
 
 
 def run_eval(args: argparse.Namespace, resources: Resources) -> int:
-    from app.benchmarks import load_jsonl_benchmark, load_squad_benchmark, sample
+    from dataclasses import replace
+
+    from app.benchmarks import (
+        article_half,
+        load_jsonl_benchmark,
+        load_squad_benchmark,
+        sample,
+        with_unanswerable,
+    )
     from app.eval import build_store, evaluate
     from graphs.context import Context
 
@@ -192,21 +214,38 @@ def run_eval(args: argparse.Namespace, resources: Resources) -> int:
         raise DocentError("--corpus needs --queries")
     bench = (load_jsonl_benchmark(args.corpus, args.queries) if args.corpus
              else load_squad_benchmark(args.squad_json, args.articles))
+    if args.half:
+        bench = article_half(bench, args.half)
+    bench = with_unanswerable(bench, args.unanswerable if args.answers else 0, args.seed)
     bench = sample(bench, args.limit, args.max_passages, args.seed)
     store = build_store(resources.settings, bench)
     context = Context(search_type=args.search_type, dense_weight=args.dense_weight,
                       keyword_weight=args.keyword_weight)
-    scores = evaluate(store, bench, context, select=not args.no_rerank)
+    answerable = replace(bench, queries=[q for q in bench.queries if q.relevant_ids])
+    scores = evaluate(store, answerable, context, select=not args.no_rerank)
     figures: dict[str, object] = dict(scores.to_dict())
-    if args.answers:
-        from app.answer_metrics import evaluate_answers, gold_answers
-
-        answers = evaluate_answers(store, bench, gold_answers(args.squad_json or args.queries))
+    answers = _answer_figures(args, store, bench) if args.answers else None
+    if answers is not None:
         figures["answers"] = answers.to_dict()
     print(json.dumps(figures) if args.json else scores.table())
-    if args.answers and not args.json:
+    if answers is not None and not args.json:
         print(answers.table())
     return 0
+
+
+def _answer_figures(args: argparse.Namespace, store: Resources, bench: Benchmark
+                    ) -> AnswerScores:
+    from app.answer_eval import evaluate_answers
+    from app.answer_metrics import gold_answers
+
+    golds = gold_answers(args.squad_json or args.queries)
+    if args.details is None:
+        return evaluate_answers(store, bench, golds, oracle_model=args.oracle)
+    try:
+        with args.details.open("w", encoding="utf-8") as details:
+            return evaluate_answers(store, bench, golds, details=details, oracle_model=args.oracle)
+    except OSError as exc:
+        raise DocentError(f"{args.details}: cannot write ({exc.strerror or exc})") from None
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Resources], int]] = {

@@ -80,7 +80,7 @@ class Scores:
                          else f"{key:<16}{value:>10}" for key, value in self.to_dict().items())
 
 
-def _percentile(values: list[float], share: float) -> float:
+def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, math.ceil(share * len(ordered)) - 1)] if ordered else 0.0
 
@@ -125,7 +125,7 @@ def score_questions(bench: Benchmark, rank: Callable[[str], list[str]]) -> Score
         recall_at_20=recall(20),
         mrr_at_10=sum(1 / f for f in firsts if f is not None and f <= 10) / n,
         ndcg_at_10=sum(ndcgs) / n,
-        latency_ms_p50=_percentile(latencies, 0.5), latency_ms_p95=_percentile(latencies, 0.95))
+        latency_ms_p50=percentile(latencies, 0.5), latency_ms_p95=percentile(latencies, 0.95))
 
 
 def evaluate(resources: Resources, bench: Benchmark, ctx: Context, *, select: bool = True

@@ -1,19 +1,23 @@
-"""Generation benchmark: first-token latency, tokens/s, and `ask` latency split by node.
+"""Answer latency as a user feels it: a cold `ask` (a new process), warm asks in one
+process (p50/p95, split by node), first token and tokens/s.
 
-    .venv/bin/python bench/generate.py [--threads 2] [--data-dir DIR] [--json]
+    .venv/bin/python bench/generate.py [--threads 2] [--cold 3] [--data-dir DIR] [--json]
 
-Without --data-dir the sample `data/` is ingested into a temporary directory first. Every
-question of bench/sample_questions.json is asked once with the answer cache off, after one
-warm-up ask (model loading, reported separately). First token: from the model call's start
-to its first streamed token (prompt processing). Tokens/s: the tokens after the first over
-the time after it (decoding).
+Without --data-dir the sample `data/` is ingested into a temporary directory first. Cold:
+`python -m app ask` run `--cold` times on different questions, wall time of the whole
+process. Warm: every question of bench/sample_questions.json asked once with the answer
+cache off, after one warm-up ask (model loading, reported separately). First token: from
+the model call's start to its first streamed token (prompt processing). Tokens/s: the
+tokens after the first over the time after it (decoding). Say the machine's load.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -44,6 +48,16 @@ def token_timer() -> Any:
     return TokenTimer()
 
 
+def cold_ask(question: str, data_dir: Path, threads: int) -> float:
+    """Wall seconds of one `python -m app ask` process, start to exit."""
+    env = {**os.environ, "DOCENT_DATA_DIR": str(data_dir), "DOCENT_ANSWER_CACHE": "false",
+           "DOCENT_LLM_THREADS": str(threads)}
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "app", "ask", question], cwd=ROOT, env=env,
+                   capture_output=True, check=True)
+    return time.perf_counter() - started
+
+
 def median(values: list[float]) -> float:
     return round(statistics.median(values), 3) if values else float("nan")
 
@@ -52,6 +66,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2, help="llama.cpp threads")
     parser.add_argument("--data-dir", type=Path, help="an ingested data dir (default: data/)")
+    parser.add_argument("--cold", type=int, default=3, help="cold `ask` processes to time")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -70,6 +85,7 @@ def main() -> int:
         ingest_paths([ROOT / "data"], settings)
     questions = [q["question"] for q in json.loads((ROOT / "bench/sample_questions.json")
                                                    .read_text(encoding="utf-8"))]
+    cold = [cold_ask(question, data_dir, args.threads) for question in questions[:args.cold]]
     started = time.perf_counter()
     ask(questions[0], Context(resources=resources))
     warmup = time.perf_counter() - started
@@ -89,10 +105,13 @@ def main() -> int:
 
     report = {
         "model": resources.model().label, "threads": args.threads, "questions": len(questions),
+        "load_avg_1min": round(os.getloadavg()[0], 2),
+        "cold_ask_s_median": median(cold),
         "warmup_ask_s": round(warmup, 2),
         "first_token_s_median": median(first_token),
         "tokens_per_s_median": round(statistics.median(tokens_per_s), 1) if tokens_per_s else None,
         "ask_s_median": median(total),
+        "ask_s_p95": round(sorted(total)[max(0, int(len(total) * 0.95 + 0.5) - 1)], 3),
         "node_s_median": {node: median(values) for node, values in nodes.items()},
         "answered_by_model": len(first_token),
     }

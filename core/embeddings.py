@@ -18,13 +18,19 @@ if TYPE_CHECKING:
     from core.settings import Settings
 
 
+# up to this many texts (a query, a question's evidence sentences) go through numpy: the
+# same vectors, and no torch import for them
+NUMPY_BATCH = 64
+
+
 class SentenceTransformerEmbeddings(Embeddings):
     """Wraps `SentenceTransformer.encode`, batched and L2-normalised. The model (and torch)
     loads on first use, so an ingest that finds every file unchanged never loads it.
 
-    For a local mean-pooled BERT folder (the packaged MiniLM), queries go through
-    `core.minilm_numpy` instead: the same vectors without importing torch, so `ask` starts
-    in under a second; documents still go through sentence-transformers."""
+    For a local mean-pooled BERT folder (the packaged MiniLM), queries and other small
+    batches go through `core.minilm_numpy` instead: the same vectors without importing
+    torch, so `ask` starts in under a second; ingest batches still go through
+    sentence-transformers."""
 
     def __init__(self, model_name_or_path: str, batch_size: int = 64) -> None:
         self.model_name_or_path = model_name_or_path
@@ -53,17 +59,15 @@ class SentenceTransformerEmbeddings(Embeddings):
         return any("한" in token for token in tokens)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        vectors = self.model.encode(
-            texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True
-        )
-        return [vector.tolist() for vector in vectors]
+        encoder = self.query_encoder
+        if encoder is not None and len(texts) <= NUMPY_BATCH:
+            vectors: list[list[float]] = encoder.encode(texts).tolist()
+            return vectors
+        return [vector.tolist() for vector in self.model.encode(
+            texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True)]
 
     def embed_query(self, text: str) -> list[float]:
-        encoder = self.query_encoder
-        if encoder is None:
-            return self.embed_documents([text])[0]
-        vector: list[float] = encoder.encode([text])[0].tolist()
-        return vector
+        return self.embed_documents([text])[0]
 
 
 class NumpyEncoderEmbeddings(Embeddings):

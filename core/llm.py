@@ -30,9 +30,9 @@ def estimate_tokens(text: str) -> int:
     return math.ceil(len(text.encode("utf-8")) / 3)
 
 
-# a base model runs on past its answer into a new question or passage block, or closes a
-# passage fence after it ("300원 [1] >>>"): cut it there
-COMPLETION_STOP = ["\nQuestion:", "\nPassages:", "<<<", ">>>", "\n\n\n"]
+# a base model runs on past its answer into the next example ("\nText:", "\n질문:"); the
+# answer is one line
+COMPLETION_STOP = ["\n"]
 
 
 @dataclass(frozen=True)

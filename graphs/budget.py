@@ -1,10 +1,9 @@
-"""Fit the passages into the model's context window, counting with its own tokenizer."""
+"""Fit the evidence into the model's context window, counting with its own tokenizer."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from langchain_core.documents import Document
 from langchain_core.prompt_values import ChatPromptValue, PromptValue
 
 from core.llm import LoadedModel
@@ -17,8 +16,8 @@ CHAT_TEMPLATE_TOKENS_PER_MESSAGE = 8
 @dataclass
 class FittedPrompt:
     prompt: PromptValue
-    kept: list[Document]
-    dropped: list[Document]
+    kept: list[str]
+    dropped: list[str]
     prompt_tokens: int
 
 
@@ -30,25 +29,21 @@ def count_prompt_tokens(loaded: LoadedModel, prompt: PromptValue) -> int:
     return loaded.count_tokens(prompt.to_string())
 
 
-def fit_passages(loaded: LoadedModel, question: str, docs: list[Document]) -> FittedPrompt:
-    """The prompt with as many top-ranked passages as fit beside `max_tokens` of answer.
+def fit_evidence(loaded: LoadedModel, question: str, texts: list[str]) -> FittedPrompt:
+    """The prompt with as many of the evidence texts as fit beside `max_tokens` of answer.
 
-    Passages go lowest-ranked first; when even the best one alone is too long, it is
-    cut (its beginning kept) so the question is still answered from the documents.
+    Texts go lowest-ranked first; when even the best one alone is too long, it is cut (its
+    beginning kept) so the question is still answered from the documents.
     """
     budget = loaded.context_window - loaded.max_tokens
-    kept = list(docs)
+    kept = list(texts)
     while True:
         prompt = build_prompt(loaded.style, loaded.family, question, kept)
         tokens = count_prompt_tokens(loaded, prompt)
         if tokens <= budget or not kept:
-            return FittedPrompt(prompt, kept, docs[len(kept):], tokens)
+            return FittedPrompt(prompt, kept, texts[len(kept):], tokens)
         if len(kept) > 1:
             kept.pop()
             continue
-        best = kept[0]
-        cut = int(len(best.page_content) * budget / tokens * 0.9)
-        if cut < 1:
-            kept = []
-            continue
-        kept = [Document(best.page_content[:cut], id=best.id, metadata=best.metadata)]
+        cut = int(len(kept[0]) * budget / tokens * 0.9)
+        kept = [kept[0][:cut]] if cut >= 1 else []

@@ -6,21 +6,20 @@ model) and the options `graphs.options.resolve` derives from it.
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from langchain_core.documents import Document
 from langchain_core.runnables.config import merge_configs
 from langgraph.config import get_config
 from langgraph.runtime import Runtime
 
-from graphs.budget import fit_passages
-from graphs.citations import check_citations
+from graphs.answer_check import decide
+from graphs.budget import fit_evidence
 from graphs.context import Context
+from graphs.evidence import cosine_similarity, evidence_for
 from graphs.options import run_resources
-from graphs.prompts import REFUSAL
+from graphs.prompts import REFUSALS, language
+from graphs.references import evidence_refs, passage_refs
 from graphs.retrieval import hybrid_search
 from graphs.selection import select_passages
-from graphs.state import PassageRef, RAGState
+from graphs.state import RAGState
 from graphs.token_stream import TokenWriter
 
 
@@ -40,53 +39,51 @@ def select(state: RAGState, runtime: Runtime[Context]) -> dict:
     return {"documents": documents, "selection_mode": mode}
 
 
+def find_evidence(state: RAGState, runtime: Runtime[Context]) -> dict:
+    """The sentences of the selected passages that answer the question (graphs/evidence.py);
+    none strong enough means a refusal, without a model call."""
+    resources, _ = run_resources(runtime.context)
+    docs, question = state.get("documents", []), state["question"]
+    chosen = evidence_for(question, docs, resources.keyword_index(),
+                          cosine_similarity(resources.embeddings(), question))
+    return {"evidence": evidence_refs(chosen, docs)}
+
+
 def route_after_select(state: RAGState) -> str:
     """Refuse without calling the model when no passage survived."""
-    return "generate" if state.get("documents") else "refuse"
+    return "find_evidence" if state.get("documents") else "refuse"
 
 
-def _display_path(source: str) -> str:
-    path = Path(source)
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return source
-
-
-def passage_refs(docs: list[Document]) -> list[PassageRef]:
-    return [
-        PassageRef(source=_display_path(str(doc.metadata.get("source", ""))),
-                   page=doc.metadata.get("page"), chunk_id=doc.id,
-                   score=round(float(doc.metadata.get("score", 0.0)), 4))
-        for doc in docs
-    ]
+def route_after_evidence(state: RAGState) -> str:
+    """Refuse without calling the model when no sentence answers the question."""
+    return "generate" if state.get("evidence") else "refuse"
 
 
 def generate(state: RAGState, runtime: Runtime[Context]) -> dict:
-    """Answer from the numbered passages that fit the window; tokens stream out as they come."""
+    """Ask the model for a short answer from the evidence; show it only when the evidence
+    supports it, else quote the evidence (graphs/answer_check.py). Tokens stream out as
+    they come."""
     resources, opts = run_resources(runtime.context)
     loaded = resources.model(opts.llm_settings)
-    fitted = fit_passages(loaded, state["question"], state["documents"])
+    question, evidence = state["question"], state["evidence"]
+    fitted = fit_evidence(loaded, question, [e["text"] for e in evidence])
     match loaded.style:
         case "chat":
             # stream_mode="messages" carries the chat model's tokens
-            answer = str(loaded.model.invoke(fitted.prompt).content)
+            draft = str(loaded.model.invoke(fitted.prompt).content)
         case "completion":
-            # invoke (not stream) so the LLM cache applies; tokens reach stream_mode="custom"
+            # invoke (not stream) so the answer cache applies; tokens reach stream_mode="custom"
             config = merge_configs(get_config(), {"callbacks": [TokenWriter()]})
-            answer = str(loaded.model.invoke(fitted.prompt, config=config))
-    answer = answer.strip()
-    dropped = passage_refs(fitted.dropped)
-    if answer.startswith(REFUSAL) or not fitted.kept:
-        return {"answer": REFUSAL, "sources": [], "refused": True, "unsupported": [],
-                "invalid_citations": [], "dropped_passages": dropped}
-    checked = check_citations(answer, fitted.kept)
-    return {"answer": checked.text, "sources": passage_refs(fitted.kept), "refused": False,
-            "unsupported": checked.unsupported, "invalid_citations": checked.invalid_citations,
-            "dropped_passages": dropped}
+            draft = str(loaded.model.invoke(fitted.prompt, config=config))
+    documents = state["documents"]
+    dropped = [documents[e["passage"] - 1] for e in evidence[len(fitted.kept):]]
+    passages = "\n".join(doc.page_content for doc in documents)
+    return {**decide(draft.strip(), question, evidence[:len(fitted.kept)], passages),
+            "sources": passage_refs(documents), "dropped_passages": passage_refs(dropped)}
 
 
 def refuse(state: RAGState) -> dict:
-    """The documents hold nothing for this question: say so, no model call."""
-    return {"answer": REFUSAL, "sources": [], "refused": True, "unsupported": [],
-            "invalid_citations": [], "dropped_passages": []}
+    """The documents hold nothing for this question: say so in its language, no model call."""
+    return {"answer": REFUSALS[language(state["question"])], "answer_kind": "refusal",
+            "sources": [], "refused": True, "evidence": [], "warnings": [],
+            "dropped_passages": []}

@@ -3,11 +3,12 @@ from pathlib import Path
 
 import pytest
 
+from app.answer_eval import score_records
 from app.answer_metrics import (
+    contains_gold,
     exact_match,
     gold_answers,
     normalize_answer,
-    score_answers,
     token_f1,
 )
 
@@ -24,14 +25,43 @@ def test_exact_match_takes_the_best_gold() -> None:
 
 def test_token_f1_is_the_squad_overlap() -> None:
     # prediction "18 days of leave" vs gold "18 days": precision 2/4, recall 2/2 → 2/3
-    assert token_f1("18 days of leave [1]", ["18 days"]) == pytest.approx(2 / 3)
+    assert token_f1("18 days of leave [1]", ["18 days"]) == pytest.approx(2 / 3, abs=1e-4)
     assert token_f1("nothing shared", ["18 days"]) == 0.0
 
 
-def test_refusals_score_zero_and_are_counted() -> None:
-    scores = score_answers([("18 days", False, ["18 days"]),
-                            ("The documents do not say.", True, ["230"])])
-    assert scores.to_dict() == {"questions": 2, "exact_match": 0.5, "f1": 0.5, "refusals": 0.5}
+def test_korquad_metric_is_character_f1_without_english_articles() -> None:
+    # "오후 6시까지" vs gold "오후 6시": 4 of 6 characters shared, all 4 gold ones
+    assert token_f1("오후 6시까지 [1]", ["오후 6시"], korean=True) == pytest.approx(0.8)
+    assert exact_match("《오후 6시》", ["오후 6시"], korean=True) == 1.0
+    assert contains_gold("주말에는 오후 6시까지 영업합니다", ["오후 6시"], korean=True)
+    assert not contains_gold("The documents do not say.", ["230"])
+
+
+def _record(answer: str, kind: str, gold: list[str], question: str = "How long?",
+            ms: float = 10.0) -> dict:
+    return {"id": answer, "question": question, "answer": answer, "answer_kind": kind,
+            "refused": kind == "refusal", "gold": gold, "evidence": [], "sources": [],
+            "latency_ms": ms}
+
+
+def test_scoreboard_counts_refusals_fabrications_and_evidence() -> None:
+    records = [_record("18 days [1]", "answer", ["18 days"], ms=10.0),
+               _record("The documents say: “… 230 °C …” [1]", "evidence", ["230 °C"], ms=20.0),
+               _record("The documents do not say.", "refusal", ["12"], ms=30.0),
+               _record("문서에 그 내용이 없습니다.", "refusal", [], question="언제?", ms=40.0),
+               _record("Napoleon [1]", "answer", [], ms=50.0)]
+    sources = {"18 days [1]": "Employees get 18 days.",
+               "The documents say: “… 230 °C …” [1]": "", "The documents do not say.": "",
+               "문서에 그 내용이 없습니다.": "", "Napoleon [1]": "Napoleon left."}
+    scores = score_records(records, sources).to_dict()
+    assert (scores["questions"], scores["unanswerable"]) == (3, 2)
+    assert scores["answer_contains"] == pytest.approx(2 / 3, abs=1e-4)
+    assert scores["exact_match"] == pytest.approx(1 / 3, abs=1e-4)
+    assert scores["refused_answerable"] == pytest.approx(1 / 3, abs=1e-4)
+    assert scores["refused_unanswerable"] == 0.5
+    assert scores["fabricated_shown"] == 1  # an answer to a question nothing answers
+    assert scores["evidence_shown"] == 0.2
+    assert scores["latency_ms_p50"] == 30.0 and scores["latency_ms_p95"] == 50.0
 
 
 def test_gold_answers_from_squad_and_jsonl(tmp_path: Path) -> None:

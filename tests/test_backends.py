@@ -59,9 +59,10 @@ def test_ollama_gets_the_grounded_prompt_and_an_explicit_num_ctx(
     assert body["options"]["num_ctx"] == 2048 and body["options"]["num_predict"] == 64
     # gemma chat templates have no system role: the instructions open the user turn
     [message] = body["messages"]
-    assert message["role"] == "user" and message["content"].startswith(INSTRUCTIONS)
-    assert "[1] (handbook.pdf, page 2)\n<<<\n" in message["content"]
-    assert "18 days" in message["content"] and message["content"].endswith(QUESTION)
+    assert message["role"] == "user" and message["content"].startswith(INSTRUCTIONS["en"])
+    # the model reads the evidence sentences, numbered
+    assert "\n[1] " in message["content"] and "18 days of paid annual leave" in message["content"]
+    assert message["content"].endswith(f"Question: {QUESTION}")
     assert streamed == "".join(reply)
     assert result["answer"] == "".join(reply) and result["refused"] is False
     assert result["unsupported"] == [] and result["invalid_citations"] == []
@@ -80,12 +81,13 @@ def test_ollama_fabricated_citation_is_flagged_in_cli_json(
         result = json.loads(capsys.readouterr().out)
         assert main(["ask", QUESTION]) == 0
         shown = capsys.readouterr().out
-    assert result["invalid_citations"] == [7]
-    assert result["unsupported"] == ["Employees get 18 days of paid leave [7]."]
+    assert result["invalid_citations"] == [7] and result["answer_kind"] == "evidence"
+    assert result["answer"].startswith("The documents say: “")
     # a chat template with a system role keeps the instructions there
     assert [m["role"] for m in ollama.requests[1][1]["messages"]] == ["system", "user"]
-    assert "warning: the answer cites [7], which does not exist" in shown
-    assert "warning: not supported by the passages: Employees get 18 days" in shown
+    assert ("warning: not shown as the answer: the answer cites [7], which does not exist"
+            in shown)
+    assert "Employees get 18 days of paid leave [7]." in shown  # streamed, then replaced
 
 
 def test_ollama_unknown_model_is_one_clear_error(

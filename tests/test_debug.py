@@ -33,7 +33,7 @@ def test_debug_shows_the_retriever_input_and_the_model_output_and_stats(
 
     table = out.rsplit("node ", 1)[1].splitlines()
     rows = {line.split()[0]: line.split()[1:] for line in table[1:] if line.strip()}
-    assert set(rows) == {"retrieve", "select", "generate", "total"}
+    assert set(rows) == {"retrieve", "select", "find_evidence", "generate", "total"}
     seconds, prompt_tokens, output_tokens = rows["generate"]
     assert float(seconds) > 0 and int(prompt_tokens) > 100 and int(output_tokens) > 0
 

@@ -66,31 +66,37 @@ class KeywordIndex:
         return [(self.ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True)
                 if s > 0]
 
-    def coverage(self, query: str, chunk_ids: list[str]) -> dict[str, float]:
-        """Per chunk, the share (0..1) of the query's IDF weight whose tokens it contains.
-
-        A query token the index has never seen counts with the highest IDF: a question
-        about something the documents never mention finds little coverage anywhere.
-        """
+    def token_weights(self, text: str) -> dict[str, float]:
+        """The text's BM25 tokens with their IDF in this index; a token the index has never
+        seen gets the highest IDF, so a question about something the documents never
+        mention finds little coverage anywhere."""
         import math
 
+        n = len(self.ids)
+        scores: Any = self.retriever.scores if self.retriever is not None else None
+        weights = {}
+        for token in set(keyword_tokens(text, self.korean)):
+            column = self.retriever.vocab_dict.get(token) if scores is not None else None
+            found = 0 if column is None else int(scores["indptr"][column + 1]
+                                                 - scores["indptr"][column])
+            weights[token] = math.log(1 + (n - found + 0.5) / (found + 0.5))
+        return weights
+
+    def coverage(self, query: str, chunk_ids: list[str]) -> dict[str, float]:
+        """Per chunk, the share (0..1) of the query's IDF weight whose tokens it contains."""
         import numpy as np
 
-        n = len(self.ids)
         position = self._positions()
         rows = np.array([position.get(c, -1) for c in chunk_ids], dtype=np.int64)
         covered = np.zeros(len(chunk_ids))
-        total = 0.0
+        weights = self.token_weights(query)
         scores: Any = self.retriever.scores if self.retriever is not None else None
-        for token in set(keyword_tokens(query, self.korean)):
+        for token, idf in weights.items():
             column = self.retriever.vocab_dict.get(token) if scores is not None else None
-            if column is None or scores is None:
-                total += math.log(1 + (n + 0.5) / 0.5)
-                continue
-            docs = scores["indices"][scores["indptr"][column]:scores["indptr"][column + 1]]
-            idf = math.log(1 + (n - len(docs) + 0.5) / (len(docs) + 0.5))
-            total += idf
-            covered += idf * np.isin(rows, docs)
+            if column is not None:
+                docs = scores["indices"][scores["indptr"][column]:scores["indptr"][column + 1]]
+                covered += idf * np.isin(rows, docs)
+        total = sum(weights.values())
         share = covered / total if total else covered
         return dict(zip(chunk_ids, share.tolist(), strict=True))
 

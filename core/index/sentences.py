@@ -195,5 +195,7 @@ def sentence_ranking(store: Store, question: str, k: int, where: dict[str, Any] 
     for meta, distance in zip(found["metadatas"][0], found["distances"][0], strict=True):
         best.setdefault(str(meta["chunk_id"]), max(0.0, 1.0 - float(distance)))
     ranked = list(best)[:k]
+    if not ranked:  # a filter nothing matches (Chroma refuses an empty id list)
+        return []
     by_id = {doc.id: doc for doc in store.vectorstore.get_by_ids(ranked)}
     return [(by_id[i], best[i]) for i in ranked if i in by_id]

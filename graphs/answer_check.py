@@ -1,0 +1,122 @@
+"""Is the model's answer something to show? Degenerate outputs and unsupported facts.
+
+A small model copies the prompt's frame ("Answer:"), echoes the question, cites a passage
+that does not exist or writes a number the passage does not hold. None of that may be
+shown as an answer: `check_answer` says why, and the graph shows the evidence instead.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from graphs.evidence import NUMBER as NUMBER_WORD
+from graphs.prompts import EVIDENCE_INTROS, REFUSALS, language
+from graphs.state import EvidenceRef
+from graphs.support import CITATION, WORD, support
+
+ROLE_LABEL = re.compile(r"^\s*(answer|question|q|a|passages?|text|context|답변?|질문|글|문서)"
+                        r"\s*[:：]", re.IGNORECASE | re.MULTILINE)
+FILE_NAME = re.compile(r"\(?[\w.-]+\.(pdf|md|markdown|html?|csv|txt|rst)\b(, page \d+)?\)?",
+                       re.IGNORECASE)
+NUMBER = re.compile(r"\d[\d,.]*\d|\d")
+# a capitalised word, sentence-initial ones too: "Napoleon in 1815" must not pass for an answer
+NAME = re.compile(r"\b[A-Z]\w+")
+# a count asks for a number; other kinds are checked no further ("Who …?" may be answered
+# "his mother's genetics", "When …?" by "immediately after Decision Time": the gold answers
+# of 4 of 100 SQuAD tuning questions failed a name or date check)
+COUNT_QUESTION = re.compile(r"\bhow many\b", re.IGNORECASE)
+# a supported answer shares at least this share of its words with the evidence passages
+MIN_ANSWER_SUPPORT = 0.5
+
+
+def _words(text: str) -> list[str]:
+    return WORD.findall(CITATION.sub(" ", text).lower())
+
+
+def degenerate(answer: str, question: str) -> str | None:
+    """Why the output is no answer at all, or None when it is one."""
+    body = CITATION.sub(" ", answer).strip()
+    if not body:
+        return "the model gave no answer"
+    if not FILE_NAME.sub(" ", body).strip(" ()[],.;:-–—\"'“”"):
+        return "the model gave only citations or file names"
+    if sum("?" in line for line in answer.splitlines()) > 1:
+        return "the model wrote a list of questions"
+    if ROLE_LABEL.search(answer):
+        return "the model wrote prompt labels instead of an answer"
+    said, asked = _words(body), _words(question)
+    if said and (said == asked or (len(said) >= 3 and set(said) <= set(asked))):
+        return "the model repeated the question"
+    return None
+
+
+def _numbers(text: str) -> set[str]:
+    return {n.replace(",", "").rstrip(".") for n in NUMBER.findall(text)}
+
+
+def unsupported_facts(answer: str, passages: str, question: str) -> list[str]:
+    """Numbers and names in the answer that neither the passages nor the question hold."""
+    body = CITATION.sub(" ", answer)
+    known_numbers = _numbers(passages) | _numbers(question)
+    facts = [n for n in sorted(_numbers(body)) if n not in known_numbers]
+    known_words = set(_words(passages)) | set(_words(question))
+    facts += [name for name in NAME.findall(body) if name.lower() not in known_words]
+    return facts
+
+
+def check_answer(answer: str, question: str, passages: str) -> str | None:
+    """Why the answer must not be shown (degenerate, not the kind asked for, invented facts,
+    unsupported), or None."""
+    reason = degenerate(answer, question)
+    if reason is not None:
+        return reason
+    if COUNT_QUESTION.search(question) and not NUMBER_WORD.search(CITATION.sub(" ", answer)):
+        return "the question asks how many, and the answer has no number"
+    facts = unsupported_facts(answer, passages, question)
+    if facts:
+        return f"the passages do not hold {', '.join(facts)}"
+    if support(answer, passages) < MIN_ANSWER_SUPPORT:
+        return "most of the answer is not in the passages"
+    return None
+
+
+def renumber_citations(draft: str, evidence: list[EvidenceRef]) -> tuple[str, list[int]]:
+    """The draft with the prompt's evidence numbers [i] turned into the sources' passage
+    numbers [n]; and the numbers it cites that are no evidence at all."""
+    invalid: list[int] = []
+
+    def passage(match: re.Match[str]) -> str:
+        number = int(match.group(1))
+        if 1 <= number <= len(evidence):
+            return f"[{evidence[number - 1]['passage']}]"
+        invalid.append(number)
+        return match.group(0)
+
+    return re.sub(r"\[(\d+)\]", passage, draft), invalid
+
+
+def decide(draft: str, question: str, evidence: list[EvidenceRef], passages: str
+           ) -> dict[str, Any]:
+    """What the user is shown for the model's draft answer: the answer itself (cited), the
+    evidence quoted instead (with the reason), or the model's own refusal. The draft is
+    checked against the selected passages, not only the evidence: what they hold is not
+    invented (a gold answer the evidence missed was rejected 18 times in 200 KorQuAD
+    questions when only the evidence counted)."""
+    lang = language(question)
+    first = evidence[0]
+    quote = f"{EVIDENCE_INTROS[lang]} “{first['text']}” [{first['passage']}]"
+    shown: dict[str, Any] = {"draft": draft, "refused": False, "unsupported": [],
+                             "invalid_citations": [], "warnings": []}
+    if any(draft.startswith(refusal) for refusal in REFUSALS.values()):
+        return {**shown, "answer": REFUSALS[lang], "answer_kind": "refusal", "refused": True}
+    answer, invalid = renumber_citations(draft, evidence)
+    reason = (f"the answer cites [{invalid[0]}], which does not exist" if invalid
+              else check_answer(draft, question, passages))
+    if reason is not None:
+        return {**shown, "answer": quote, "answer_kind": "evidence",
+                "unsupported": [] if invalid else [draft], "invalid_citations": invalid,
+                "warnings": [f"not shown as the answer: {reason}; quoting the documents"]}
+    if not CITATION.search(answer):
+        answer = f"{answer.rstrip()} [{first['passage']}]"
+    return {**shown, "answer": answer, "answer_kind": "answer"}

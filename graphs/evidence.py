@@ -1,0 +1,185 @@
+"""Evidence: the sentences of the selected passages that answer the question.
+
+Chosen before the model is asked, from what docent already has: the question's BM25 tokens
+weighted by their IDF in the index, the sentence vectors of the passages, and what kind of
+answer the question asks for (how many → a number, when → a date, who → a name). The
+model then reads only these sentences, and the answer it gives is checked against them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from core.index.tokens import keyword_tokens, mostly_hangul
+
+if TYPE_CHECKING:
+    from langchain_core.documents import Document
+    from langchain_core.embeddings import Embeddings
+
+    from core.index.keyword import KeywordIndex
+
+# what a question asks for, and what a sentence holding that answer contains
+NUMBER_QUESTION = re.compile(
+    r"\bhow (many|much|long|old|far|big|large|tall|high|often)\b|\bwhat (percentage|number)\b"
+    r"|몇|얼마|나이", re.IGNORECASE)
+NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
+                    r"|twenty|hundred|thousand|million|billion|dozen|half)\b", re.IGNORECASE)
+DATE_QUESTION = re.compile(r"\bwhen\b|\bwhat (year|date|day|month|century)\b"
+                           r"|언제|몇 년|[연년]도|날짜", re.IGNORECASE)
+DATE = re.compile(r"\b1\d{3}\b|\b20\d{2}\b|\b\d{1,2}(st|nd|rd|th)\b|\b(january|february|march"
+                  r"|april|may|june|july|august|september|october|november|december|monday"
+                  r"|tuesday|wednesday|thursday|friday|saturday|sunday|century)\b"
+                  r"|\d+\s*(년|월|일|세기)", re.IGNORECASE)
+PERSON_QUESTION = re.compile(r"\bwho(m|se)?\b|누구|누가", re.IGNORECASE)
+CAPITALISED = re.compile(r"\b[A-Z][a-z]+")
+# a blank line, or a line break before a heading, list item or table row, ends a block;
+# other line breaks are the wrapping of a sentence ("주말과 공휴일에는 오전 9시부터\n오후 6시")
+BLOCK_END = re.compile(r"\n\s*\n|\n(?=\s*(?:#|[-*•]\s|\d+[.)]\s|\|))")
+SENTENCE_END = re.compile(r"(?<=[.!?。])\s+")
+# a period after these (or after an initial, "T. J. Ward") ends no sentence: "St. Johns"
+ABBREVIATION = re.compile(r"(\b(St|Mr|Mrs|Ms|Dr|Jr|Sr|No|vs|Inc|Co|Ltd|Mt|Gen|Col|Lt|Capt|Prof"
+                          r"|Rev|Fr|Ft|Jan|Feb|Mar|Apr|Aug|Sept?|Oct|Nov|Dec|etc|approx|e\.g|i\.e)"
+                          r"|(?<!\S)[A-Z]|\b(U\.S|U\.K|U\.N))\.$")
+MIN_SENTENCE = 15  # shorter ones (headings, "Yes.") join the next sentence
+
+
+@dataclass(frozen=True)
+class EvidenceWeights:
+    """How a sentence's evidence score is made (docs/benchmarks.md has the measurement)."""
+
+    cue: float = 0.1  # the sentence holds the kind of answer the question asks for
+    rank: float = 0.1  # prior for the passages selection ranked higher
+    dense: float = 0.5  # the sentence vector's cosine with the question
+
+
+EVIDENCE_WEIGHTS = EvidenceWeights()
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence piece of a selected passage and how strongly it answers the question."""
+
+    text: str
+    passage: int  # 0-based rank of its passage among the selected ones
+    coverage: float  # share of the question's IDF weight among its tokens
+    score: float
+
+
+def evidence_sentences(text: str) -> list[str]:
+    """The text's sentences, wrapped lines joined, short ones joined to the next; Markdown
+    headings are left out (a heading is no evidence, and joined to a sentence its words
+    lent that sentence weight it did not have)."""
+    sentences: list[str] = []
+    pending = ""
+    for block in BLOCK_END.split(text):
+        if block.lstrip().startswith("#"):
+            block = block.lstrip().split("\n", 1)[1] if "\n" in block.strip() else ""
+        for sentence in SENTENCE_END.split(" ".join(block.split())):
+            pending = f"{pending} {sentence}".strip()
+            if len(pending) >= MIN_SENTENCE and not ABBREVIATION.search(pending):
+                sentences.append(pending)
+                pending = ""
+    if pending:
+        sentences.append(pending)
+    return sentences
+
+
+def expected_answer(question: str) -> re.Pattern[str] | None:
+    """What a sentence answering this question must contain, when the question says so."""
+    if DATE_QUESTION.search(question):
+        return DATE
+    if NUMBER_QUESTION.search(question):
+        return NUMBER
+    if PERSON_QUESTION.search(question) and not mostly_hangul(question):
+        return CAPITALISED  # Hangul has no capitals: a Korean name is not told apart
+    return None
+
+
+def idf_coverage(weights: dict[str, float], text: str, korean: str) -> float:
+    """Share of the question tokens' IDF weight whose tokens occur in `text`."""
+    total = sum(weights.values())
+    if not total:
+        return 0.0
+    present = set(keyword_tokens(text, korean))  # type: ignore[arg-type]
+    return sum(w for token, w in weights.items() if token in present) / total
+
+
+Similarity = Callable[[list[str]], list[float]]
+SIMILARITY_BATCH = 32
+
+
+def cosine_similarity(embeddings: Embeddings, question: str) -> Similarity | None:
+    """Cosines of texts with the question by the embedding model, or None when the model
+    cannot read the question (MiniLM and Hangul)."""
+    if mostly_hangul(question) and not getattr(embeddings, "reads_hangul", True):
+        return None
+
+    def similarity(texts: list[str]) -> list[float]:
+        import numpy as np
+
+        question_vector = np.asarray(embeddings.embed_query(question), dtype=np.float32)
+        # small batches: MiniLM embeds them in numpy, so no torch import at question time
+        vectors = [vector for start in range(0, len(texts), SIMILARITY_BATCH)
+                   for vector in embeddings.embed_documents(texts[start:start + SIMILARITY_BATCH])]
+        return (np.asarray(vectors, dtype=np.float32) @ question_vector).tolist()
+
+    return similarity
+
+
+def rank_sentences(question: str, docs: list[Document], index: KeywordIndex | None,
+                   similarity: Similarity | None = None,
+                   weights: EvidenceWeights = EVIDENCE_WEIGHTS) -> list[Sentence]:
+    """Every sentence of `docs`, best evidence first; `similarity` gives their dense
+    cosines with the question."""
+    from collections import Counter
+
+    korean = index.korean if index is not None else "bigram"
+    if index is not None:
+        token_weights = index.token_weights(question)
+    else:
+        token_weights = {t: 1.0 for t in Counter(keyword_tokens(question, korean))}
+    cue = expected_answer(question)
+    found = [(rank, text) for rank, doc in enumerate(docs)
+             for text in evidence_sentences(doc.page_content)]
+    dense = (similarity([text for _, text in found]) if similarity is not None and found
+             and weights.dense else [0.0] * len(found))
+    ranked = []
+    for (rank, text), cosine in zip(found, dense, strict=True):
+        coverage = idf_coverage(token_weights, text, korean)
+        score = coverage + weights.rank / (1 + rank) + weights.dense * cosine
+        if cue is not None and holds(cue, text, question):
+            score += weights.cue
+        ranked.append(Sentence(text, rank, coverage, score))
+    return sorted(ranked, key=lambda s: s.score, reverse=True)
+
+
+def holds(cue: re.Pattern[str], text: str, question: str) -> bool:
+    """Whether `text` holds the kind of answer `cue` finds (a name: one not in the question)."""
+    if cue is CAPITALISED:
+        asked = set(CAPITALISED.findall(question))
+        return any(word not in asked for word in CAPITALISED.findall(text))
+    return bool(cue.search(text))
+
+
+# the first evidence sentence must hold this share of the question's IDF weight, or nothing
+# in the documents answers it and docent refuses. Measured on the tuning halves with
+# questions of articles taken out of the corpus (bench/evidence.py, docs/benchmarks.md):
+# SQuAD, 300 + 100 questions: at 0.3 / 0.4 / 0.5, 3 / 7 / 17 % of answerable questions
+# refused against 62 / 80 / 94 % of unanswerable ones; KorQuAD (bigram tokens are
+# stricter), 200 + 50: at 0.3, 2 % against 92 %.
+MIN_EVIDENCE_COVERAGE = {"en": 0.4, "ko": 0.3}
+# sentences the model reads
+EVIDENCE_SENTENCES = 2
+
+
+def evidence_for(question: str, docs: list[Document], index: KeywordIndex | None,
+                 similarity: Similarity | None = None) -> list[Sentence]:
+    """The best evidence sentences, or none when even the best covers too little."""
+    ranked = rank_sentences(question, docs, index, similarity)
+    floor = MIN_EVIDENCE_COVERAGE["ko" if mostly_hangul(question) else "en"]
+    if not ranked or ranked[0].coverage < floor:
+        return []
+    return ranked[:EVIDENCE_SENTENCES]

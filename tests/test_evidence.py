@@ -1,0 +1,99 @@
+"""Evidence sentences, the answer check and the unanswerable questions of a benchmark."""
+
+from __future__ import annotations
+
+import pytest
+from langchain_core.documents import Document
+
+from app.benchmarks import Benchmark, Passage, Query, sample, with_unanswerable
+from graphs.answer_check import check_answer, degenerate, renumber_citations
+from graphs.evidence import evidence_for, evidence_sentences, expected_answer, rank_sentences
+
+
+def test_wrapped_lines_are_one_sentence_and_headings_are_no_evidence() -> None:
+    text = ("# Hours\n\n매장은 평일 오전 7시부터\n오후 9시까지 문을 엽니다. 주말에는 쉽니다.\n"
+            "- Light roast ends at 205 °C.\n- Dark roast ends at 230 °C.")
+    assert evidence_sentences(text) == [
+        "매장은 평일 오전 7시부터 오후 9시까지 문을 엽니다.",
+        "주말에는 쉽니다. - Light roast ends at 205 °C.",  # a short sentence joins the next
+        "- Dark roast ends at 230 °C."]
+
+
+@pytest.mark.parametrize(("question", "holds", "lacks"), [
+    ("How many kilograms does it hold?", "It holds 12 kilograms.", "It holds beans."),
+    ("When did the crisis begin?", "It began in October 1973.", "It began slowly."),
+    ("Who roasts the beans?", "Mina roasts them.", "they roast them."),
+    ("매장은 몇 시에 여나요?", "7시에 엽니다.", "아침에 엽니다."),
+])
+def test_question_cues_find_the_kind_of_answer(question: str, holds: str, lacks: str) -> None:
+    cue = expected_answer(question)
+    assert cue is not None and cue.search(holds) and not cue.search(lacks)
+    assert expected_answer("Describe the roast levels.") is None
+
+
+def test_the_sentence_that_answers_comes_first_and_weak_evidence_is_none() -> None:
+    docs = [Document("The roastery is in Busan. The drum roaster holds 12 kilograms of green "
+                     "beans. Staff log every batch.")]
+    ranked = rank_sentences("How many kilograms does the drum roaster hold?", docs, None)
+    assert ranked[0].text == "The drum roaster holds 12 kilograms of green beans."
+    assert ranked[0].coverage > max(s.coverage for s in ranked[1:])
+    assert evidence_for("Who composed the opera Turandot?", docs, None) == []
+
+
+def test_dense_similarity_breaks_a_lexical_tie() -> None:
+    docs = [Document("Beans rest two days. Beans are sold after resting.")]
+
+    def prefer_second(texts: list[str]) -> list[float]:
+        return [0.0, 1.0]
+
+    assert rank_sentences("beans", docs, None)[0].text == "Beans rest two days."
+    assert rank_sentences("beans", docs, None, prefer_second)[0].text == \
+        "Beans are sold after resting."
+
+
+@pytest.mark.parametrize("draft", ["", "[1]", "(handbook.pdf, page 2) [1]", "Answer:",
+                                   "답: [1]", "How long is leave?", "Q: a?\nQ: b?"])
+def test_degenerate_drafts_are_named(draft: str) -> None:
+    assert degenerate(draft, "How long is leave?") is not None
+
+
+def test_a_supported_short_or_long_answer_passes_and_invented_facts_do_not() -> None:
+    passages = "Full-time employees get 18 days of paid annual leave per year."
+    question = "How many days of leave do employees get?"
+    assert check_answer("18 days", question, passages) is None
+    assert check_answer("Full-time employees get 18 days of paid annual leave [1].", question,
+                        passages) is None
+    assert "19" in str(check_answer("19 days", question, passages))
+    assert "Paris" in str(check_answer("18 days in Paris", question, passages))
+    assert check_answer("a long holiday abroad in summer", question, passages) is not None
+    assert "how many" in str(check_answer("paid annual leave", question, passages))
+    # a name the passages hold is no invention, accents included
+    assert check_answer("Pedro Menéndez", "Who led it?", "Pedro Menéndez de Avilés led.") is None
+
+
+def test_citations_are_renumbered_from_evidence_to_sources() -> None:
+    evidence = [{"text": "a", "source": "s", "page": None, "chunk_id": "c", "passage": 3},
+                {"text": "b", "source": "s", "page": None, "chunk_id": "d", "passage": 1}]
+    assert renumber_citations("x [1] y [2] z [5]", evidence) == ("x [3] y [1] z [5]", [5])  # type: ignore[arg-type]
+
+
+def _bench() -> Benchmark:
+    passages = [Passage(f"b:{a}:{p}", "t", f"text {a}{p}") for a in range(4) for p in range(2)]
+    queries = [Query(f"q{a}{i}", f"question {a}{i}?", (f"b:{a}:0",))
+               for a in range(4) for i in range(3)]
+    return Benchmark("b", passages, queries)
+
+
+def test_unanswerable_questions_come_from_articles_taken_out_of_the_corpus() -> None:
+    bench = with_unanswerable(_bench(), 4, seed=1)
+    unanswerable = [q for q in bench.queries if not q.relevant_ids]
+    assert len(unanswerable) == 4
+    removed = {q.id[1] for q in unanswerable}
+    assert all(p.id.split(":")[1] not in removed for p in bench.passages)
+    answerable = [q for q in bench.queries if q.relevant_ids]
+    assert answerable and all(q.id[1] not in removed for q in answerable)
+    assert bench == with_unanswerable(_bench(), 4, seed=1)
+    # a sample draws answerable questions and keeps every unanswerable one
+    drawn = sample(bench, 2, None, seed=1)
+    assert sum(bool(q.relevant_ids) for q in drawn.queries) == 2
+    assert sum(not q.relevant_ids for q in drawn.queries) == 4
