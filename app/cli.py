@@ -46,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="only files matching GLOB (repeatable)")
     ingest.add_argument("--exclude", action="append", default=[], metavar="GLOB",
                         help="skip files matching GLOB (repeatable)")
+    ingest.add_argument("--follow-links", action="store_true",
+                        help="also read symlinks in folders that point outside them")
     ingest.add_argument("--wait", type=float, default=None, metavar="SECONDS",
                         help="how long to wait for another ingest of the same data dir "
                         "(default 600)")
@@ -136,6 +138,7 @@ def run_ingest(args: argparse.Namespace, resources: Resources) -> int:
     def ingest(paths: list[Path]) -> IngestReport:
         return ingest_paths(paths, settings, prune=args.prune, reindex=args.reindex,
                             include=args.include, exclude=args.exclude,
+                            follow_links=args.follow_links,
                             wait_s=LOCK_WAIT_S if args.wait is None else args.wait)
 
     # a runnable, so that with Langfuse configured the ingest is one trace too

@@ -58,7 +58,7 @@ class SentenceTransformerEmbeddings(Embeddings):
                   else self.model.tokenizer.tokenize("한국어"))
         return any("한" in token for token in tokens)
 
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+    def _encode(self, texts: list[str]) -> list[list[float]]:
         encoder = self.query_encoder
         if encoder is not None and len(texts) <= NUMPY_BATCH:
             vectors: list[list[float]] = encoder.encode(texts).tolist()
@@ -66,8 +66,11 @@ class SentenceTransformerEmbeddings(Embeddings):
         return [vector.tolist() for vector in self.model.encode(
             texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True)]
 
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self._encode(texts)
+
     def embed_query(self, text: str) -> list[float]:
-        return self.embed_documents([text])[0]
+        return self._encode([text])[0]
 
 
 class NumpyEncoderEmbeddings(Embeddings):

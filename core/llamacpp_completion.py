@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from langchain_community.llms import LlamaCpp
+from langchain_community.llms import LlamaCpp as CommunityLlamaCpp
 from langchain_core.outputs import LLMResult
 
 
-class CountingLlamaCpp(LlamaCpp):
-    """`LlamaCpp` whose results carry `token_usage` (prompt, completion, total)."""
+class LlamaCpp(CommunityLlamaCpp):
+    """`LlamaCpp` whose results carry `token_usage` (prompt, completion, total). It keeps
+    its base's name: Langfuse finds the model (the GGUF path) by the class name."""
 
     def _tokens(self, text: str) -> int:
         return len(self.client.tokenize(text.encode("utf-8"), add_bos=False, special=True))

@@ -79,10 +79,10 @@ def _llamacpp(settings: Settings) -> LoadedModel:
 
                 model = ChatLlamaCpp(**options)
             case "completion":
-                from core.llamacpp_completion import CountingLlamaCpp
+                from core.llamacpp_completion import LlamaCpp
 
                 # streaming=True: invoke() goes through the LLM cache and still emits tokens
-                model = CountingLlamaCpp(**options, streaming=True, stop=COMPLETION_STOP)
+                model = LlamaCpp(**options, streaming=True, stop=COMPLETION_STOP)
     llama = cast(Any, model).client  # the loaded llama_cpp.Llama
 
     def count_tokens(text: str) -> int:

@@ -10,10 +10,44 @@ from pathlib import Path
 from core.errors import DocentError
 from ingest.loaders import LOADERS
 
+OUTSIDE = "symlink pointing outside the folder"
+MISSING = "no such file or directory"
+
+Notify = Callable[[Path, str], None]
+
 
 def _matches(path: Path, patterns: Iterable[str]) -> bool:
     text = path.as_posix()
     return any(fnmatch.fnmatch(text, p) or fnmatch.fnmatch(path.name, p) for p in patterns)
+
+
+def _real(path: Path) -> Path | None:
+    """Where `path` leads, or None for a symlink loop."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a loop (Python 3.11)
+        return None
+
+
+def _key(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
+def source_of(path: Path, root: Path) -> str:
+    """The `source` stored for `path`, found under `root`: its real path when that lies in
+    the folder, else the path through the link (under the real folder), so `--prune` of
+    the folder reaches it and the link's target is not what the index names."""
+    real = _real(path)
+    if real is None:
+        return str(path.absolute())
+    if path == root:
+        return str(real)
+    top = root.resolve()
+    return str(real) if real.is_relative_to(top) else str(top / path.relative_to(root))
 
 
 def discover(
@@ -22,39 +56,82 @@ def discover(
     include: Iterable[str] = (),
     exclude: Iterable[str] = (),
     skip_dir: Path | None = None,
-    on_error: Callable[[Path, str], None] | None = None,
+    on_error: Notify | None = None,
+    on_skip: Notify | None = None,
+    follow_links: bool = False,
 ) -> Iterator[Path]:
     """Files under `roots` with a known type, minus hidden ones and the data directory.
 
-    A root that is a file is always yielded (its loader reports an unsupported type);
-    a root that does not exist raises `DocentError`; a folder that cannot be listed goes
-    to `on_error` and the walk goes on. Symlinked folders are not followed (no loops).
+    A root that is a file is always yielded (its loader reports an unsupported type), even
+    a symlink: the user named it. A root that does not exist goes to `on_error` (raises
+    `DocentError` without one); so does a folder that cannot be listed, and the walk goes
+    on. Files of other types and symlinks (to files or folders) that lead outside the
+    folder go to `on_skip`; `follow_links` reads those links too (each folder once, so
+    link loops end). Hidden files, excluded ones and the data directory stay silent.
     """
     include, exclude = tuple(include), tuple(exclude)
     skip = skip_dir.resolve() if skip_dir else None
     for root in roots:
         if not (root.exists() or root.is_symlink()):
-            raise DocentError(f"{root}: no such file or directory")
+            if on_error is None:
+                raise DocentError(f"{root}: {MISSING}")
+            on_error(root, MISSING)
+            continue
         if not root.is_dir():
             yield root
             continue
-        def report(error: OSError, where: Path = root) -> None:
-            if on_error is not None:
-                reason = (error.strerror or str(error)).lower()
-                on_error(Path(error.filename or where), f"cannot list folder ({reason})")
-
-        for folder, dirnames, filenames in os.walk(root, onerror=report, followlinks=False):
-            here = Path(folder)
-            dirnames[:] = sorted(
-                d for d in dirnames
-                if not d.startswith(".") and (skip is None or (here / d).resolve() != skip)
-            )
-            for name in sorted(filenames):
-                path = here / name
-                if name.startswith(".") or path.suffix.lower() not in LOADERS:
-                    continue
-                if include and not _matches(path, include):
-                    continue
-                if _matches(path, exclude):
-                    continue
+        for path, reason, folder in _walk(root, skip, follow_links, on_error):
+            if (include and not folder and not _matches(path, include)) or _matches(
+                    path, exclude):
+                continue
+            if reason is None and path.suffix.lower() not in LOADERS:
+                reason = f"unsupported file type {path.suffix or '(none)'!r}"
+            if reason is None:
                 yield path
+            elif on_skip is not None:
+                on_skip(path, reason)
+
+
+def _walk(root: Path, skip: Path | None, follow_links: bool, on_error: Notify | None
+          ) -> Iterator[tuple[Path, str | None, bool]]:
+    """(path, None, False) for the files under `root` (not hidden), and (path, reason,
+    is a folder) for links that are not followed."""
+    def report(error: OSError) -> None:
+        if on_error is not None:
+            reason = (error.strerror or str(error)).lower()
+            on_error(Path(error.filename or root), f"cannot list folder ({reason})")
+
+    top = root.resolve()
+    seen = {_key(root)}  # folders walked (or about to be), when links are followed
+    for folder, dirnames, filenames in os.walk(root, onerror=report, followlinks=follow_links):
+        here = Path(folder)
+        kept = []
+        for name in sorted(dirnames):
+            if name.startswith("."):
+                continue
+            sub = here / name
+            real = _real(sub)
+            if real is None or real == skip:
+                continue
+            if sub.is_symlink() and not follow_links:
+                # a link within the folder is not followed: its target is walked anyway
+                if not real.is_relative_to(top):
+                    yield sub, OUTSIDE, True
+                continue
+            if follow_links:
+                key = _key(sub)
+                if key in seen:  # a link loop, or a folder reached by another path
+                    continue
+                seen.add(key)
+            kept.append(name)
+        dirnames[:] = kept
+        for name in sorted(filenames):
+            path = here / name
+            if name.startswith("."):
+                continue
+            if not follow_links and path.is_symlink():
+                real = _real(path)  # None (a loop): yielded, the loader names the problem
+                if real is not None and not real.is_relative_to(top):
+                    yield path, OUTSIDE, False
+                    continue
+            yield path, None, False

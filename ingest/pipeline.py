@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.index.keyword import clear_keyword_index, sync_keyword_index
+from core.errors import DocentError
+from core.index.keyword import sync_keyword_index
 from core.index.sentences import SentenceMeanEmbeddings, sync_sentence_index
 from core.tuning import TUNING
-from ingest.discover import discover
+from ingest.completeness import FileNotes, Stored, stored_files, unchanged
+from ingest.discover import discover, source_of
 from ingest.embedding_cache import cached_embeddings
 from ingest.loaders import LoadContext, LoadError, load_file
 from ingest.lock import LOCK_WAIT_S, ingest_lock
 from ingest.prefetch import prefetched
 from ingest.progress import progress_bar
-from ingest.repair import drop_index, prune_missing, repair_interrupted
+from ingest.reindex import abandon_reindex, begin_reindex, clean_leftovers, finish_reindex
+from ingest.repair import prune_missing, repair_interrupted
 from ingest.report import IngestReport, Problem
 from ingest.splitting import make_splitter, split
 from ingest.web import DEFAULT_URL_LIMITS, UrlLimits, is_url, load_url, redact
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
     from core.settings import Settings
 
 PathOrUrl = Path | str
+Item = tuple[PathOrUrl, str]  # a file or URL, and the `source` its chunks get
 INCOMPLETE = "ingest.incomplete"  # present while an ingest runs; left behind by a killed one
 
 
@@ -40,42 +43,19 @@ def _load(item: PathOrUrl, settings: Settings, limits: UrlLimits, context: LoadC
     return load_file(item, settings, context)
 
 
-def stored_files(store: Store) -> dict[str, tuple[set[str], int]]:
-    """Source → (content hashes, chunk count) of what is stored, to skip unchanged files."""
-    stored: dict[str, tuple[set[str], int]] = {}
-    for meta in store.vectorstore.get(include=["metadatas"])["metadatas"]:
-        if meta and "source" in meta:
-            hashes, count = stored.get(str(meta["source"]), (set(), 0))
-            hashes.add(str(meta.get("content_hash")))
-            stored[str(meta["source"])] = (hashes, count + 1)
-    return stored
-
-
-def _unchanged(path: Path, stored: dict[str, tuple[set[str], int]]) -> int:
-    """Chunks stored for `path` if its bytes are the ones they came from, else 0."""
-    try:
-        entry = stored.get(str(path.resolve()))
-        if entry is None or len(entry[0]) != 1:
-            return 0
-        with path.open("rb") as handle:
-            digest = hashlib.file_digest(handle, "sha256").hexdigest()
-    except (OSError, RuntimeError):  # RuntimeError: a symlink loop; the loader reports it
-        return 0
-    return entry[1] if digest in entry[0] else 0
-
-
-def _chunks(items: list[PathOrUrl], settings: Settings, limits: UrlLimits, report: IngestReport,
-            stored: dict[str, tuple[set[str], int]]) -> Iterator[Document]:
+def _chunks(items: list[Item], settings: Settings, limits: UrlLimits, report: IngestReport,
+            stored: Stored, notes: FileNotes) -> Iterator[Document]:
     """Chunks of every loadable file or URL; failures go to the report, the batch goes on.
 
-    A file whose bytes match its stored chunks is not parsed again (`stored` is empty
-    after an interrupted ingest, so that run checks everything).
+    A file whose stored chunks are all those of its current bytes is not parsed again
+    (`stored` is empty after an interrupted ingest, so that run checks everything).
     """
     splitter = make_splitter(settings)
+    expected = notes.expected() if stored else {}
     with progress_bar(len(items), "file", "files") as bar:
-        for item in items:
+        for item, source in items:
             report.files += 1
-            if isinstance(item, Path) and (known := _unchanged(item, stored)):
+            if isinstance(item, Path) and (known := unchanged(item, source, stored, expected)):
                 report.files_loaded += 1
                 report.chunks += known
                 report.skipped += known
@@ -88,7 +68,6 @@ def _chunks(items: list[PathOrUrl], settings: Settings, limits: UrlLimits, repor
                 report.failed.append(Problem(exc.path, exc.reason))
                 bar.update()
                 continue
-            source = redact(item) if isinstance(item, str) else str(item.resolve())
             if not source.isprintable() or not _encodable(source):
                 report.failed.append(Problem(repr(source)[1:-1], (
                     "file name is not valid UTF-8 or has control characters: rename it")))
@@ -99,6 +78,8 @@ def _chunks(items: list[PathOrUrl], settings: Settings, limits: UrlLimits, repor
             report.warnings += [Problem(source, warning) for warning in context.warnings]
             report.files_loaded += 1
             report.chunks += len(chunks)
+            if isinstance(item, Path):
+                notes.note(source, chunks)
             yield from chunks
             bar.update()
 
@@ -128,30 +109,49 @@ def index_chunks(chunks: Iterable[Document], store: Store, report: IngestReport)
     report.deleted += result["num_deleted"]
 
 
-def open_for_ingest(settings: Settings, model: Embeddings | None = None) -> Store:
-    """The store with cached embeddings, created if needed (call under `ingest_lock`);
-    `model` defaults to the settings' embedding model."""
+def open_for_ingest(settings: Settings, model: Embeddings | None = None,
+                    name: str | None = None) -> Store:
+    """The live store (or generation `name`) with cached embeddings, created if needed
+    (call under `ingest_lock`); `model` defaults to the settings' embedding model."""
     from core.embeddings import embeddings_from
     from core.index.store import open_store
 
     model = model or embeddings_from(settings)
     embeddings = SentenceMeanEmbeddings(cached_embeddings(settings, model), model)
-    return open_store(settings, embeddings, create=True)
+    return open_store(settings, embeddings, create=True, name=name)
+
+
+def check_model(settings: Settings, model: Embeddings) -> None:
+    """Embed one query, so a model that does not load fails before anything is touched
+    (a query: MiniLM then loads without torch, and nothing reaches the embedding cache)."""
+    try:
+        model.embed_query("docent checks that the embedding model loads")
+    except Exception as exc:  # sentence-transformers raises OSError, ValueError...
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise DocentError(f"embedding model {settings.embedding_model!r} "
+                          f"(DOCENT_EMBEDDING_MODEL) does not load: {reason}") from None
 
 
 def _expand(roots: Sequence[PathOrUrl], settings: Settings, report: IngestReport,
-            include: Iterable[str], exclude: Iterable[str]) -> list[PathOrUrl]:
-    """URLs as given, paths expanded by `discover` (a path that does not exist is an error)."""
-    items: list[PathOrUrl] = []
+            include: Iterable[str], exclude: Iterable[str], follow_links: bool
+            ) -> tuple[list[Item], list[Path]]:
+    """URLs as given, paths expanded by `discover` (a missing one is a failure), each with
+    its `source`; and the paths that exist."""
+    items: list[Item] = []
+    paths: list[Path] = []
     for root in roots:
         if isinstance(root, str) and is_url(root):
-            items.append(root)
-        else:
-            items += discover([Path(root)], include=include, exclude=exclude,
-                              skip_dir=settings.data_dir,
-                              on_error=lambda path, reason: report.failed.append(
-                                  Problem(str(path), reason)))
-    return items
+            items.append((root, redact(root)))
+            continue
+        path = Path(root)
+        found = discover([path], include=include, exclude=exclude, skip_dir=settings.data_dir,
+                         follow_links=follow_links,
+                         on_error=lambda p, why: report.failed.append(Problem(str(p), why)),
+                         on_skip=lambda p, why: report.skipped_files.append(Problem(str(p), why)))
+        items += [(file, source_of(file, path)) for file in found]
+        if path.exists() or path.is_symlink():
+            paths.append(path)
+    return items, paths
 
 
 @contextmanager
@@ -160,28 +160,45 @@ def indexing(settings: Settings, report: IngestReport, *, reindex: bool = False,
              ) -> Iterator[tuple[Store, bool]]:
     """The store to write into, under the ingest lock and the crash marker.
 
-    Before: `--reindex` drops the old index, and what a killed ingest left half-done is
-    repaired. Yields the store and whether every file must be checked again (nothing
-    stored can be trusted as complete). After: the BM25 and sentence indexes follow the
-    chunks, and the marker goes; a kill before that leaves it for the next run to see.
+    Before: the model is checked when a collection is to be made, what a dead run left is
+    removed or repaired, and `--reindex` starts a new generation beside the live one.
+    Yields the store and whether every file must be checked again (nothing stored can be
+    trusted as complete). After: the BM25 and sentence indexes follow the chunks, a new
+    generation goes live, and the marker goes; a kill before that leaves it for the next
+    run to see.
     """
+    from core.embeddings import embeddings_from
+    from core.index.store import store_exists
+
+    model = model or embeddings_from(settings)
+    if reindex or not store_exists(settings):
+        check_model(settings, model)
     with ingest_lock(settings, wait_s):
+        clean_leftovers(settings)
         marker = settings.data_dir / INCOMPLETE
         interrupted = marker.exists()
         marker.touch()
-        if reindex:
-            drop_index(settings)
-        store = open_for_ingest(settings, model)
-        repaired = repair_interrupted(store)
-        if interrupted or repaired:
-            clear_keyword_index(settings)  # derived from the store: rebuilt in full below
-            report.warnings.append(Problem(str(settings.data_dir), (
-                f"an earlier ingest was interrupted: {repaired} orphan records/vectors "
-                "removed, keyword index rebuilt, sentence vectors checked")))
-        yield store, bool(interrupted or repaired or reindex)
-        changed = bool(report.added or report.updated or report.deleted)
-        sync_keyword_index(store, changed=changed)
-        sync_sentence_index(store, changed=changed, full=interrupted or bool(repaired))
+        name = begin_reindex(settings) if reindex else None
+        try:
+            store = open_for_ingest(settings, model, name)
+            repaired = repair_interrupted(store)
+            full = bool(interrupted or repaired)
+            if full:
+                report.warnings.append(Problem(str(settings.data_dir), (
+                    f"an earlier ingest was interrupted: {repaired} orphan records/vectors "
+                    "removed, keyword index rebuilt, sentence vectors checked")))
+            yield store, full or reindex
+            changed = bool(report.added or report.updated or report.deleted)
+            # the live BM25 index serves until its rebuild replaces it (never cleared first)
+            sync_keyword_index(store, changed=changed or full)
+            sync_sentence_index(store, changed=changed, full=full)
+        except BaseException:
+            if name is not None:
+                with suppress(Exception):  # the next ingest retries (`clean_leftovers`)
+                    abandon_reindex(settings, name)
+            raise
+        if name is not None:
+            finish_reindex(settings, name)
         marker.unlink()
 
 
@@ -193,21 +210,27 @@ def ingest_paths(
     reindex: bool = False,
     include: Iterable[str] = (),
     exclude: Iterable[str] = (),
+    follow_links: bool = False,
     url_limits: UrlLimits = DEFAULT_URL_LIMITS,
     wait_s: float = LOCK_WAIT_S,
     model: Embeddings | None = None,
 ) -> IngestReport:
     """Ingest files, folders and http(s) URLs; unchanged ones are skipped, changed ones replaced.
-    `model` replaces the settings' embedding model (tests use a fake)."""
+    A path that does not exist is a failure, the rest goes on; `follow_links` reads
+    symlinks in folders that lead outside them. `model` replaces the settings' embedding
+    model (tests use a fake)."""
     report = IngestReport()
-    items = _expand(roots, settings, report, tuple(include), tuple(exclude))
-    paths = [Path(root) for root in roots if not (isinstance(root, str) and is_url(root))]
+    items, paths = _expand(roots, settings, report, tuple(include), tuple(exclude),
+                           follow_links)
+    if not (items or paths) and report.failed:
+        return report  # nothing given exists: no model to load, nothing to open
     with indexing(settings, report, reindex=reindex, wait_s=wait_s, model=model) as (
             store, check_all):
         known = {} if check_all else stored_files(store)
-        chunks = _chunks(items, settings, url_limits, report, known)
+        notes = FileNotes(settings, store.name)
+        chunks = _chunks(items, settings, url_limits, report, known, notes)
         index_chunks(prefetched(chunks, 2 * TUNING.embedding_batch * 4), store, report)
-        if prune:
+        if prune:  # only under paths that exist: an unmounted drive must not empty the index
             report.deleted += prune_missing(store, paths)
     return report
 

@@ -1,4 +1,4 @@
-"""Bring the store back in step: after a killed ingest, for `--prune`, for `--reindex`."""
+"""Bring the store back in step: after a killed ingest, and for `--prune`."""
 
 from __future__ import annotations
 
@@ -6,13 +6,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.index.keyword import clear_keyword_index
-from core.index.sentences import delete_sentence_collection
-from core.index.store import chroma_client, collection_names, record_manager
-
 if TYPE_CHECKING:
     from core.index.store import Store
-    from core.settings import Settings
 
 
 def repair_interrupted(store: Store) -> int:
@@ -33,7 +28,9 @@ def repair_interrupted(store: Store) -> int:
 
 
 def prune_missing(store: Store, roots: Iterable[Path]) -> int:
-    """Delete the chunks of files that no longer exist under `roots`; return how many."""
+    """Delete the chunks of files that no longer exist under `roots`; return how many.
+    Files read through a symlink are stored under the link's path in the folder (see
+    `ingest.discover.source_of`), so they are found here too."""
     prefixes = [str(root.resolve()) for root in roots]
     stored = store.vectorstore.get(include=["metadatas"])
     sources = {meta.get("source", "") for meta in stored["metadatas"] if meta}
@@ -48,15 +45,3 @@ def prune_missing(store: Store, roots: Iterable[Path]) -> int:
             store.record_manager.delete_keys(keys)
             deleted += len(keys)
     return deleted
-
-
-def drop_index(settings: Settings) -> None:
-    """Forget the collection, its records, sentence vectors and BM25 index (`--reindex`);
-    the embedding cache stays, so unchanged text is not embedded again."""
-    clear_keyword_index(settings)
-    delete_sentence_collection(settings)
-    client = chroma_client(settings)
-    if settings.collection in collection_names(client):
-        client.delete_collection(settings.collection)
-    manager = record_manager(settings)
-    manager.delete_keys(manager.list_keys())

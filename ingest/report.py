@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 
 @dataclass
 class Problem:
-    """A file (or URL) and what went wrong with it: a failure or a warning."""
+    """A file (or URL) and what went wrong with it: a failure, a warning or a skip."""
 
     path: str
     error: str
@@ -24,6 +24,8 @@ class IngestReport:
     files_loaded: int = 0
     chunks: int = 0
     warnings: list[Problem] = field(default_factory=list)
+    # files in a folder that were not read, and why (another type, a link leading out)
+    skipped_files: list[Problem] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -42,5 +44,6 @@ class IngestReport:
                 ("failed", len(self.failed))]
         lines = [f"{name:<13}{value:>8}" for name, value in rows]
         lines += [f"warning: {w.path}: {w.error}" for w in self.warnings]
+        lines += [f"skipped: {s.path}: {s.error}" for s in self.skipped_files]
         lines += [f"failed: {f.path}: {f.error}" for f in self.failed]
         return "\n".join(lines)

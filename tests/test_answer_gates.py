@@ -29,13 +29,13 @@ pytestmark = pytest.mark.slow
 KOREAN_GOLD_REJECTED = 0.03
 KOREAN_REFUSED_ANSWERABLE = 0.05
 KOREAN_REFUSED_UNANSWERABLE = 0.84
-# SQuAD, bench/evidence.py at the 0.4 coverage floor (300 + 100 questions): 6.7 % of
-# answerable questions refused, 80 % of unanswerable ones; the oracle rejected 8.3 % of
-# gold answers with the stricter name and date checks since dropped. This gate has 100 + 30
-# questions (noise ~7 points on 30), so the bounds leave two of it.
+# SQuAD, these 100 + 30 questions at the 0.3 evidence floor: 4 % of answerable questions
+# refused, 73 % of unanswerable ones, 8.3 % of gold answers rejected (with name and date
+# checks since dropped); bench/evidence.py on 300 + 100: 3 % and 62 %. Noise on 30
+# questions is ~8 points, so the unanswerable bound sits about 1.5 of it below.
 ENGLISH_GOLD_REJECTED = 0.10
-ENGLISH_REFUSED_ANSWERABLE = 0.12
-ENGLISH_REFUSED_UNANSWERABLE = 0.65
+ENGLISH_REFUSED_ANSWERABLE = 0.08
+ENGLISH_REFUSED_UNANSWERABLE = 0.60
 
 
 def _oracle_scores(bench: Benchmark, golds: dict[str, list[str]]) -> AnswerScores:

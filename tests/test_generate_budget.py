@@ -19,7 +19,7 @@ def test_what_is_sent_fits_by_the_models_own_tokenizer(sample_env: Path) -> None
 
     loaded = dataclasses.replace(load_model(Settings(llm_context_window=512)), max_tokens=48)
     assert loaded.model.client.n_ctx() == 512  # type: ignore[attr-defined]
-    long_texts = ["Paid annual leave is 18 days. " * 40 for _ in range(4)]
+    long_texts = ["Paid annual leave is 18 days. " * 20 for _ in range(4)]
     fitted = fit_evidence(loaded, QUESTION, long_texts)
     sent = loaded.model.client.tokenize(  # type: ignore[attr-defined]
         fitted.prompt.to_string().encode(), add_bos=True, special=True)

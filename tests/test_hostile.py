@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from core.settings import Settings
+from ingest.discover import OUTSIDE
 from ingest.loaders import LoadError, load_file
 from ingest.pipeline import ingest_paths
 from ingest.web import UrlLimits
@@ -62,7 +63,9 @@ def test_hostile_corpus_each_case_fails_alone_or_ingests(
     for case in cases:
         assert case.make is not None
         case.make(corpus / case.name)
-    direct = [corpus / "no-suffix-given-directly", corpus / "word.docx"]
+    # named on the command line, these are read (and fail); in the folder, only skipped
+    direct = [corpus / "no-suffix-given-directly", corpus / "word.docx",
+              corpus / "devzero.txt", corpus / "devurandom.md"]
     web = url_cases()
     with serve(pdf=make_pdf(["A PDF served over HTTP.", ""])) as server:
         urls = [case.url if "://" in case.url else server + case.url for case in web]
@@ -89,6 +92,10 @@ def test_hostile_corpus_each_case_fails_alone_or_ingests(
     for case, url in zip(web, urls, strict=True):
         _check_outcome(case.name, case.outcome, errors.pop(url, None), url in sources)
     assert errors == {}, f"failures for inputs that are not cases: {errors}"
+    skipped = {problem.path: problem.error for problem in report.skipped_files}
+    assert skipped == {str(corpus / "devzero.txt"): OUTSIDE, str(corpus / "devurandom.md"): OUTSIDE,
+                       str(corpus / "no-suffix-given-directly"): "unsupported file type '(none)'",
+                       str(corpus / "word.docx"): "unsupported file type '.docx'"}
     assert len(cases) + len(web) >= 100
     assert report.exit_code == 1
     print(f"\nhostile corpus: {len(cases) + len(web)} cases, {len(report.failed)} clear "

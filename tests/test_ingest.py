@@ -103,5 +103,12 @@ def test_cli_ingest_json_report_and_exit_codes(corpus: Path, data_dir: Path) -> 
 
     missing = run(str(corpus / "nope"))
     assert missing.returncode == 2
-    assert "nope: no such file or directory" in missing.stderr
+    assert json.loads(missing.stdout)["failed"] == [
+        {"path": str(corpus / "nope"), "error": "no such file or directory"}]
     assert "Traceback" not in missing.stderr
+
+    (corpus / "slides.pptx").write_bytes(b"PK\x03\x04")
+    named = json.loads(run(str(corpus), str(corpus / "nope")).stdout)
+    assert named["skipped_files"] == [
+        {"path": str(corpus / "slides.pptx"), "error": "unsupported file type '.pptx'"}]
+    assert {f["path"] for f in named["failed"]} == {str(empty), str(corpus / "nope")}

@@ -1,9 +1,10 @@
 """The persistent BM25 (bm25s) keyword index that sits next to the Chroma collection.
 
-Layout under `DATA_DIR/bm25/<collection>/`: one folder per build (`v-<uuid>`) and a
-`CURRENT` file naming the complete one. A build writes its folder first and then replaces
-`CURRENT` atomically, so a crash leaves the previous index (or none), never half of one.
-Queries load the index once per process and reload only when `CURRENT` changes.
+Layout under `DATA_DIR/bm25/<generation>/` (see core.index.generation): one folder per
+build (`v-<uuid>`) and a `CURRENT` file naming the complete one. A build writes its
+folder first and then replaces `CURRENT` atomically, so a crash leaves the previous index
+(or none), never half of one. Queries load the index once per process and reload only
+when `CURRENT` changes.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.errors import DocentError
+from core.index.generation import active_collection
 from core.index.tokens import TOKEN_RULES, keyword_tokens
 from core.tuning import TUNING
 
@@ -33,8 +35,9 @@ META = "docent.json"
 TOKENS = "tokens.jsonl"
 
 
-def index_root(settings: Settings) -> Path:
-    return settings.data_dir / "bm25" / settings.collection
+def index_root(settings: Settings, name: str | None = None) -> Path:
+    """The BM25 folder of generation `name` (default: the live one)."""
+    return settings.data_dir / "bm25" / (name or active_collection(settings))
 
 
 @dataclass
@@ -132,8 +135,7 @@ def build_keyword_index(store: Store) -> int:
     import bm25s
 
     logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG
-    settings = store.settings
-    root = index_root(settings)
+    root = index_root(store.settings, store.name)
     korean = TUNING.keyword_korean
     stored = store.vectorstore.get(include=["documents"])
     ids: list[str] = list(stored["ids"])
@@ -186,9 +188,9 @@ def _remove_stale(root: Path, keep: str) -> None:
             shutil.rmtree(child, ignore_errors=True)
 
 
-def clear_keyword_index(settings: Settings) -> None:
-    """Forget the BM25 index (for `--reindex`): drop the pointer first, then the builds."""
-    root = index_root(settings)
+def clear_keyword_index(settings: Settings, name: str | None = None) -> None:
+    """Forget generation `name`'s BM25 index: drop the pointer first, then the builds."""
+    root = index_root(settings, name)
     (root / CURRENT).unlink(missing_ok=True)
     shutil.rmtree(root, ignore_errors=True)
 
@@ -196,7 +198,7 @@ def clear_keyword_index(settings: Settings) -> None:
 def sync_keyword_index(store: Store, *, changed: bool) -> None:
     """After an ingest: rebuild when chunks changed, or the index is missing, was built
     with other token rules, or holds another number of chunks (an interrupted build)."""
-    built = _built_with(index_root(store.settings))
+    built = _built_with(index_root(store.settings, store.name))
     if (changed or not _same_tokens(built, TUNING.keyword_korean)
             or len(built.get("ids", ())) != store.count()):
         build_keyword_index(store)

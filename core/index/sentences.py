@@ -2,7 +2,7 @@
 
 One vector for a 1,000-character chunk blurs it (and MiniLM reads only its first 256
 tokens), while a question usually paraphrases one sentence. So every chunk's sentences are
-embedded into a second Chroma collection, `<collection>-sentences` (each record: the
+embedded into a second Chroma collection, `<generation>-sentences` (each record: the
 chunk's metadata plus `chunk_id`), and a chunk's dense score is that of its best sentence.
 The chunk collection keeps one vector per chunk, the normalised mean of its sentence
 vectors, for MMR and the score-threshold mode; both come from one embedding pass, since
@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.embeddings import Embeddings
 
 from core.errors import DocentError
+from core.index.generation import active_collection
 from core.index.store import chroma_client, collection_names
 from core.index.tokens import mostly_hangul
 from core.tuning import TUNING
@@ -113,14 +114,15 @@ class SentenceMeanEmbeddings(Embeddings):
         return self.sentences.embed_query(text)
 
 
-def sentence_collection_name(settings: Settings) -> str:
-    return f"{settings.collection}-sentences"
+def sentence_collection_name(settings: Settings, name: str | None = None) -> str:
+    """The sentence collection of generation `name` (default: the live one)."""
+    return f"{name or active_collection(settings)}-sentences"
 
 
 def sentence_collection(store: Store, *, create: bool = False) -> Any:
     """The Chroma collection of sentence vectors beside the store's, or None if absent."""
     client = chroma_client(store.settings)
-    name = sentence_collection_name(store.settings)
+    name = sentence_collection_name(store.settings, store.name)
     if create:
         return client.get_or_create_collection(name, metadata={"hnsw:space": "cosine"},
                                                embedding_function=None)
@@ -129,11 +131,11 @@ def sentence_collection(store: Store, *, create: bool = False) -> Any:
     return client.get_collection(name, embedding_function=None)
 
 
-def delete_sentence_collection(settings: Settings) -> None:
-    """Forget the sentence vectors (for `--reindex`)."""
+def delete_sentence_collection(settings: Settings, name: str | None = None) -> None:
+    """Forget the sentence vectors of generation `name` (after `--reindex`)."""
     client = chroma_client(settings)
-    if sentence_collection_name(settings) in collection_names(client):
-        client.delete_collection(sentence_collection_name(settings))
+    if sentence_collection_name(settings, name) in collection_names(client):
+        client.delete_collection(sentence_collection_name(settings, name))
 
 
 def _add_chunks(collection: Any, chunks: list[Document], embeddings: Embeddings,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from core.errors import DocentError
+from core.index.generation import active_collection
 
 if TYPE_CHECKING:
     from langchain_chroma import Chroma
@@ -87,11 +88,13 @@ def chroma_client(settings: Settings) -> Any:
 
 @dataclass
 class Store:
-    """The vector store and the record manager that keeps it idempotent."""
+    """The vector store and the record manager that keeps it idempotent; `name` is the
+    generation (Chroma collection) they belong to."""
 
     vectorstore: Chroma
     record_manager: RecordManager
     settings: Settings
+    name: str
 
     def count(self) -> int:
         return int(self.vectorstore._collection.count())
@@ -110,38 +113,50 @@ def _check_fingerprint(stored: dict | None, settings: Settings) -> None:
         )
 
 
-def record_manager(settings: Settings) -> RecordManager:
+def record_manager(settings: Settings, name: str | None = None) -> RecordManager:
+    """The records of generation `name` (default: the live one)."""
     from langchain_classic.indexes import SQLRecordManager
 
     manager = SQLRecordManager(
-        namespace=f"chroma/{settings.collection}", db_url=f"sqlite:///{settings.record_db}"
+        namespace=f"chroma/{name or active_collection(settings)}",
+        db_url=f"sqlite:///{settings.record_db}",
     )
     manager.create_schema()
     return manager
 
 
-def open_store(settings: Settings, embeddings: Embeddings, *, create: bool = False) -> Store:
-    """Open the collection; with `create`, make it when it does not exist."""
+def store_exists(settings: Settings) -> bool:
+    """Whether the live collection exists (without creating the embedded store)."""
+    if not settings.chroma_url and not settings.chroma_dir.exists():
+        return False
+    return active_collection(settings) in collection_names(chroma_client(settings))
+
+
+def open_store(settings: Settings, embeddings: Embeddings, *, create: bool = False,
+               name: str | None = None) -> Store:
+    """Open the live collection, or generation `name` (for `--reindex`); with `create`,
+    make it when it does not exist."""
     from langchain_chroma import Chroma
 
     if not create and not settings.chroma_url and not settings.chroma_dir.exists():
         raise DocentError(f"{settings.data_dir}: {EMPTY_STORE_HINT}")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    name = name or active_collection(settings)
     client = chroma_client(settings)
-    exists = settings.collection in collection_names(client)
+    exists = name in collection_names(client)
     if exists:
-        _check_fingerprint(client.get_collection(settings.collection).metadata, settings)
+        _check_fingerprint(client.get_collection(name).metadata, settings)
     elif not create:
         raise DocentError(f"{settings.data_dir}: {EMPTY_STORE_HINT}")
     else:  # a new collection (first ingest, or the old one deleted, e.g. a server reset):
-        stale = record_manager(settings)  # its records would make every chunk look stored
+        stale = record_manager(settings, name)  # its records would make every chunk look stored
         stale.delete_keys(stale.list_keys())
     vectorstore = Chroma(
         client=client,
-        collection_name=settings.collection,
+        collection_name=name,
         embedding_function=embeddings,
         collection_metadata={**index_fingerprint(settings), "hnsw:space": "cosine"},
     )
-    return Store(vectorstore=vectorstore, record_manager=record_manager(settings),
-                 settings=settings)
+    return Store(vectorstore=vectorstore, record_manager=record_manager(settings, name),
+                 settings=settings, name=name)
 

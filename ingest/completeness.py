@@ -1,0 +1,100 @@
+"""Whether a file's chunks are all stored, so an unchanged file can be skipped unread.
+
+Matching content hashes are not enough: a kill while a file is half stored leaves chunks
+with the right hash but not all of them. So before a file's chunks are written, the
+number of distinct chunks its content makes is noted per generation and source in
+DATA_DIR/files.sqlite; a file counts as unchanged only when the store holds exactly that
+many chunks of it, all with its current hash. A note without its chunks (a kill right
+after it) only makes the next run read the file again; nothing depends on the crash marker
+or on which paths that run is given.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import closing, contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from langchain_core.documents import Document
+
+    from core.index.store import Store
+    from core.settings import Settings
+
+Stored = dict[str, tuple[set[str], int]]  # source → (content hashes, chunk count)
+Expected = dict[str, tuple[str, int]]  # source → (content hash, chunk count when complete)
+
+SCHEMA = """CREATE TABLE IF NOT EXISTS files (
+    generation TEXT, source TEXT, content_hash TEXT, chunks INTEGER,
+    PRIMARY KEY (generation, source))"""
+
+
+@contextmanager
+def _database(settings: Settings) -> Iterator[sqlite3.Connection]:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with closing(sqlite3.connect(settings.data_dir / "files.sqlite",
+                                 isolation_level=None)) as db:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute(SCHEMA)
+        yield db
+
+
+class FileNotes:
+    """The expected chunk counts of one generation, noted as files are split."""
+
+    def __init__(self, settings: Settings, generation: str) -> None:
+        self.settings = settings
+        self.generation = generation
+
+    def expected(self) -> Expected:
+        with _database(self.settings) as db:
+            rows = db.execute("SELECT source, content_hash, chunks FROM files "
+                              "WHERE generation = ?", (self.generation,)).fetchall()
+        return {source: (digest, chunks) for source, digest, chunks in rows}
+
+    def note(self, source: str, chunks: Sequence[Document]) -> None:
+        """Note what a complete store holds of `source` (call before writing `chunks`)."""
+        hashes = {str(chunk.metadata.get("content_hash")) for chunk in chunks}
+        # `index` stores a chunk once per distinct content and metadata (its id)
+        distinct = {(c.page_content, json.dumps(c.metadata, sort_keys=True, default=str))
+                    for c in chunks}
+        if len(hashes) != 1:
+            return
+        with _database(self.settings) as db:
+            db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)",
+                       (self.generation, source, hashes.pop(), len(distinct)))
+
+
+def forget_generation(settings: Settings, generation: str) -> None:
+    """Drop the notes of a deleted generation."""
+    if (settings.data_dir / "files.sqlite").exists():
+        with _database(settings) as db:
+            db.execute("DELETE FROM files WHERE generation = ?", (generation,))
+
+
+def stored_files(store: Store) -> Stored:
+    """Source → (content hashes, chunk count) of what is stored, to skip unchanged files."""
+    stored: Stored = {}
+    for meta in store.vectorstore.get(include=["metadatas"])["metadatas"]:
+        if meta and "source" in meta:
+            hashes, count = stored.get(str(meta["source"]), (set(), 0))
+            hashes.add(str(meta.get("content_hash")))
+            stored[str(meta["source"])] = (hashes, count + 1)
+    return stored
+
+
+def unchanged(path: Path, source: str, stored: Stored, expected: Expected) -> int:
+    """Chunks stored for `source` if they are all those of `path`'s current bytes, else 0."""
+    entry, complete = stored.get(source), expected.get(source)
+    if entry is None or complete is None or len(entry[0]) != 1 or entry[1] != complete[1]:
+        return 0
+    try:
+        with path.open("rb") as handle:
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop; the loader reports it
+        return 0
+    return entry[1] if digest in entry[0] and digest == complete[0] else 0
