@@ -134,13 +134,11 @@ def rank_sentences(question: str, docs: list[Document], index: KeywordIndex | No
                    weights: EvidenceWeights = EVIDENCE_WEIGHTS) -> list[Sentence]:
     """Every sentence of `docs`, best evidence first; `similarity` gives their dense
     cosines with the question."""
-    from collections import Counter
-
     korean = index.korean if index is not None else "bigram"
     if index is not None:
         token_weights = index.token_weights(question)
     else:
-        token_weights = {t: 1.0 for t in Counter(keyword_tokens(question, korean))}
+        token_weights = dict.fromkeys(keyword_tokens(question, korean), 1.0)
     cue = expected_answer(question)
     found = [(rank, text) for rank, doc in enumerate(docs)
              for text in evidence_sentences(doc.page_content)]

@@ -10,9 +10,6 @@ questions get the prompt in Korean.
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from langchain_core.documents import Document
 from langchain_core.prompt_values import PromptValue
 from langchain_core.prompts import BasePromptTemplate, ChatPromptTemplate, PromptTemplate
 
@@ -70,13 +67,6 @@ def select_prompt(style: PromptStyle, family: str, lang: str) -> BasePromptTempl
             return _completion_prompt(lang)
         case "chat":
             return _chat_prompt(lang, not family.lower().startswith(FAMILIES_WITHOUT_SYSTEM_ROLE))
-
-
-def passage_label(doc: Document) -> str:
-    """`handbook.pdf, page 2`: the file name and, where known, the page."""
-    name = Path(str(doc.metadata.get("source", "?"))).name
-    page = doc.metadata.get("page")
-    return f"{name}, page {page}" if page else name
 
 
 def format_evidence(texts: list[str]) -> str:
