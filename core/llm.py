@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, cast
 
 from core.errors import DocentError
-from core.model_files import PromptStyle, resolve_gguf
+from core.model_files import PACKAGED_PREFIX, PromptStyle, resolve_gguf
 from core.tuning import TUNING
 
 if TYPE_CHECKING:
@@ -46,6 +46,9 @@ class LoadedModel:
     context_window: int
     max_tokens: int
     count_tokens: Callable[[str], int] = estimate_tokens
+    # a packaged model (270M, 135M parameters): its answer is shown only when it is a span
+    # of the first evidence sentence (graphs/answer_check.py has the measurement)
+    quotes_only: bool = False
 
 
 def _llamacpp(settings: Settings) -> LoadedModel:
@@ -92,7 +95,7 @@ def _llamacpp(settings: Settings) -> LoadedModel:
         model, gguf.style, f"llamacpp:{gguf.path.name}",
         family=str(llama.metadata.get("general.architecture", "unknown")),
         context_window=settings.llm_context_window, max_tokens=TUNING.max_tokens,
-        count_tokens=count_tokens,
+        count_tokens=count_tokens, quotes_only=settings.llm_model.startswith(PACKAGED_PREFIX),
     )
 
 

@@ -78,7 +78,8 @@ def generate(state: RAGState, runtime: Runtime[Context]) -> dict:
     documents = state["documents"]
     dropped = [documents[e["passage"] - 1] for e in evidence[len(fitted.kept):]]
     passages = "\n".join(doc.page_content for doc in documents)
-    return {**decide(draft.strip(), question, evidence[:len(fitted.kept)], passages),
+    return {**decide(draft.strip(), question, evidence[:len(fitted.kept)], passages,
+                      quotes_only=loaded.quotes_only),
             "sources": passage_refs(documents), "dropped_passages": passage_refs(dropped)}
 
 

@@ -146,6 +146,20 @@ def test_a_strong_models_full_answer_is_kept(resources_with: Callable[..., Resou
     assert result["answer"] == answer == streamed and result["answer_kind"] == "answer"
 
 
+def test_a_small_models_answer_is_shown_only_as_a_span_of_the_best_evidence(
+        resources_with: Callable[..., Resources]) -> None:
+    from dataclasses import replace
+
+    span, _ = _ask(LEAVE, resources_with(replace(completion_model(["18 days"]),
+                                                 quotes_only=True)))
+    assert span["answer"] == "18 days [1]" and span["answer_kind"] == "answer"
+    paraphrase, _ = _ask(LEAVE, resources_with(replace(completion_model(["18 days of leave"]),
+                                                       quotes_only=True)))
+    assert paraphrase["answer_kind"] == "evidence"
+    assert paraphrase["evidence"][0]["text"] in paraphrase["answer"]
+    assert "best evidence sentence" in paraphrase["warnings"][0]
+
+
 def test_evidence_that_does_not_fit_the_window_is_left_out_and_named(
         resources_with: Callable[..., Resources]) -> None:
     import dataclasses

@@ -6,7 +6,7 @@ import pytest
 from langchain_core.documents import Document
 
 from app.benchmarks import Benchmark, Passage, Query, sample, with_unanswerable
-from graphs.answer_check import check_answer, degenerate, renumber_citations
+from graphs.answer_check import check_answer, degenerate, quoted_from, renumber_citations
 from graphs.evidence import evidence_for, evidence_sentences, expected_answer, rank_sentences
 
 
@@ -97,3 +97,12 @@ def test_unanswerable_questions_come_from_articles_taken_out_of_the_corpus() -> 
     drawn = sample(bench, 2, None, seed=1)
     assert sum(bool(q.relevant_ids) for q in drawn.queries) == 2
     assert sum(not q.relevant_ids for q in drawn.queries) == 4
+
+
+def test_a_quoted_answer_is_a_span_of_the_sentence_citations_and_case_aside() -> None:
+    sentence = "Full-time employees get 18 days of paid annual leave per year."
+    assert quoted_from("18 days [1].", sentence)
+    assert quoted_from("  Paid   Annual leave ", sentence)
+    assert not quoted_from("18 days of leave", sentence)
+    assert not quoted_from("[1]", sentence)
+    assert quoted_from("오후 6시", "주말에는 오전 9시부터 오후 6시까지 영업합니다.")
