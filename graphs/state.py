@@ -33,7 +33,7 @@ class EvidenceRef(TypedDict):
 
 class OutputState(TypedDict, total=False):
     answer: str
-    answer_kind: Literal["answer", "evidence", "refusal"]
+    answer_kind: Literal["answer", "extracted", "evidence", "refusal"]
     evidence: list[EvidenceRef]
     sources: list[PassageRef]
     refused: bool

@@ -6,8 +6,16 @@ import pytest
 from langchain_core.documents import Document
 
 from app.benchmarks import Benchmark, Passage, Query, sample, with_unanswerable
-from graphs.answer_check import check_answer, degenerate, quoted_from, renumber_citations
+from graphs.answer_check import (
+    check_answer,
+    decide,
+    degenerate,
+    quoted_from,
+    renumber_citations,
+)
+from graphs.answer_span import cue_span
 from graphs.evidence import evidence_for, evidence_sentences, expected_answer, rank_sentences
+from graphs.state import EvidenceRef
 
 
 def test_wrapped_lines_are_one_sentence_and_headings_are_no_evidence() -> None:
@@ -106,3 +114,29 @@ def test_a_quoted_answer_is_a_span_of_the_sentence_citations_and_case_aside() ->
     assert not quoted_from("18 days of leave", sentence)
     assert not quoted_from("[1]", sentence)
     assert quoted_from("오후 6시", "주말에는 오전 9시부터 오후 6시까지 영업합니다.")
+
+
+@pytest.mark.parametrize(("question", "sentence", "span"), [
+    ("How many people live in Fresno?", "Fresno had 494,665 residents (census).", "494,665"),
+    ("When was the bridge opened?", "It opened on 24 March 1879, after a storm.",
+     "24 March 1879"),
+    ("How much did it cost?", "In 1885, it cost 50,000 dollars.", "50,000"),
+    ("안타는 모두 몇 건인가?", "그는 통산 144건을 기록했다.", "144건"),
+    ("When was it opened?", "It opened in 1879 and closed in 1901.", None),  # two dates
+    ("Who built the bridge?", "Thomas Bouch built it in 1878.", None),  # a name is asked
+    ("When was it opened?", "It was opened by the queen.", None),  # no date at all
+])
+def test_the_one_date_or_number_of_the_kind_asked_is_the_span(
+        question: str, sentence: str, span: str | None) -> None:
+    assert cue_span(question, sentence) == span
+
+
+def test_a_rejected_draft_gives_way_to_the_evidence_date_with_the_reason() -> None:
+    evidence: list[EvidenceRef] = [{"text": "The bridge opened on 1 June 1878 to traffic.",
+                                    "source": "tay.md", "page": None, "chunk_id": "c",
+                                    "passage": 2}]
+    shown = decide("in 1990", "When did the bridge open?", evidence, evidence[0]["text"])
+    assert shown["answer"] == "1 June 1878 [2]" and shown["answer_kind"] == "extracted"
+    assert "do not hold 1990" in shown["warnings"][0] and shown["unsupported"] == ["in 1990"]
+    quoted = decide("in 1990", "Why did the bridge open?", evidence, evidence[0]["text"])
+    assert quoted["answer_kind"] == "evidence" and evidence[0]["text"] in quoted["answer"]
