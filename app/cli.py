@@ -300,5 +300,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("docent: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # never a traceback (only at DEBUG): see app/failures.py
+        from app.failures import describe_failure
+
+        log.debug("the failure's traceback", exc_info=True)
+        print(f"docent: error: {describe_failure(exc)}", file=sys.stderr)
+        return 1
     finally:
         tracing.flush()

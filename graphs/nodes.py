@@ -16,6 +16,7 @@ from graphs.context import Context
 from graphs.evidence import cosine_similarity, evidence_for
 from graphs.options import run_resources
 from graphs.prompts import REFUSALS, language
+from graphs.question import language_note
 from graphs.references import evidence_refs, passage_refs
 from graphs.retrieval import hybrid_search
 from graphs.selection import select_passages
@@ -84,6 +85,8 @@ def generate(state: RAGState, runtime: Runtime[Context]) -> dict:
 
 def refuse(state: RAGState) -> dict:
     """The documents hold nothing for this question: say so in its language, no model call."""
-    return {"answer": REFUSALS[language(state["question"])], "answer_kind": "refusal",
+    question = state["question"]
+    return {"answer": REFUSALS[language(question)] + language_note(question),
+            "answer_kind": "refusal",
             "sources": [], "refused": True, "evidence": [], "warnings": [],
             "dropped_passages": []}
