@@ -57,8 +57,12 @@ class Heartbeat:
         self.done += 1
 
     def line(self) -> str:
-        now = (f"reading {self.current}" if self.done < self.total and self.current
-               else "embedding and storing")
+        if not self.current:
+            now = "opening the store"
+        elif self.done < self.total:
+            now = f"reading {self.current}"
+        else:
+            now = "embedding and storing"
         return f"docent: ingest: {self.done}/{self.total} files read; {now}"
 
     def _beat(self) -> None:
