@@ -23,8 +23,8 @@ class ExportFailureLine(logging.Handler):
         if self._said.is_set():
             return
         self._said.set()
-        print(f"docent: warning: Langfuse at {self.host} did not take the trace "
-              f"({record.name}: {record.getMessage().splitlines()[0][:200]}); "
+        reason = (record.getMessage().splitlines() or [record.levelname])[0][:100]
+        print(f"docent: warning: tracing to Langfuse at {self.host} failed ({reason}…); "
               "the run itself is unaffected: check LANGFUSE_BASE_URL or unset the "
               "LANGFUSE_* keys", file=sys.stderr, flush=True)
 
