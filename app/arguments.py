@@ -5,8 +5,9 @@ silent default or a wrong answer later."""
 from __future__ import annotations
 
 import argparse
+import difflib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
@@ -18,6 +19,7 @@ MAX_K = 50  # as DOCENT_K (core/settings.py): more passages never fit a small mo
 MAX_FETCH_K = 1000  # candidates per retriever; the store answers 1000 in well under a second
 MAX_WEIGHT = 100.0  # fusion weights are relative: 100 against 1 already ignores the other
 MAX_WAIT_S = 7 * 24 * 3600.0  # a week: anything longer is a typo, not a wish
+TEST_HOOKS = ("DOCENT_KILL_POINT", "DOCENT_KILL_NTH", "DOCENT_HOLD")  # the tests' hooks
 
 
 def _allowed(low: float, high: float | None) -> str:
@@ -69,3 +71,20 @@ def settings_problems(exc: ValidationError) -> str:
         value = error.get("input")
         problems.append(f"{name}={value or repr(value)} is not allowed: {allowed}")
     return "; ".join(problems)
+
+
+def unknown_settings(environ: Mapping[str, str], known: Iterable[str]) -> list[str]:
+    """A warning for each DOCENT_* variable that is no setting (a typo is silently ignored
+    otherwise), naming the closest setting when there is one."""
+    names = {f"DOCENT_{name.upper()}" for name in known}
+    warnings = []
+    for variable in sorted(v for v in environ if v.startswith("DOCENT_") and v not in names):
+        if variable in TEST_HOOKS:
+            continue
+        close = difflib.get_close_matches(variable.removeprefix("DOCENT_"),
+                                          sorted(n.removeprefix("DOCENT_") for n in names),
+                                          n=1, cutoff=0.6)
+        hint = f"did you mean DOCENT_{close[0]}? " if close else ""
+        warnings.append(f"{variable} is not a docent setting and is ignored ({hint}"
+                        "the settings are listed in .env.example)")
+    return warnings

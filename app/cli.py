@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -281,6 +282,8 @@ def load_settings(no_cache: bool) -> Settings:
         settings = Settings()
     except ValidationError as exc:
         raise DocentError(arguments.settings_problems(exc)) from None
+    for warning in arguments.unknown_settings(os.environ, Settings.model_fields):
+        print(f"docent: warning: {warning}", file=sys.stderr)
     return settings.model_copy(update={"answer_cache": False}) if no_cache else settings
 
 

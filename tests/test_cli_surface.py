@@ -189,3 +189,16 @@ def test_real_command_fails_in_one_line(argv: list[str], env: dict[str, str],
     assert done.stdout == ""
     assert "error:" in done.stderr.strip().splitlines()[-1]
     assert not (tmp_path / "data").exists(), "refused before anything was touched"
+
+
+def test_a_misspelt_setting_is_named_not_silently_ignored(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DOCENT_CHUNKSIZE", "300")
+    monkeypatch.setenv("DOCENT_N_CTX", "64")
+    load_settings(no_cache=False)
+    err = capsys.readouterr().err
+    assert ("DOCENT_CHUNKSIZE is not a docent setting and is ignored (did you mean "
+            "DOCENT_CHUNK_SIZE?") in err
+    assert "DOCENT_N_CTX is not a docent setting" in err and err.count("\n") == 2
