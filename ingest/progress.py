@@ -41,8 +41,9 @@ HEARTBEAT_S = 5.0  # a 10 MB one-<pre> HTML page took 44 s to read with no outpu
 
 class Heartbeat:
     """While an ingest runs and stderr is not a terminal (so no bar shows), one line on
-    stderr every `interval` seconds: files read so far and the one being read. A thread
-    writes it, so a single slow file or embedding batch still gets its lines."""
+    stderr every `interval` seconds from the first file on: files read so far and the one
+    being read. A thread writes it, so a single slow file or embedding batch still gets
+    its lines."""
 
     def __init__(self, total: int, interval: float = HEARTBEAT_S) -> None:
         self.total, self.interval = total, interval
@@ -57,17 +58,13 @@ class Heartbeat:
         self.done += 1
 
     def line(self) -> str:
-        if not self.current:
-            now = "opening the store"
-        elif self.done < self.total:
-            now = f"reading {self.current}"
-        else:
-            now = "embedding and storing"
+        now = f"reading {self.current}" if self.done < self.total else "embedding and storing"
         return f"docent: ingest: {self.done}/{self.total} files read; {now}"
 
     def _beat(self) -> None:
         while not self._stop.wait(self.interval):
-            print(self.line(), file=sys.stderr, flush=True)
+            if self.current:  # silent until the store is open: its errors stay one line
+                print(self.line(), file=sys.stderr, flush=True)
 
     def __enter__(self) -> Heartbeat:
         if not sys.stderr.isatty():

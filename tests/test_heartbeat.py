@@ -47,7 +47,7 @@ def test_a_slow_file_gets_heartbeat_lines_naming_it(tmp_path: Path,
                                           model=HashingEmbeddings(), heartbeat_s=0.01)
     assert report.exit_code == 0
     lines = stderr.getvalue().splitlines()
-    assert f"docent: ingest: 0/1 files read; reading {SAMPLE_DATA / 'menu.csv'}" in lines
+    assert lines[0] == f"docent: ingest: 0/1 files read; reading {SAMPLE_DATA / 'menu.csv'}"
 
 
 def test_no_heartbeat_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -62,7 +62,6 @@ def test_no_heartbeat_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_the_line_says_what_is_happening() -> None:
     heartbeat = Heartbeat(2)
-    assert heartbeat.line() == "docent: ingest: 0/2 files read; opening the store"
     heartbeat.reading("a.md")
     assert heartbeat.line() == "docent: ingest: 0/2 files read; reading a.md"
     heartbeat.read()
