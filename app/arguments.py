@@ -19,6 +19,13 @@ MAX_K = 50  # as DOCENT_K (core/settings.py): more passages never fit a small mo
 MAX_FETCH_K = 1000  # candidates per retriever; the store answers 1000 in well under a second
 MAX_WEIGHT = 100.0  # fusion weights are relative: 100 against 1 already ignores the other
 MAX_WAIT_S = 7 * 24 * 3600.0  # a week: anything longer is a typo, not a wish
+# settings of earlier versions that have a successor (docs/configuration.md lists them all)
+RENAMED = {"DOCENT_N_CTX": "DOCENT_LLM_CONTEXT_WINDOW", "DOCENT_N_THREADS": "DOCENT_LLM_THREADS",
+           "DOCENT_N_GPU_LAYERS": "DOCENT_LLM_GPU_LAYERS",
+           "DOCENT_LLM_CACHE": "DOCENT_ANSWER_CACHE",
+           "DOCENT_CHROMA_AUTH_TOKEN": "DOCENT_CHROMA_TOKEN",
+           "DOCENT_OLLAMA_BASE_URL": "DOCENT_LLM_URL", "DOCENT_OPENAI_BASE_URL": "DOCENT_LLM_URL",
+           "DOCENT_OPENAI_API_KEY": "DOCENT_LLM_API_KEY"}
 TEST_HOOKS = ("DOCENT_KILL_POINT", "DOCENT_KILL_NTH", "DOCENT_HOLD")  # the tests' hooks
 
 
@@ -80,6 +87,9 @@ def unknown_settings(environ: Mapping[str, str], known: Iterable[str]) -> list[s
     warnings = []
     for variable in sorted(v for v in environ if v.startswith("DOCENT_") and v not in names):
         if variable in TEST_HOOKS:
+            continue
+        if variable in RENAMED:
+            warnings.append(f"{variable} is ignored: it is now called {RENAMED[variable]}")
             continue
         close = difflib.get_close_matches(variable.removeprefix("DOCENT_"),
                                           sorted(n.removeprefix("DOCENT_") for n in names),

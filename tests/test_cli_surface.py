@@ -201,4 +201,5 @@ def test_a_misspelt_setting_is_named_not_silently_ignored(
     err = capsys.readouterr().err
     assert ("DOCENT_CHUNKSIZE is not a docent setting and is ignored (did you mean "
             "DOCENT_CHUNK_SIZE?") in err
-    assert "DOCENT_N_CTX is not a docent setting" in err and err.count("\n") == 2
+    assert "DOCENT_N_CTX is ignored: it is now called DOCENT_LLM_CONTEXT_WINDOW" in err
+    assert err.count("\n") == 2
