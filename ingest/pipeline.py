@@ -157,11 +157,15 @@ def _expand(roots: Sequence[PathOrUrl], settings: Settings, report: IngestReport
                                          problem))
             continue
         path = Path(root)
-        found = discover([path], include=include, exclude=exclude, skip_dir=settings.data_dir,
-                         follow_links=follow_links,
-                         on_error=lambda p, why: report.failed.append(Problem(str(p), why)),
-                         on_skip=lambda p, why: report.skipped_files.append(Problem(str(p), why)))
+        found = list(discover(
+            [path], include=include, exclude=exclude, skip_dir=settings.data_dir,
+            follow_links=follow_links,
+            on_error=lambda p, why: report.failed.append(Problem(str(p), why)),
+            on_skip=lambda p, why: report.skipped_files.append(Problem(str(p), why))))
         items += [(file, source_of(file, path)) for file in found]
+        if not found and path.is_dir():  # a typo in --include must not look like success
+            report.warnings.append(Problem(str(path), "no file to read here" + (
+                " matches --include/--exclude" if include or exclude else "")))
         if path.exists() or path.is_symlink():
             paths.append(path)
     return items, paths

@@ -172,6 +172,14 @@ def test_odd_paths_fail_alone(fake_store: Path, tmp_path: Path) -> None:
     assert report.files == 1 and report.exit_code != 0
 
 
+def test_a_folder_with_nothing_to_read_says_so(fake_store: Path, tmp_path: Path) -> None:
+    data = _copy(fake_store, tmp_path)
+    report = ingest_paths([SAMPLE_DATA], _settings(data), include=["*.nothing"],
+                          model=HashingEmbeddings())
+    assert [(w.path, w.error) for w in report.warnings] == [
+        (str(SAMPLE_DATA), "no file to read here matches --include/--exclude")]
+
+
 def test_a_hand_deleted_records_file_is_named_not_called_interrupted(
         fake_store: Path, tmp_path: Path) -> None:
     data = _copy(fake_store, tmp_path)
