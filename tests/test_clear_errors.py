@@ -78,6 +78,14 @@ def _resources(data: Path, answers: list[str]) -> Resources:
                      model=completion_model(answers), embeddings=HashingEmbeddings())
 
 
+def test_a_graph_run_checks_the_question_too(fake_store: Path) -> None:
+    from graphs.context import Context
+    from graphs.graph import graph
+
+    with pytest.raises(QuestionError, match="empty"):
+        graph.invoke({"question": " "}, context=Context(resources=_resources(fake_store, [])))
+
+
 def test_chat_reports_an_overlong_line_and_goes_on(
         fake_store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import io
