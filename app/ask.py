@@ -30,8 +30,13 @@ def ask(
     The run is one Langfuse trace when tracing is configured (see `core.tracing`).
     `graph` defaults to the RAG graph; the chat graph keeps `session_id`'s thread.
     `context.resources` names the store and model (default: the installation's).
+    An empty or overlong question raises `QuestionError` before any model loads.
     """
     from langchain_core.messages import AIMessageChunk
+
+    from graphs.question import check_question
+
+    question = check_question(question)  # before anything loads: a bad one fails at once
 
     from core.resources import default_resources
     from core.tracing import run_config

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 import uuid
 from collections.abc import Iterable, Iterator
@@ -32,20 +33,35 @@ def read_questions(source: IO[str], prompt_to: IO[str] | None) -> Iterator[str]:
 
 def chat(questions: Iterable[str], context: Context, thread_id: str, out: IO[str],
          as_json: bool = False) -> int:
-    """Answer each question in turn; follow-ups that refer back are made standalone first."""
+    """Answer each question in turn; follow-ups that refer back are made standalone first.
+    Returns 2 when a question was rejected (too long), else 0."""
     from langgraph.checkpoint.sqlite import SqliteSaver
 
     from app.ask import ask, print_report
+    from core.index.damage import damaged
     from core.resources import default_resources
     from graphs.chat_graph import build_chat_graph
+    from graphs.question import QuestionError
 
     settings = (context.resources or default_resources()).settings
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    rejected = 0
+    try:
+        with SqliteSaver.from_conn_string(str(settings.chat_db)) as checkpointer:
+            checkpointer.setup()
+    except sqlite3.DatabaseError as exc:
+        raise damaged(settings.chat_db, exc, "move it aside: it only holds the conversations "
+                      "(new ones start without it)") from None
     with SqliteSaver.from_conn_string(str(settings.chat_db)) as checkpointer:
         graph = build_chat_graph().compile(checkpointer=checkpointer, name="docent-chat")
         for question in questions:
-            result = ask(question, context, stream=None if as_json else out,
-                         session_id=thread_id, graph=graph)
+            try:
+                result = ask(question, context, stream=None if as_json else out,
+                             session_id=thread_id, graph=graph)
+            except QuestionError as exc:  # one bad line does not end the conversation
+                print(f"docent: error: {exc}", file=sys.stderr)
+                rejected = 2
+                continue
             if as_json:
                 out.write(json.dumps({"thread": thread_id, "asked": question, **result},
                                      ensure_ascii=False) + "\n")
@@ -54,7 +70,7 @@ def chat(questions: Iterable[str], context: Context, thread_id: str, out: IO[str
                     out.write(f"\n(understood as: {result['question']})")
                 print_report(result, out)
             out.flush()
-    return 0
+    return rejected
 
 
 def run_chat(thread: str | None, context: Context, as_json: bool) -> int:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, get_args
 
+from app import arguments
 from core.errors import DocentError
 from core.settings import SearchType, Settings
 
@@ -26,7 +28,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="docent", description="Ask questions of your own documents, fully offline."
     )
-    parser.add_argument("--log-level", default="WARNING", help="DEBUG, INFO, WARNING, ERROR")
+    parser.add_argument("--log-level", default="WARNING", type=str.upper,
+                        choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     parser.add_argument("--debug", action="store_true",
                         help="print every LangChain step's raw inputs and outputs")
     parser.add_argument("--verbose", action="store_true", help="LangChain's verbose mode")
@@ -48,14 +51,15 @@ def _parser() -> argparse.ArgumentParser:
                         help="skip files matching GLOB (repeatable)")
     ingest.add_argument("--follow-links", action="store_true",
                         help="also read symlinks in folders that point outside them")
-    ingest.add_argument("--wait", type=float, default=None, metavar="SECONDS",
+    ingest.add_argument("--wait", type=arguments.seconds, default=None, metavar="SECONDS",
                         help="how long to wait for another ingest of the same data dir "
                         "(default 600)")
 
     ask = commands.add_parser("ask", help="answer a question from the ingested documents")
-    ask.add_argument("question", help="the question, in any language")
+    ask.add_argument("question", help="the question, in English or Korean")
     ask.add_argument("--json", action="store_true", help="print answer and sources as JSON")
-    ask.add_argument("-k", type=int, default=None, help="passages handed to the model")
+    ask.add_argument("-k", type=arguments.passages, default=None,
+                     help=f"passages handed to the model (1-{arguments.MAX_K})")
     ask.add_argument("--search-type", choices=get_args(SearchType))
     ask.add_argument("--filter", metavar="KEY=VALUE", action="append", default=[],
                      help="only passages whose metadata KEY equals VALUE (repeatable)")
@@ -65,12 +69,14 @@ def _parser() -> argparse.ArgumentParser:
         "chat", help="a conversation: one question per line (stdin or a prompt), with memory")
     chat.add_argument("--thread", metavar="ID", help="continue this conversation (default: new)")
     chat.add_argument("--json", action="store_true", help="one JSON object per answer")
-    chat.add_argument("-k", type=int, default=None, help="passages handed to the model")
+    chat.add_argument("-k", type=arguments.passages, default=None,
+                      help=f"passages handed to the model (1-{arguments.MAX_K})")
     chat.add_argument("--no-cache", action="store_true", help="do not reuse cached answers")
-    ask.add_argument("--fetch-k", type=int, default=None, help="candidates before rerank")
-    ask.add_argument("--dense-weight", type=float, default=None,
+    ask.add_argument("--fetch-k", type=arguments.candidates, default=None,
+                     help=f"candidates before rerank (1-{arguments.MAX_FETCH_K})")
+    ask.add_argument("--dense-weight", type=arguments.weight, default=None,
                      help="weight of the dense ranking in the fusion (0 = BM25 only)")
-    ask.add_argument("--keyword-weight", type=float, default=None,
+    ask.add_argument("--keyword-weight", type=arguments.weight, default=None,
                      help="weight of the BM25 ranking in the fusion (0 = dense only)")
     ask.add_argument("--no-rerank", action="store_true",
                      help="skip the cross-encoder even when DOCENT_RERANK_MODEL is set")
@@ -89,20 +95,23 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--half", choices=["tuning", "reporting"],
                           help="only the questions of every other article: the 1st, 3rd, … "
                           "(tuning) or the 2nd, 4th, … (reporting); the corpus stays whole")
-    evaluate.add_argument("--limit", type=int, default=None, help="sample this many questions")
-    evaluate.add_argument("--max-passages", type=int, default=None,
+    evaluate.add_argument("--limit", type=arguments.count, default=None,
+                          help="sample this many questions")
+    evaluate.add_argument("--max-passages", type=arguments.count, default=None,
                           help="shrink the corpus to the gold passages plus random others")
-    evaluate.add_argument("--seed", type=int, default=0, help="seed of the samples")
+    evaluate.add_argument("--seed", type=arguments.non_negative, default=0,
+                          help="seed of the samples")
     evaluate.add_argument("--search-type", choices=get_args(SearchType))
-    evaluate.add_argument("--dense-weight", type=float, default=None)
-    evaluate.add_argument("--keyword-weight", type=float, default=None)
+    evaluate.add_argument("--dense-weight", type=arguments.weight, default=None)
+    evaluate.add_argument("--keyword-weight", type=arguments.weight, default=None)
     evaluate.add_argument("--no-rerank", action="store_true",
                           help="score the fused ranking, before passage selection")
     evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
     evaluate.add_argument("--answers", action="store_true",
                           help="also answer every question through the full graph and score "
                           "the answers (contains gold, exact match, F1, refusals, latency)")
-    evaluate.add_argument("--unanswerable", type=int, default=0, metavar="N",
+    evaluate.add_argument("--unanswerable", type=arguments.non_negative, default=0,
+                          metavar="N",
                           help="with --answers: add N questions of articles taken out of the "
                           "corpus, which must be refused")
     evaluate.add_argument("--details", type=Path, metavar="FILE",
@@ -272,9 +281,9 @@ def load_settings(no_cache: bool) -> Settings:
     try:
         settings = Settings()
     except ValidationError as exc:
-        error = exc.errors()[0]
-        name = "DOCENT_" + "_".join(map(str, error["loc"])).upper()
-        raise DocentError(f"{name}: {error['msg']} (got {error.get('input')!r})") from None
+        raise DocentError(arguments.settings_problems(exc)) from None
+    for warning in arguments.unknown_settings(os.environ, Settings.model_fields):
+        print(f"docent: warning: {warning}", file=sys.stderr)
     return settings.model_copy(update={"answer_cache": False}) if no_cache else settings
 
 
@@ -294,5 +303,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("docent: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # never a traceback (only at DEBUG): see app/failures.py
+        from app.failures import describe_failure
+
+        log.debug("the failure's traceback", exc_info=True)
+        print(f"docent: error: {describe_failure(exc)}", file=sys.stderr)
+        return 1
     finally:
         tracing.flush()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -10,9 +11,11 @@ from importlib import metadata
 from typing import IO
 
 from core.errors import DocentError
+from core.index.damage import first_line
 from core.settings import Settings
 from core.tuning import TUNING
 
+log = logging.getLogger("docent.doctor")
 PACKAGES = ("langchain-core", "langgraph", "chromadb", "langchain-chroma",
             "sentence-transformers", "llama-cpp-python", "langfuse")
 PROMPT_OVERHEAD_TOKENS = 300  # instructions, question and passage labels
@@ -114,10 +117,15 @@ def check_chroma_server(settings: Settings) -> Check | None:
 def check_store(settings: Settings) -> Check:
     """The store opens and was built with the configured embedding model and chunking."""
     from core.embeddings import embeddings_from
+    from core.index.damage import DamagedStoreError
+    from core.index.keyword import load_keyword_index
     from core.index.store import EMPTY_STORE_HINT, open_store
 
     try:
         store = open_store(settings, embeddings_from(settings))
+        load_keyword_index(settings)  # what `ask` reads besides the vectors and records
+    except DamagedStoreError as exc:
+        return Check("store", "FAIL", exc.detail, exc.fix)
     except DocentError as exc:
         message = str(exc)
         if EMPTY_STORE_HINT in message:
@@ -165,7 +173,13 @@ def run_checks(settings: Settings) -> Iterator[Check]:
         lambda: check_context_window(settings), check_langfuse,
     ]
     for check in checks:
-        result = check()
+        try:
+            result = check()
+        except Exception as exc:  # the doctor never crashes: a check that does is a failure
+            result = Check("doctor", "FAIL", f"a check crashed: {type(exc).__name__}: "
+                           f"{first_line(exc)}", "run `python -m app --log-level DEBUG doctor` "
+                           "and report what it prints")
+            log.debug("the check's traceback", exc_info=True)
         if result is not None:
             yield result
 

@@ -179,8 +179,17 @@ def answer_cache(settings: Settings) -> BaseCache | bool:
 
     # the cache only reads back what docent itself wrote into its own data directory
     warnings.filterwarnings("ignore", message="The default value of `allowed_objects`")
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from core.index.damage import damaged
+
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return SQLiteCache(database_path=str(settings.answer_cache_db))
+    try:
+        return SQLiteCache(database_path=str(settings.answer_cache_db))
+    except SQLAlchemyError as exc:
+        raise damaged(settings.answer_cache_db, getattr(exc, "orig", None) or exc,
+                      "delete it: it only holds "
+                      "answers given before (or set DOCENT_ANSWER_CACHE=false)") from None
 
 
 @lru_cache(maxsize=2)

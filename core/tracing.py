@@ -62,7 +62,10 @@ def langfuse_handler() -> BaseCallbackHandler | None:
         if _handler is None:
             from langfuse.langchain import CallbackHandler
 
+            from core.tracing_log import quiet_export_errors
+
             log.info("tracing to Langfuse at %s", langfuse_host())
+            quiet_export_errors(langfuse_host())
             _handler = CallbackHandler()
         return _handler
 

@@ -73,3 +73,12 @@ class Tuning:
 
 
 TUNING = Tuning()
+
+# The longest question accepted, in characters. A question is one sentence or a few
+# (the longest of SQuAD's and KorQuAD's dev questions are under 300 characters). 2000
+# characters are at most ~670 tokens at the doctor's pessimistic 3 characters per token,
+# which leaves the default 4096-token window room for the evidence and the answer; a
+# pasted ~20 KB text overflowed the window ("Requested tokens exceed context window")
+# after a minute of embedding, and the embedding models read only their first 256-512
+# tokens of it anyway.
+MAX_QUESTION_CHARS = 2000

@@ -16,6 +16,7 @@ from graphs.context import Context
 from graphs.evidence import cosine_similarity, evidence_for
 from graphs.options import run_resources
 from graphs.prompts import REFUSALS, language
+from graphs.question import check_question, language_note
 from graphs.references import evidence_refs, passage_refs
 from graphs.retrieval import hybrid_search
 from graphs.selection import select_passages
@@ -24,10 +25,12 @@ from graphs.token_stream import TokenWriter
 
 
 def retrieve(state: RAGState, runtime: Runtime[Context]) -> dict:
-    """Dense (Chroma, by best sentence) and BM25 candidates, fused (graphs/retrieval.py)."""
+    """Dense (Chroma, by best sentence) and BM25 candidates, fused (graphs/retrieval.py).
+    An empty or pasted-document question fails here too, for runs `ask` does not start
+    (LangGraph Studio's)."""
+    question = check_question(state["question"])
     resources, opts = run_resources(runtime.context)
-    candidates = hybrid_search(resources.store(), resources.keyword_index(), state["question"],
-                               opts)
+    candidates = hybrid_search(resources.store(), resources.keyword_index(), question, opts)
     return {"candidates": candidates}
 
 
@@ -85,6 +88,8 @@ def generate(state: RAGState, runtime: Runtime[Context]) -> dict:
 
 def refuse(state: RAGState) -> dict:
     """The documents hold nothing for this question: say so in its language, no model call."""
-    return {"answer": REFUSALS[language(state["question"])], "answer_kind": "refusal",
+    question = state["question"]
+    return {"answer": REFUSALS[language(question)] + language_note(question),
+            "answer_kind": "refusal",
             "sources": [], "refused": True, "evidence": [], "warnings": [],
             "dropped_passages": []}

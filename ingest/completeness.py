@@ -19,6 +19,8 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from core.index.damage import damaged
+
 if TYPE_CHECKING:
     from langchain_core.documents import Document
 
@@ -36,10 +38,14 @@ SCHEMA = """CREATE TABLE IF NOT EXISTS files (
 @contextmanager
 def _database(settings: Settings) -> Iterator[sqlite3.Connection]:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    with closing(sqlite3.connect(settings.data_dir / "files.sqlite",
-                                 isolation_level=None)) as db:
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute(SCHEMA)
+    path = settings.data_dir / "files.sqlite"
+    with closing(sqlite3.connect(path, isolation_level=None)) as db:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise damaged(path, exc, "delete it: the next ingest reads every file again "
+                          "(nothing stored is lost)") from None
         yield db
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from langchain_core.stores import ByteStore
 
+from core.index.damage import damaged
 from core.tuning import TUNING
 from ingest.progress import ProgressEmbeddings
 
@@ -26,8 +27,12 @@ class SQLiteByteStore(ByteStore):
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value BLOB)")
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value BLOB)")
+        except sqlite3.DatabaseError as exc:
+            raise damaged(path, exc, "delete it: unchanged text is embedded again on the "
+                          "next ingest (nothing stored is lost)") from None
 
     def mget(self, keys: Sequence[str]) -> list[bytes | None]:
         found: dict[str, bytes] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core.errors import DocentError
 from core.index.keyword import sync_keyword_index
@@ -17,7 +17,7 @@ from ingest.embedding_cache import cached_embeddings
 from ingest.loaders import LoadContext, LoadError, load_file
 from ingest.lock import LOCK_WAIT_S, ingest_lock
 from ingest.prefetch import prefetched
-from ingest.progress import progress_bar
+from ingest.progress import HEARTBEAT_S, Heartbeat, progress_bar
 from ingest.reindex import abandon_reindex, begin_reindex, clean_leftovers, finish_reindex
 from ingest.repair import prune_missing, repair_interrupted
 from ingest.report import IngestReport, Problem
@@ -44,7 +44,7 @@ def _load(item: PathOrUrl, settings: Settings, limits: UrlLimits, context: LoadC
 
 
 def _chunks(items: list[Item], settings: Settings, limits: UrlLimits, report: IngestReport,
-            stored: Stored, notes: FileNotes) -> Iterator[Document]:
+            stored: Stored, notes: FileNotes, heartbeat: Heartbeat) -> Iterator[Document]:
     """Chunks of every loadable file or URL; failures go to the report, the batch goes on.
 
     A file whose stored chunks are all those of its current bytes is not parsed again
@@ -55,23 +55,24 @@ def _chunks(items: list[Item], settings: Settings, limits: UrlLimits, report: In
     with progress_bar(len(items), "file", "files") as bar:
         for item, source in items:
             report.files += 1
+            heartbeat.reading(source)
             if isinstance(item, Path) and (known := unchanged(item, source, stored, expected)):
                 report.files_loaded += 1
                 report.chunks += known
                 report.skipped += known
-                bar.update()
+                _advance(bar, heartbeat)
                 continue
             context = LoadContext(html_selector=settings.html_selector)
             try:
                 chunks = split(splitter, _load(item, settings, limits, context))
             except LoadError as exc:
                 report.failed.append(Problem(exc.path, exc.reason))
-                bar.update()
+                _advance(bar, heartbeat)
                 continue
             if not source.isprintable() or not _encodable(source):
                 report.failed.append(Problem(repr(source)[1:-1], (
                     "file name is not valid UTF-8 or has control characters: rename it")))
-                bar.update()
+                _advance(bar, heartbeat)
                 continue
             for chunk in chunks:
                 chunk.metadata["source"] = source
@@ -81,7 +82,12 @@ def _chunks(items: list[Item], settings: Settings, limits: UrlLimits, report: In
             if isinstance(item, Path):
                 notes.note(source, chunks)
             yield from chunks
-            bar.update()
+            _advance(bar, heartbeat)
+
+
+def _advance(bar: Any, heartbeat: Heartbeat) -> None:
+    bar.update()
+    heartbeat.read()
 
 
 def _encodable(text: str) -> bool:
@@ -141,17 +147,39 @@ def _expand(roots: Sequence[PathOrUrl], settings: Settings, report: IngestReport
     paths: list[Path] = []
     for root in roots:
         if isinstance(root, str) and is_url(root):
-            items.append((root, redact(root)))
+            try:
+                items.append((root, redact(root)))
+            except ValueError as exc:  # urlsplit: "Invalid IPv6 URL", a bad port...
+                report.failed.append(Problem(root, f"not a valid URL ({exc})"))
+            continue
+        if problem := _not_a_document_path(root, settings):
+            report.failed.append(Problem(repr(str(root)) if not str(root) else str(root),
+                                         problem))
             continue
         path = Path(root)
-        found = discover([path], include=include, exclude=exclude, skip_dir=settings.data_dir,
-                         follow_links=follow_links,
-                         on_error=lambda p, why: report.failed.append(Problem(str(p), why)),
-                         on_skip=lambda p, why: report.skipped_files.append(Problem(str(p), why)))
+        found = list(discover(
+            [path], include=include, exclude=exclude, skip_dir=settings.data_dir,
+            follow_links=follow_links,
+            on_error=lambda p, why: report.failed.append(Problem(str(p), why)),
+            on_skip=lambda p, why: report.skipped_files.append(Problem(str(p), why))))
         items += [(file, source_of(file, path)) for file in found]
+        if not found and path.is_dir():  # a typo in --include must not look like success
+            report.warnings.append(Problem(str(path), "no file to read here" + (
+                " matches --include/--exclude" if include or exclude else "")))
         if path.exists() or path.is_symlink():
             paths.append(path)
     return items, paths
+
+
+def _not_a_document_path(root: PathOrUrl, settings: Settings) -> str | None:
+    """Why `root` must not be read at all: an empty name (Path("") is the current folder),
+    or docent's own data dir."""
+    if not str(root).strip():
+        return "an empty path: name a file or folder ('.' for the current folder)"
+    data_dir = settings.data_dir.resolve()
+    if Path(root).resolve() == data_dir or data_dir in Path(root).resolve().parents:
+        return "this is docent's own data dir (DOCENT_DATA_DIR), not documents"
+    return None
 
 
 @contextmanager
@@ -171,12 +199,14 @@ def indexing(settings: Settings, report: IngestReport, *, reindex: bool = False,
     from core.index.store import store_exists
 
     model = model or embeddings_from(settings)
-    if reindex or not store_exists(settings):
+    existed = store_exists(settings)
+    if reindex or not existed:
         check_model(settings, model)
     with ingest_lock(settings, wait_s):
         clean_leftovers(settings)
         marker = settings.data_dir / INCOMPLETE
         interrupted = marker.exists()
+        records_lost = existed and not settings.record_db.exists()
         marker.touch()
         name = begin_reindex(settings) if reindex else None
         try:
@@ -184,9 +214,11 @@ def indexing(settings: Settings, report: IngestReport, *, reindex: bool = False,
             repaired = repair_interrupted(store)
             full = bool(interrupted or repaired)
             if full:
+                cause = (f"{settings.record_db.name} was missing (deleted by hand?)"
+                         if records_lost else "an earlier ingest was interrupted")
                 report.warnings.append(Problem(str(settings.data_dir), (
-                    f"an earlier ingest was interrupted: {repaired} orphan records/vectors "
-                    "removed, keyword index rebuilt, sentence vectors checked")))
+                    f"{cause}: {repaired} orphan records/vectors removed, keyword index "
+                    "rebuilt, sentence vectors checked")))
             yield store, full or reindex
             changed = bool(report.added or report.updated or report.deleted)
             # the live BM25 index serves until its rebuild replaces it (never cleared first)
@@ -214,21 +246,23 @@ def ingest_paths(
     url_limits: UrlLimits = DEFAULT_URL_LIMITS,
     wait_s: float = LOCK_WAIT_S,
     model: Embeddings | None = None,
+    heartbeat_s: float = HEARTBEAT_S,
 ) -> IngestReport:
     """Ingest files, folders and http(s) URLs; unchanged ones are skipped, changed ones replaced.
     A path that does not exist is a failure, the rest goes on; `follow_links` reads
     symlinks in folders that lead outside them. `model` replaces the settings' embedding
-    model (tests use a fake)."""
+    model (tests use a fake); `heartbeat_s` is how often a progress line goes to stderr
+    when it is not a terminal."""
     report = IngestReport()
     items, paths = _expand(roots, settings, report, tuple(include), tuple(exclude),
                            follow_links)
     if not (items or paths) and report.failed:
         return report  # nothing given exists: no model to load, nothing to open
-    with indexing(settings, report, reindex=reindex, wait_s=wait_s, model=model) as (
-            store, check_all):
+    with Heartbeat(len(items), heartbeat_s) as heartbeat, indexing(
+            settings, report, reindex=reindex, wait_s=wait_s, model=model) as (store, check_all):
         known = {} if check_all else stored_files(store)
         notes = FileNotes(settings, store.name)
-        chunks = _chunks(items, settings, url_limits, report, known, notes)
+        chunks = _chunks(items, settings, url_limits, report, known, notes, heartbeat)
         index_chunks(prefetched(chunks, 2 * TUNING.embedding_batch * 4), store, report)
         if prune:  # only under paths that exist: an unmounted drive must not empty the index
             report.deleted += prune_missing(store, paths)

@@ -311,3 +311,26 @@ def test_without_keys_no_handler_and_no_langfuse_import(monkeypatch: pytest.Monk
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          cwd=ROOT, env=env, check=True).stdout
     assert out.split() == ["[]", "[None,", "None,", "None]", "False"]
+
+
+@pytest.mark.slow
+def test_an_unreachable_host_is_one_docent_line(tmp_path: Path) -> None:
+    """Not the OpenTelemetry exporter's WARNING and ERROR lines for each retry and flush."""
+    dead = f"http://127.0.0.1:{free_port()}"
+    probe = (
+        "from langchain_core.runnables import RunnableLambda\n"
+        "from core import tracing\n"
+        "from core.settings import Settings\n"
+        "config = tracing.run_config(Settings(_env_file=None), 'probe')\n"
+        "for n in range(2):\n"
+        "    RunnableLambda(lambda x: x + 1, name='step').invoke(n, config=config)\n"
+        "    tracing.flush()\n"
+        "print('ran')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          cwd=ROOT, env={**os.environ, **_keys(dead)}, timeout=120)
+    assert done.returncode == 0 and done.stdout == "ran\n", done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"docent: warning: tracing to Langfuse at {dead} failed")
+    assert "opentelemetry" not in done.stderr.lower() and SECRET not in done.stderr

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.errors import DocentError
+from core.index.damage import KEYWORD_FIX, damaged
 from core.index.generation import active_collection
 from core.index.tokens import TOKEN_RULES, keyword_tokens
 from core.tuning import TUNING
@@ -228,6 +229,8 @@ def load_keyword_index(settings: Settings) -> KeywordIndex | None:
                              if meta["ids"] else None)
             except FileNotFoundError:
                 continue
+            except Exception as exc:  # bm25s raises ValueError, UnicodeDecodeError, KeyError...
+                raise damaged(folder, exc, KEYWORD_FIX.format(root=root)) from None
             _loaded[root] = KeywordIndex(version=version, ids=meta["ids"],
                                          korean=meta["korean"], retriever=retriever)
             return _loaded[root]

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from core.errors import DocentError
+from core.index.damage import CHROMA_FIX, RECORDS_FIX, damaged
 from core.index.generation import active_collection
 
 if TYPE_CHECKING:
@@ -69,7 +70,10 @@ def chroma_client(settings: Settings) -> Any:
     (`Authorization: Bearer` and `X-Chroma-Token`), so the user sets only the token.
     """
     if not settings.chroma_url:
-        return _persistent_client(settings.chroma_dir.resolve())
+        try:
+            return _persistent_client(settings.chroma_dir.resolve())
+        except Exception as exc:  # chromadb raises InternalError for a damaged sqlite file
+            raise damaged(settings.chroma_dir, exc, CHROMA_FIX) from None
     token = settings.chroma_token
     headers = (("Authorization", f"Bearer {token}"), ("X-Chroma-Token", token)) if token else ()
     try:
@@ -116,12 +120,16 @@ def _check_fingerprint(stored: dict | None, settings: Settings) -> None:
 def record_manager(settings: Settings, name: str | None = None) -> RecordManager:
     """The records of generation `name` (default: the live one)."""
     from langchain_classic.indexes import SQLRecordManager
+    from sqlalchemy.exc import SQLAlchemyError
 
     manager = SQLRecordManager(
         namespace=f"chroma/{name or active_collection(settings)}",
         db_url=f"sqlite:///{settings.record_db}",
     )
-    manager.create_schema()
+    try:
+        manager.create_schema()
+    except SQLAlchemyError as exc:  # "file is not a database", a read-only file...
+        raise damaged(settings.record_db, getattr(exc, "orig", None) or exc, RECORDS_FIX) from None
     return manager
 
 
