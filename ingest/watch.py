@@ -10,6 +10,7 @@ handling, and a restart only has to run a normal ingest with `--prune` first.
 
 from __future__ import annotations
 
+import json
 import signal
 import sys
 import threading
@@ -178,8 +179,10 @@ class Watcher:
         self.skip_dir = settings.data_dir.resolve()
         self.exclude = (*options.exclude, *TEMPORARY)
         self.pending = PendingPaths()
+        self.vanished: set[Path] = set()  # roots found gone (warned once)
         self.stored: Stored = {}
         self.batches = 0
+        self.failures = 0  # batches failed in a row: the next waits 2**n s (at most 60)
         self.stopping = False
 
     def stop(self) -> None:
@@ -188,21 +191,30 @@ class Watcher:
     def say(self, line: str) -> None:
         print(line, file=self.out, flush=True)
 
+    def status(self, event: str, message: str) -> None:
+        """A line about the watch itself (a JSON object with `--json`)."""
+        self.say(json.dumps({"event": event, "message": message}) if self.options.as_json
+                 else message)
+
     def run(self) -> int:
-        """Watch until `stop()`; 0 then, 2 when a path given does not exist."""
+        """The first pass, then batches until `stop()`; returns 0. A path given that does
+        not exist raises `DocentError` before anything is touched."""
         missing = [p for p in self.given if not (p.exists() or p.is_symlink())]
         if missing:
             raise DocentError(f"{missing[0]}: {MISSING}")
-        observer = _start_observer(self.roots, self.pending, self.options, self.say)
+        observer = _start_observer(self.roots, self.pending, self.options,
+                                   lambda line: self.status("polling", line))
         try:
+            started = time.monotonic()
             self.stored = self._scan()
             report = ingest_paths(self.given, self.settings, prune=True,
                                   reindex=self.options.reindex, include=self.options.include,
                                   exclude=self.exclude, follow_links=self.options.follow_links,
                                   wait_s=self.options.wait_s, model=self.model)
-            self._report(report, [], "caught up", time.monotonic())
+            self._report(report, "caught up", started)
             mode = "polling" if "Polling" in type(observer).__name__ else "file events"
-            self.say(f"watching {len(self.roots)} path(s) ({mode}); Ctrl-C stops")
+            self.status("watching", f"watching {len(self.roots)} path(s) ({mode}); "
+                        "Ctrl-C stops")
             while not self.stopping:
                 touched = self.pending.take(self.options.debounce_s,
                                             self.options.max_delay_s, lambda: self.stopping)
@@ -212,8 +224,8 @@ class Watcher:
             observer.stop()
             observer.join(timeout=5)
         waiting = len(self.pending)
-        self.say("stopped" + (f"; {waiting} waiting change(s) are caught up at the next start"
-                              if waiting else ""))
+        self.status("stopped", "stopped" + (
+            f"; {waiting} waiting change(s) are caught up at the next start" if waiting else ""))
         return 0
 
     def _apply(self, touched: set[Path]) -> None:
@@ -223,17 +235,26 @@ class Watcher:
             return
         report = IngestReport(skipped_files=batch.skipped)
         if batch.items or batch.gone:
+            self.status("syncing", f"syncing {len(batch.items)} file(s), "
+                        f"{len(batch.gone)} gone")
             try:
                 ingest_items(batch.items, self.settings, report, prune_under=batch.gone,
                              wait_s=self.options.wait_s, model=self.model)
-            except DocentError as exc:  # e.g. another ingest held the lock too long
-                self.say(f"docent: error: {exc}; retrying these {len(touched)} path(s)")
+            except Exception as exc:  # another ingest holding the lock, a locked database…
+                # the pipeline is safe to stop anywhere: the retry repairs and catches up
+                self.failures += 1
+                delay = min(2.0 ** self.failures, 60.0)
+                self.status("error", f"docent: error: {str(exc) or type(exc).__name__}; "
+                            f"retrying {len(touched)} path(s) in {delay:.0f} s")
                 self.pending.add(*touched)
+                deadline = time.monotonic() + delay
+                while not self.stopping and time.monotonic() < deadline:
+                    time.sleep(0.1)
                 return
-        self._report(report, sorted(touched), "synced", started)
+        self.failures = 0
+        self._report(report, "synced", started)
 
-    def _report(self, report: IngestReport, touched: list[Path], what: str,
-                started: float) -> None:
+    def _report(self, report: IngestReport, what: str, started: float) -> None:
         before, self.stored = self.stored, self._scan()
         for line in changes(before, self.stored, report, as_json=self.options.as_json):
             self.say(line)
@@ -265,6 +286,10 @@ class Watcher:
             if root is None or self._hidden(path, root) or path.is_relative_to(self.skip_dir):
                 continue
             if not root.exists():  # an unmounted drive must not empty the index
+                if root not in self.vanished:
+                    self.vanished.add(root)
+                    self.status("warning", f"{root} is gone (unmounted?): nothing is removed "
+                                "from the index; restart the watch when it is back")
                 continue
             if path.is_dir():  # a linked folder is not followed (nor by the first pass)
                 if not path.is_symlink():
@@ -280,13 +305,18 @@ class Watcher:
         return any(part.startswith(".") for part in parts) or matches(path, self.exclude)
 
     def _add_file(self, path: Path, root: Path, batch: Batch) -> None:
+        """A file in a folder, by `discover`'s rules (one named on the command line is
+        always read)."""
+        if path == root:
+            batch.items.append((path, source_of(path, root)))
+            return
         if self.options.include and not matches(path, self.options.include):
             return
-        if path.suffix.lower() not in LOADERS and path != root:
+        if path.suffix.lower() not in LOADERS:
             batch.skipped.append(Problem(str(path), (
                 f"unsupported file type {path.suffix or '(none)'!r}")))
             return
-        if path.is_symlink() and not self.options.follow_links and path != root:
+        if path.is_symlink() and not self.options.follow_links:
             try:
                 outside = not path.resolve().is_relative_to(root)
             except (OSError, RuntimeError):  # a link loop: the loader names the problem

@@ -5,6 +5,7 @@ ingest of the folder gives; nothing is timed."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 import signal
@@ -118,7 +119,7 @@ def wait_in_sync(folder: Path, data_dir: Path, tmp_path: Path, log: Callable[[],
 class Running:
     """A `Watcher` on a thread, as the tests drive it."""
 
-    def __init__(self, folder: Path, data_dir: Path, **options: float) -> None:
+    def __init__(self, folder: Path, data_dir: Path, **options: float | bool) -> None:
         self.out = io.StringIO()
         self.watcher = Watcher([folder], settings_for(data_dir),
                                WatchOptions(**{**FAST, **options}), out=self.out)
@@ -250,6 +251,44 @@ def test_unsupported_file_is_named_once_and_not_stored(watching: Running, folder
     (folder / "after.md").write_text("A note after the photo.")
     wait_in_sync(folder, tmp_path / "data", tmp_path, watching.log)
     assert f"skipped  {folder / 'photo.jpg'}: unsupported file type '.jpg'" in watching.log()
+
+
+def test_a_vanished_folder_removes_nothing(folder: Path, tmp_path: Path) -> None:
+    """An unmounted drive looks like every file deleted: the index must keep them."""
+    running = Running(folder, tmp_path / "data")
+    wait_in_sync(folder, tmp_path / "data", tmp_path, running.log)
+    kept = snapshot(tmp_path / "data")
+    shutil.rmtree(folder)
+    wait_for(lambda: "is gone (unmounted?)" in running.log(), "the warning", running.log)
+    assert running.stop() == 0
+    assert snapshot(tmp_path / "data") == kept
+
+
+def test_json_lines(folder: Path, tmp_path: Path) -> None:
+    running = Running(folder, tmp_path / "data", as_json=True)
+    (folder / "extra.md").write_text("One more note.")
+    wait_in_sync(folder, tmp_path / "data", tmp_path, running.log)
+    assert running.stop() == 0
+    lines = [json.loads(line) for line in running.log().splitlines()]
+    assert {"change": "added", "path": str(folder / "extra.md"), "chunks": 1} in lines
+    assert [line["event"] for line in lines if "event" in line][-1] == "stopped"
+
+
+@pytest.mark.parametrize(("argv", "error"), [
+    (["--poll", "notes"], "--poll needs --watch"),
+    (["--watch", "https://example.org/a?token=abc"], "not URLs"),
+    (["--watch", "no-such-folder"], "no such file or directory"),
+])
+def test_command_line_errors(argv: list[str], error: str, tmp_path: Path,
+                             capsys: pytest.CaptureFixture[str],
+                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.cli import main
+
+    monkeypatch.setenv("DOCENT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+    assert main(["ingest", *argv]) == 2
+    err = capsys.readouterr().err
+    assert error in err and "abc" not in err and "Traceback" not in err
 
 
 # --- the command, in a subprocess: kill -9, restart, Ctrl-C ---------------------------
