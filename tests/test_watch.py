@@ -253,6 +253,25 @@ def test_unsupported_file_is_named_once_and_not_stored(watching: Running, folder
     assert f"skipped  {folder / 'photo.jpg'}: unsupported file type '.jpg'" in watching.log()
 
 
+def test_falls_back_to_polling_when_inotify_is_exhausted(
+        folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    import watchdog.observers
+
+    class Exhausted(watchdog.observers.Observer):  # type: ignore[misc,valid-type]
+        def start(self) -> None:
+            raise OSError(errno.ENOSPC, "inotify watch limit reached")
+
+    monkeypatch.setattr(watchdog.observers, "Observer", Exhausted)
+    running = Running(folder, tmp_path / "data")
+    (folder / "later.md").write_text("Seen by polling.")
+    wait_in_sync(folder, tmp_path / "data", tmp_path, running.log)
+    assert running.stop() == 0
+    assert "file events unavailable (inotify watch limit reached): polling" in running.log()
+    assert "(polling)" in running.log()
+
+
 def test_a_vanished_folder_removes_nothing(folder: Path, tmp_path: Path) -> None:
     """An unmounted drive looks like every file deleted: the index must keep them."""
     running = Running(folder, tmp_path / "data")
