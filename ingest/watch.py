@@ -48,6 +48,7 @@ TEMPORARY = ("4913", "*~", "~$*", "#*#", ".*", "*.swp", "*.swo", "*.swx", "*.tmp
 # were lost (inotify's queue overflowed) the watched folder itself comes as touched, so
 # the batch reads it all again (unchanged files are skipped by their hash)
 QUIET_EVENTS = {"opened", "closed_no_write"}
+FOLDER_NOISE = {"modified", "attrib", "closed"}
 
 
 @dataclass(frozen=True)
@@ -111,9 +112,11 @@ def _event_handler(pending: PendingPaths) -> Any:
 
     class Touched(FileSystemEventHandler):
         def on_any_event(self, event: Any) -> None:
-            # a folder is "modified" by every file made or removed in it: those come too
+            # a folder is "modified" by every file made or removed in it (those come
+            # too), and a chmod of it changes no file: only its creation, move or
+            # deletion is read (and a lost-events signal, which names the watched folder)
             if event.event_type in QUIET_EVENTS or (
-                    event.is_directory and event.event_type == "modified"):
+                    event.is_directory and event.event_type in FOLDER_NOISE):
                 return
             paths = [as_path(event.src_path)]
             if getattr(event, "dest_path", ""):
