@@ -54,6 +54,11 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--wait", type=arguments.seconds, default=None, metavar="SECONDS",
                         help="how long to wait for another ingest of the same data dir "
                         "(default 600)")
+    ingest.add_argument("--watch", action="store_true",
+                        help="then keep watching PATH… and apply every change (Ctrl-C stops)")
+    ingest.add_argument("--poll", action="store_true",
+                        help="with --watch: scan the folders instead of file events "
+                        "(network drives)")
 
     ask = commands.add_parser("ask", help="answer a question from the ingested documents")
     ask.add_argument("question", help="the question, in English or Korean")
@@ -143,6 +148,15 @@ def run_ingest(args: argparse.Namespace, resources: Resources) -> int:
     from ingest.pipeline import ingest_paths
 
     settings = resources.settings
+    if args.watch or args.poll:
+        from ingest.watch import WatchOptions, watch
+
+        if not args.watch:
+            raise DocentError("--poll needs --watch")
+        return watch(args.paths, settings, WatchOptions(
+            poll=args.poll, include=args.include, exclude=args.exclude,
+            follow_links=args.follow_links, reindex=args.reindex, as_json=args.json,
+            wait_s=LOCK_WAIT_S if args.wait is None else args.wait))
 
     def ingest(paths: list[Path]) -> IngestReport:
         return ingest_paths(paths, settings, prune=args.prune, reindex=args.reindex,

@@ -70,6 +70,19 @@ class Tuning:
     llm_batch: int = 512
     # texts per embedding call (MiniLM on 2 cores: larger batches were no faster)
     embedding_batch: int = 64
+    # `ingest --watch`: a batch starts once no file event came for this long. Measured
+    # with watchdog at load 8: an atomic save (temp file, chmod, rename over) and vim's
+    # save (4913, backup~, write) each span 0.1 ms of events, `cp -r` of 176 pages 1 ms.
+    # 1 s is a wide margin for writers that pause (downloads, network copies) and keeps
+    # a multi-file save in one batch, while leaving most of the 5 s target to the batch
+    # itself (bench/watch.py, docs/ingestion.md)
+    watch_debounce_s: float = 1.0
+    # ... and at the latest this long after its first event, so a file written without a
+    # pause (a log, a long copy) is still indexed, then updated when it settles
+    watch_max_delay_s: float = 10.0
+    # `ingest --watch --poll` (and where inotify is unavailable): seconds between scans;
+    # a scan stats every file, 170 ms for 5,000 files at load 8
+    watch_poll_s: float = 1.0
 
 
 TUNING = Tuning()

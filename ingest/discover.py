@@ -16,7 +16,8 @@ MISSING = "no such file or directory"
 Notify = Callable[[Path, str], None]
 
 
-def _matches(path: Path, patterns: Iterable[str]) -> bool:
+def matches(path: Path, patterns: Iterable[str]) -> bool:
+    """Whether `path` (its whole path or its name) matches one of the globs."""
     text = path.as_posix()
     return any(fnmatch.fnmatch(text, p) or fnmatch.fnmatch(path.name, p) for p in patterns)
 
@@ -81,7 +82,7 @@ def discover(
             yield root
             continue
         for path, reason, folder in _walk(root, skip, follow_links, on_error):
-            if (include and not folder and not _matches(path, include)) or _matches(
+            if (include and not folder and not matches(path, include)) or matches(
                     path, exclude):
                 continue
             if reason is None and path.suffix.lower() not in LOADERS:

@@ -258,14 +258,34 @@ def ingest_paths(
                            follow_links)
     if not (items or paths) and report.failed:
         return report  # nothing given exists: no model to load, nothing to open
+    # prune only under paths that exist: an unmounted drive must not empty the index
+    return ingest_items(items, settings, report, prune_under=paths if prune else (),
+                        reindex=reindex, url_limits=url_limits, wait_s=wait_s, model=model,
+                        heartbeat_s=heartbeat_s)
+
+
+def ingest_items(
+    items: Sequence[Item],
+    settings: Settings,
+    report: IngestReport,
+    *,
+    prune_under: Sequence[Path] = (),
+    reindex: bool = False,
+    url_limits: UrlLimits = DEFAULT_URL_LIMITS,
+    wait_s: float = LOCK_WAIT_S,
+    model: Embeddings | None = None,
+    heartbeat_s: float = HEARTBEAT_S,
+) -> IngestReport:
+    """Ingest files and URLs, each with its `source` (`ingest.discover.source_of`), then
+    delete the chunks of files gone from under `prune_under`; `report` is filled in."""
     with Heartbeat(len(items), heartbeat_s) as heartbeat, indexing(
             settings, report, reindex=reindex, wait_s=wait_s, model=model) as (store, check_all):
         known = {} if check_all else stored_files(store)
         notes = FileNotes(settings, store.name)
-        chunks = _chunks(items, settings, url_limits, report, known, notes, heartbeat)
+        chunks = _chunks(list(items), settings, url_limits, report, known, notes, heartbeat)
         index_chunks(prefetched(chunks, 2 * TUNING.embedding_batch * 4), store, report)
-        if prune:  # only under paths that exist: an unmounted drive must not empty the index
-            report.deleted += prune_missing(store, paths)
+        if prune_under:
+            report.deleted += prune_missing(store, prune_under)
     return report
 
 
