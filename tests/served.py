@@ -28,6 +28,7 @@ ANSWERS = {
     "green beans": "The drum roaster holds 12 kilograms of green beans [1].",
     "주말": "매장은 주말에 오전 9시부터 오후 6시까지 영업합니다 [1].",
     "zorblat": "The zorblat fountain is painted teal [1].",
+    "quokka": "The quokka mascot of the roastery is named Pebble [1].",
 }
 NOT_SAID = "The documents do not say."
 

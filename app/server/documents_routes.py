@@ -94,9 +94,10 @@ def documents_router(resources: Resources) -> APIRouter:
 
     @router.get("/sources/file", response_model=None)
     def source_file(source: str) -> Response:
-        """An ingested file's bytes; any path the index does not hold is a 404."""
-        path = Path(source)
-        if source not in _stored(resources) or not path.is_file():
+        """An ingested file's bytes; any path the index does not hold is a 404. Answers
+        name a source below the working directory relative to it (graphs/references.py)."""
+        path = Path(source) if Path(source).is_absolute() else Path.cwd() / source
+        if str(path) not in _stored(resources) or not path.is_file():
             raise HTTPException(404, "not an ingested file")
         media = SERVED_AS.get(path.suffix.lower(), "text/plain; charset=utf-8")
         return FileResponse(path, media_type=media, content_disposition_type="inline",
