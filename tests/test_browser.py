@@ -140,10 +140,10 @@ def test_ask_open_sources_upload_and_nothing_leaves_the_machine(
     listed = driver.find_element(By.ID, "conversations").text
     assert LEAVE in listed
 
-    for item in driver.find_elements(By.CSS_SELECTOR, "#documents li"):
-        if "mascot.md" in item.text:
-            item.find_element(By.CSS_SELECTOR, "button.remove").click()
-            driver.switch_to.alert.accept()
+    [mascot] = [item for item in driver.find_elements(By.CSS_SELECTOR, "#documents li")
+                if "mascot.md" in item.text]
+    mascot.find_element(By.CSS_SELECTOR, "button.remove").click()
+    driver.switch_to.alert.accept()  # the list is drawn anew: `mascot` is stale from here
     _wait(driver, lambda d: "mascot.md" not in d.find_element(By.ID, "documents").text)
 
     urls, responses = _network_log(driver)

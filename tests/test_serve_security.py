@@ -45,6 +45,8 @@ def test_the_key_is_required_on_every_route_but_health(docent_server: Served) ->
         response = httpx.request(method, docent_server.url + path)
         if path in ("/health", "/login"):
             assert response.status_code != 401, path
+        elif path == "/":  # the page sends a person to the key form instead
+            assert response.status_code == 303 and response.headers["location"] == "/login"
         else:
             assert response.status_code == 401, (method, path)
             assert response.json()["error"]["code"] == "invalid_api_key"

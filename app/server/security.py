@@ -95,6 +95,9 @@ class Guard:
             await self.app(scope, receive, send)
             return
         refusal = self._refusal(scope)
+        if refusal is not None and refusal[0] == 401 and scope["path"] == "/":
+            await _redirect(send, "/login")  # a person opening the page: the key form
+            return
         if refusal is not None:
             await _respond(send, *refusal)
             return
@@ -134,6 +137,13 @@ async def _respond(send: Send, status: int, body: bytes) -> None:
                 "headers": [(b"content-type", b"application/json"),
                             (b"content-length", str(len(body)).encode()), *SECURITY_HEADERS]})
     await send({"type": "http.response.body", "body": body})
+
+
+async def _redirect(send: Send, location: str) -> None:
+    await send({"type": "http.response.start", "status": 303,
+                "headers": [(b"location", location.encode()), (b"content-length", b"0"),
+                            *SECURITY_HEADERS]})
+    await send({"type": "http.response.body", "body": b""})
 
 
 def allowed_hosts(bound: str) -> frozenset[str] | None:
