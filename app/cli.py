@@ -125,6 +125,12 @@ def _parser() -> argparse.ArgumentParser:
                           help="with --answers: a fake model that gives each gold answer; "
                           "reports how many docent rejected")
     commands.add_parser("doctor", help="check the setup offline; a fix for each failure")
+    # `serve` and `mcp`: docs/serving.md
+    serve = commands.add_parser("serve", help="the web app and an OpenAI-compatible API")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to bind (default 127.0.0.1: this machine only)")
+    serve.add_argument("--port", type=int, default=8000)
+    commands.add_parser("mcp", help="an MCP server on stdio (search_documents, ask_documents)")
     return parser
 
 
@@ -274,10 +280,22 @@ def _answer_figures(args: argparse.Namespace, store: Resources, bench: Benchmark
         raise DocentError(f"{args.details}: cannot write ({exc.strerror or exc})") from None
 
 
+def run_serve(args: argparse.Namespace, resources: Resources) -> int:
+    from app.server.run import serve
+
+    return serve(resources, args.host, args.port)
+
+
+def run_mcp(args: argparse.Namespace, resources: Resources) -> int:
+    from app.mcp_server import serve_stdio
+
+    return serve_stdio(resources)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Resources], int]] = {
             "doctor": run_doctor,
             "ingest": run_ingest, "ask": run_ask, "chat": run_chat, "models": run_models,
-            "eval": run_eval}
+            "eval": run_eval, "serve": run_serve, "mcp": run_mcp}
 
 
 def _langchain_debug_modes(args: argparse.Namespace) -> None:

@@ -99,6 +99,11 @@ class Settings(BaseSettings):
     answer_cache: bool = Field(
         True, description="Reuse answers to identical prompts (SQLite cache in the data dir)."
     )
+    # `docent serve`
+    api_key: str = Field(
+        "", repr=False, description="Bearer token `serve` requires on every route but "
+        "/health (empty = none; set it whenever others can reach the port)."
+    )
 
     @field_validator("data_dir", mode="before")
     @classmethod

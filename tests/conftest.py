@@ -10,6 +10,9 @@ import pytest
 
 from tests.helpers import SAMPLE_DATA, SHARED, reset_caches
 
+# the shared `docent serve` fixture (tests/served.py)
+pytest_plugins = ["tests.served"]
+
 
 @pytest.fixture
 def shared_dir() -> Path:

@@ -1,0 +1,53 @@
+"""An answer as chat clients show it: citations [n] as Markdown footnote marks [^n], the
+sources as footnotes, and the structured `docent` field with sources and evidence."""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePath
+from typing import Any
+
+CITATION = re.compile(r"\[(\d{1,3})\]")
+# a citation cut by the end of a streamed piece: "[" or "[1" waits for the next piece
+OPEN_CITATION = re.compile(r"\[\d{0,3}$")
+
+
+class FootnoteMarks:
+    """Rewrites [n] to [^n] in text that arrives in pieces."""
+
+    def __init__(self) -> None:
+        self.held = ""
+
+    def feed(self, text: str) -> str:
+        text = self.held + text
+        cut = OPEN_CITATION.search(text)
+        self.held = text[cut.start():] if cut else ""
+        return CITATION.sub(r"[^\1]", text[:cut.start()] if cut else text)
+
+    def flush(self) -> str:
+        held, self.held = self.held, ""
+        return held
+
+
+def source_label(source: str, page: int | None) -> str:
+    name = PurePath(source).name if "://" not in source else source
+    return f"{name}, page {page}" if page else name
+
+
+def footnotes(result: dict[str, Any]) -> str:
+    """One footnote per source, with the evidence quoted from it (empty for a refusal)."""
+    if result["refused"] or not result["sources"]:
+        return ""
+    lines = []
+    for number, src in enumerate(result["sources"], start=1):
+        quotes = " ".join(f"“{item['text']}”" for item in result["evidence"]
+                          if item.get("passage") == number)
+        note = f"[^{number}]: {source_label(src['source'], src.get('page'))}"
+        lines.append(f"{note} — {quotes}" if quotes else note)
+    return "\n\n" + "\n".join(lines)
+
+
+def docent_field(result: dict[str, Any]) -> dict[str, Any]:
+    """What the graph found, for clients that read more than the text."""
+    return {key: result[key] for key in ("answer", "answer_kind", "refused", "question",
+                                         "sources", "evidence", "warnings")}
