@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, get_args
+from typing import IO, TYPE_CHECKING, Any, get_args
 
 from app import arguments
 from core.errors import DocentError
@@ -182,6 +182,13 @@ def run_ingest(args: argparse.Namespace, resources: Resources) -> int:
 
 def run_ask(args: argparse.Namespace, resources: Resources) -> int:
     from app.ask import ask, print_report
+
+    stream = None if args.json else sys.stdout
+    result = _ask_running_server(args, resources, stream)
+    if result is not None:
+        print(json.dumps(result, ensure_ascii=False)) if args.json else print_report(
+            result, sys.stdout)
+        return 0
     from core.run_stats import RunStats
     from graphs.context import Context
 
@@ -189,7 +196,6 @@ def run_ask(args: argparse.Namespace, resources: Resources) -> int:
                       fetch_k=args.fetch_k, dense_weight=args.dense_weight,
                       keyword_weight=args.keyword_weight,
                       rerank=False if args.no_rerank else None, resources=resources)
-    stream = None if args.json else sys.stdout
     stats = RunStats()
     result = ask(args.question, context, stream=stream, callbacks=[stats] if args.stats else [])
     if args.json:
@@ -201,6 +207,26 @@ def run_ask(args: argparse.Namespace, resources: Resources) -> int:
         if args.stats:
             stats.write_table(sys.stdout)
     return 0
+
+
+def _ask_running_server(args: argparse.Namespace, resources: Resources,
+                        stream: IO[str] | None) -> dict[str, Any] | None:
+    """The answer of a `docent serve` running on this data directory (its model and store
+    are loaded: app/remote_ask.py), or None when there is none or the question needs what
+    only an in-process run has (filters, retrieval weights, stats, debug output)."""
+    from app.remote_ask import ask_remote, running_server
+
+    in_process_only = (args.filter, args.fetch_k, args.dense_weight, args.keyword_weight,
+                       args.no_rerank, args.no_cache, args.stats, args.debug, args.verbose)
+    if any(option not in (None, False, []) for option in in_process_only):
+        return None
+    settings = resources.settings
+    url = running_server(settings.data_dir)
+    if url is None:
+        return None
+    log.info("asking the docent server at %s", url)
+    return ask_remote(url, args.question, stream, api_key=settings.api_key, k=args.k,
+                      search_type=args.search_type)
 
 
 def run_doctor(args: argparse.Namespace, resources: Resources) -> int:

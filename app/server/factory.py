@@ -22,6 +22,7 @@ def create_app(resources: Resources, *, allowed_hosts: frozenset[str] | None = L
     from fastapi.staticfiles import StaticFiles
 
     from app.server.answering import Answerer
+    from app.server.ask_route import ask_router
     from app.server.conversations import Conversations
     from app.server.documents_routes import documents_router
     from app.server.errors import install_error_handlers
@@ -47,6 +48,7 @@ def create_app(resources: Resources, *, allowed_hosts: frozenset[str] | None = L
         return {"status": "ok"}
 
     app.include_router(openai_router(answerer))
+    app.include_router(ask_router(answerer))
     app.include_router(documents_router(resources))
     app.include_router(web_router(answerer, conversations, settings.api_key))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

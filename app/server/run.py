@@ -11,6 +11,7 @@ DEFAULT_PORT = 8000
 def serve(resources: Resources, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> int:
     import uvicorn
 
+    from app.remote_ask import announced
     from app.server.factory import create_app
     from app.server.security import allowed_hosts
 
@@ -19,6 +20,8 @@ def serve(resources: Resources, host: str = DEFAULT_HOST, port: int = DEFAULT_PO
     print(f"docent: serving on http://{shown}:{port}/ (OpenAI API: http://{shown}:{port}/v1, "
           f"model 'docent'){'; API key required' if resources.settings.api_key else ''}",
           flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False,
-                proxy_headers=False)
+    local = "127.0.0.1" if host in ("0.0.0.0", "::") else shown
+    with announced(resources.settings.data_dir, f"http://{local}:{port}"):  # for `docent ask`
+        uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False,
+                    proxy_headers=False)
     return 0

@@ -29,7 +29,7 @@ class AskRequest(BaseModel):
     search_type: SearchType | None = None
 
 
-def _event(payload: dict[str, Any]) -> str:
+def sse_event(payload: dict[str, Any]) -> str:
     return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
 
 
@@ -100,11 +100,11 @@ def web_router(answerer: Answerer, conversations: Conversations, api_key: str) -
                                                   session_id=thread_id,
                                                   graph=conversations.graph):
                     if isinstance(item, Answer):
-                        yield _event({"result": docent_field(item.result)})
+                        yield sse_event({"result": docent_field(item.result)})
                     else:
-                        yield _event({"token": item})
+                        yield sse_event({"token": item})
             except DocentError as exc:
-                yield _event({"error": str(exc)})
+                yield sse_event({"error": str(exc)})
 
         return StreamingResponse(events(), media_type="text/event-stream",
                                  headers={"cache-control": "no-cache"})
