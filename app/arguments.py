@@ -50,4 +50,3 @@ weight = bounded(float, 0.0, MAX_WEIGHT)
 seconds = bounded(float, 0.0, MAX_WAIT_S)
 count = bounded(int, 1)
 non_negative = bounded(int, 0)
-
