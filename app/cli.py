@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, get_args
 
-from app import arguments
+from app import arguments, settings_check
 from core.errors import DocentError
 from core.settings import SearchType, Settings
 
@@ -339,8 +339,8 @@ def load_settings(no_cache: bool) -> Settings:
     try:
         settings = Settings()
     except ValidationError as exc:
-        raise DocentError(arguments.settings_problems(exc)) from None
-    for warning in arguments.unknown_settings(os.environ, Settings.model_fields):
+        raise DocentError(settings_check.settings_problems(exc)) from None
+    for warning in settings_check.unknown_settings(os.environ, Settings.model_fields):
         print(f"docent: warning: {warning}", file=sys.stderr)
     return settings.model_copy(update={"answer_cache": False}) if no_cache else settings
 
