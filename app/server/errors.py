@@ -12,12 +12,15 @@ if TYPE_CHECKING:
     from fastapi.responses import JSONResponse
 
 
+def error_body(message: str, code: str, kind: str = "invalid_request_error") -> dict:
+    return {"error": {"message": message, "type": kind, "param": None, "code": code}}
+
+
 def error_response(status: int, message: str, code: str,
                    kind: str = "invalid_request_error") -> JSONResponse:
     from fastapi.responses import JSONResponse
 
-    return JSONResponse({"error": {"message": message, "type": kind, "param": None,
-                                   "code": code}}, status_code=status)
+    return JSONResponse(error_body(message, code, kind), status_code=status)
 
 
 def unavailable(exc: DocentError) -> JSONResponse:

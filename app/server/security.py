@@ -49,9 +49,9 @@ def _host_name(host: str) -> str:
 
 
 def _error(status: int, message: str, code: str) -> tuple[int, bytes]:
-    body = {"error": {"message": message, "type": "invalid_request_error", "param": None,
-                      "code": code}}
-    return status, json.dumps(body).encode()
+    from app.server.errors import error_body
+
+    return status, json.dumps(error_body(message, code)).encode()
 
 
 class Guard:
