@@ -222,18 +222,29 @@ function showReport(report) {
 }
 
 async function ingest(request, what) {
+  // progress: the elapsed time and the chunks the index holds, read every 2 s (chunks are
+  // stored batch by batch, so the count grows while a large folder is ingested)
   const started = Date.now();
   const box = $("ingest-report");
-  const timer = setInterval(() => {
-    box.textContent = `ingesting ${what}… ${Math.round((Date.now() - started) / 1000)} s`;
-  }, 500);
-  box.textContent = `ingesting ${what}…`;
+  let stored = "";
+  let running = true;
+  const show = () => {
+    box.textContent = `ingesting ${what}… ${Math.round((Date.now() - started) / 1000)} s${stored}`;
+  };
+  const timer = setInterval(show, 500);
+  const poll = setInterval(async () => {
+    const { chunks } = await api("/api/documents");
+    if (running) stored = `, ${chunks} chunks in the index`;
+  }, 2000);
+  show();
   try {
     showReport(await request());
   } catch (error) {
     box.textContent = `failed: ${error.message || error}`;
   } finally {
+    running = false;
     clearInterval(timer);
+    clearInterval(poll);
     refresh();
   }
 }
