@@ -69,8 +69,11 @@ async function openConversation(id) {
   const { messages } = await api(`/api/conversations/${encodeURIComponent(id)}`);
   $("messages").replaceChildren();
   for (let i = 0; i + 1 < messages.length; i += 2) {
-    const turn = addTurn(messages[i].content);
-    turn.answer.textContent = messages[i + 1].content;
+    const { turn, answer } = addTurn(messages[i].content);
+    const reply = messages[i + 1];
+    if (reply.details) showResult(turn, answer, { ...reply.details, answer: reply.content });
+    else answer.textContent = reply.content;
+    turn.classList.add("done");
   }
   await loadConversations();
 }
