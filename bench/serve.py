@@ -11,6 +11,8 @@ server is `python -m app serve` on a free port with the answer cache off.
   them), streamed through POST /v1/chat/completions (request sent → first content piece,
   → [DONE]) and through `app.ask.ask` in this process (call → first write to its stream,
   → return), alternating, after one warm-up each;
+- the API's own cost: the same first-token comparison (4 × --runs) with the tests' fake
+  model and embedding (tests/served.py), where the answer path takes milliseconds;
 - concurrency: --clients requests sent at once (non-streamed); all must be answered 200;
 - memory: a second server, with the answer cache on so that --requests answers fit in
   minutes on a busy machine (each request still embeds the question, retrieves, runs the
@@ -143,6 +145,35 @@ def ask_api(client: Any, question: str) -> None:
         {"role": "user", "content": question}]}).raise_for_status()
 
 
+def api_overhead(runs: int) -> dict[str, float]:
+    """First token, API against in-process, with the tests' fake model and embedding
+    (tests/served.py): the answer path costs milliseconds, so what remains is the API's."""
+    import httpx
+
+    from app.server.factory import create_app
+    from core.resources import Resources
+    from graphs.context import Context
+    from tests.fakes import HashingEmbeddings, fake_model
+    from tests.served import API_KEY, QuestionKeyedChat, fake_store_settings, run_uvicorn
+
+    question = "How many days of paid annual leave do full-time employees get?"
+    with tempfile.TemporaryDirectory() as scratch:
+        resources = Resources(fake_store_settings(Path(scratch)), embeddings=HashingEmbeddings(),
+                              model=fake_model(QuestionKeyedChat(), style="chat",
+                                               family="gemma3"))
+        context = Context(resources=resources)
+        for url in run_uvicorn(create_app(resources)):
+            with httpx.Client(base_url=url, timeout=60,
+                              headers={"authorization": f"Bearer {API_KEY}"}) as client:
+                api_answer(client, question)
+                inprocess_answer(question, context)
+                api, local = [], []
+                for _ in range(runs):
+                    api.append(api_answer(client, question)[0])
+                    local.append(inprocess_answer(question, context)[0])
+    return {"api": median_ms(api), "in_process": median_ms(local)}
+
+
 def median_ms(values: list[float]) -> float:
     return round(statistics.median(values) * 1000, 1)
 
@@ -175,6 +206,7 @@ def main() -> int:
     questions = [q["question"] for q in json.loads(
         (ROOT / "bench" / "sample_questions.json").read_text())]
 
+    overhead = api_overhead(4 * args.runs)
     server, url = start_server(answer_cache=False)
     try:
         context = Context(resources=Resources(Settings()))
@@ -210,6 +242,7 @@ def main() -> int:
                            "in_process": median_ms([a for a, _ in local])},
         "total_ms": {"api": median_ms([t for _, t in api]),
                      "in_process": median_ms([t for _, t in local])},
+        "first_token_ms_fake_model": overhead,
         "concurrency": concurrency,
         "rss_mb": {"before": round(rss_before, 1), "after": round(rss_after, 1),
                    "requests": args.requests, "growth_pct": round(
@@ -224,6 +257,9 @@ def main() -> int:
     print(f"first token   API {first['api']} ms   in-process {first['in_process']} ms   "
           f"(API adds {first['api'] - first['in_process']:+.1f} ms)")
     print(f"total         API {total['api']} ms   in-process {total['in_process']} ms")
+    print(f"first token, fake model ({4 * args.runs} runs): API {overhead['api']} ms   "
+          f"in-process {overhead['in_process']} ms "
+          f"(API adds {overhead['api'] - overhead['in_process']:+.1f} ms)")
     print(f"{concurrency['clients']} concurrent clients: {concurrency['answered']} answered "
           f"in {concurrency['wall_s']} s ({concurrency['answers_per_s']} answers/s)")
     rss = figures["rss_mb"]

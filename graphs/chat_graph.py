@@ -41,9 +41,16 @@ def condense(state: ChatState) -> dict:
     return {"question": standalone_question(state["question"], previous)}
 
 
+# what a reopened conversation shows under each answer (the web app), kept with the turn
+TURN_DETAILS = ("answer_kind", "refused", "sources", "evidence", "warnings")
+
+
 def remember(state: ChatState) -> dict:
-    """Append this turn (as the standalone question) to the thread's messages."""
-    return {"messages": [HumanMessage(state["question"]), AIMessage(state["answer"])]}
+    """Append this turn (as the standalone question) to the thread's messages; the answer
+    carries its sources and evidence."""
+    details = {key: state.get(key) for key in TURN_DETAILS}
+    return {"messages": [HumanMessage(state["question"]),
+                         AIMessage(state["answer"], additional_kwargs={"docent": details})]}
 
 
 def build_chat_graph() -> StateGraph[ChatState, Context, InputState, ChatOutput]:

@@ -146,6 +146,15 @@ def test_ask_open_sources_upload_and_nothing_leaves_the_machine(
     driver.switch_to.alert.accept()  # the list is drawn anew: `mascot` is stale from here
     _wait(driver, lambda d: "mascot.md" not in d.find_element(By.ID, "documents").text)
 
+    driver.refresh()  # a new page: the conversation comes back from the checkpointer
+    _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#conversations li"))
+    driver.find_element(By.CSS_SELECTOR, "#conversations li").click()
+    _wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".turn.done")) == 4)
+    first, _, third, _ = driver.find_elements(By.CSS_SELECTOR, ".turn")
+    assert "18 days of paid annual leave" in first.find_element(By.CSS_SELECTOR, ".evidence").text
+    assert "handbook.pdf, page 2" in first.find_element(By.CSS_SELECTOR, ".sources").text
+    assert "refusal" in third.find_element(By.CSS_SELECTOR, ".answer").get_attribute("class")
+
     urls, responses = _network_log(driver)
     [pdf] = [response for url, response in responses.items() if "/api/sources/file" in url]
     assert pdf == (200, "application/pdf")  # the page of the PDF was shown

@@ -28,6 +28,14 @@ def _docent(completion: Any) -> dict[str, Any]:
     return completion.model_extra["docent"]
 
 
+def test_citations_become_footnote_marks_across_streamed_pieces() -> None:
+    from app.server.answer_format import FootnoteMarks
+
+    marks = FootnoteMarks()
+    pieces = [marks.feed(p) for p in ("18 days [", "1", "][2", "] of [leave] [", "12")]
+    assert "".join(pieces) + marks.flush() == "18 days [^1][^2] of [leave] [12"
+
+
 def test_models_list_docent(client: Any) -> None:
     assert [model.id for model in client.models.list()] == ["docent"]
 

@@ -153,10 +153,20 @@ def test_serve_binds_loopback_by_default_and_prints_its_url(tmp_path: Path) -> N
     assert f"http://127.0.0.1:{port}/" in log.read_text()
 
 
-def test_bad_port_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+def test_bad_or_taken_port_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    import socket
+
     done = subprocess.run([sys.executable, "-m", "app", "serve", "--port", "nope"],
                           capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert done.returncode == 2 and "Traceback" not in done.stderr
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        done = subprocess.run([sys.executable, "-m", "app", "serve", "--port", str(port)],
+                              capture_output=True, text=True, cwd=ROOT, timeout=60,
+                              env={**os.environ, "DOCENT_DATA_DIR": str(tmp_path / "d")})
+    assert done.returncode == 2 and done.stdout == ""  # no URL printed for a dead server
+    assert done.stderr.strip() == (f"docent: error: cannot listen on 127.0.0.1:{port}: "
+                                   "Address already in use (another --port?)")
 
 
 def test_only_an_explicit_all_interfaces_bind_accepts_any_host() -> None:

@@ -47,6 +47,9 @@ def test_a_conversation_streams_remembers_and_is_listed(docent_server: Served) -
     messages = httpx.get(f"{docent_server.url}/api/conversations/web-thread-1",
                          headers=AUTH).json()["messages"]
     assert [m["role"] for m in messages] == ["user", "assistant"] * 2
+    reopened = messages[1]["details"]  # a reopened answer keeps its sources and evidence
+    assert reopened["sources"] == first["sources"] and reopened["evidence"] == first["evidence"]
+    assert reopened["refused"] is False
     assert (docent_server.settings.data_dir / "chat.sqlite").is_file()
 
     httpx.delete(f"{docent_server.url}/api/conversations/web-thread-1", headers=AUTH)

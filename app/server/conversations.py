@@ -25,9 +25,11 @@ class Conversations:
         self.graph = build_chat_graph().compile(checkpointer=self.checkpointer,
                                                 name="docent-chat")
 
-    def messages(self, thread_id: str) -> list[dict[str, str]]:
+    def messages(self, thread_id: str) -> list[dict[str, Any]]:
+        """The thread's turns; an answer with the sources and evidence it was given with."""
         state = self.graph.get_state({"configurable": {"thread_id": thread_id}})
-        return [{"role": "user" if m.type == "human" else "assistant", "content": str(m.content)}
+        return [{"role": "user" if m.type == "human" else "assistant",
+                 "content": str(m.content), "details": m.additional_kwargs.get("docent")}
                 for m in state.values.get("messages", [])]
 
     def threads(self) -> list[dict[str, Any]]:

@@ -12,12 +12,19 @@ if TYPE_CHECKING:
     from fastapi.responses import JSONResponse
 
 
+class BodyTooLarge(Exception):
+    """A chunked body went past the cap (no Content-Length to refuse it up front)."""
+
+
+def error_body(message: str, code: str, kind: str = "invalid_request_error") -> dict:
+    return {"error": {"message": message, "type": kind, "param": None, "code": code}}
+
+
 def error_response(status: int, message: str, code: str,
                    kind: str = "invalid_request_error") -> JSONResponse:
     from fastapi.responses import JSONResponse
 
-    return JSONResponse({"error": {"message": message, "type": kind, "param": None,
-                                   "code": code}}, status_code=status)
+    return JSONResponse(error_body(message, code, kind), status_code=status)
 
 
 def unavailable(exc: DocentError) -> JSONResponse:
@@ -28,8 +35,6 @@ def unavailable(exc: DocentError) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     from fastapi.exceptions import RequestValidationError
     from starlette.exceptions import HTTPException
-
-    from app.server.security import BodyTooLarge
 
     async def http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, HTTPException)

@@ -13,6 +13,8 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from app.server.errors import BodyTooLarge, error_body
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -49,9 +51,7 @@ def _host_name(host: str) -> str:
 
 
 def _error(status: int, message: str, code: str) -> tuple[int, bytes]:
-    body = {"error": {"message": message, "type": "invalid_request_error", "param": None,
-                      "code": code}}
-    return status, json.dumps(body).encode()
+    return status, json.dumps(error_body(message, code)).encode()
 
 
 class Guard:
@@ -103,10 +103,6 @@ class Guard:
             return
         await self.app(scope, _capped(receive, request_cap(scope["path"], self.max_file_mb)),
                        _with_headers(send))
-
-
-class BodyTooLarge(Exception):
-    """A chunked body went past the cap (no Content-Length to refuse it up front)."""
 
 
 def _capped(receive: Receive, cap: int) -> Receive:

@@ -69,8 +69,11 @@ async function openConversation(id) {
   const { messages } = await api(`/api/conversations/${encodeURIComponent(id)}`);
   $("messages").replaceChildren();
   for (let i = 0; i + 1 < messages.length; i += 2) {
-    const turn = addTurn(messages[i].content);
-    turn.answer.textContent = messages[i + 1].content;
+    const { turn, answer } = addTurn(messages[i].content);
+    const reply = messages[i + 1];
+    if (reply.details) showResult(turn, answer, { ...reply.details, answer: reply.content });
+    else answer.textContent = reply.content;
+    turn.classList.add("done");
   }
   await loadConversations();
 }
@@ -222,18 +225,29 @@ function showReport(report) {
 }
 
 async function ingest(request, what) {
+  // progress: the elapsed time and the chunks the index holds, read every 2 s (chunks are
+  // stored batch by batch, so the count grows while a large folder is ingested)
   const started = Date.now();
   const box = $("ingest-report");
-  const timer = setInterval(() => {
-    box.textContent = `ingesting ${what}… ${Math.round((Date.now() - started) / 1000)} s`;
-  }, 500);
-  box.textContent = `ingesting ${what}…`;
+  let stored = "";
+  let running = true;
+  const show = () => {
+    box.textContent = `ingesting ${what}… ${Math.round((Date.now() - started) / 1000)} s${stored}`;
+  };
+  const timer = setInterval(show, 500);
+  const poll = setInterval(async () => {
+    const { chunks } = await api("/api/documents");
+    if (running) stored = `, ${chunks} chunks in the index`;
+  }, 2000);
+  show();
   try {
     showReport(await request());
   } catch (error) {
     box.textContent = `failed: ${error.message || error}`;
   } finally {
+    running = false;
     clearInterval(timer);
+    clearInterval(poll);
     refresh();
   }
 }
