@@ -1,5 +1,6 @@
-"""Answer latency as a user feels it: a cold `ask` (a new process), warm asks in one
-process (p50/p95, split by node), first token and tokens/s.
+"""Answer latency as a user feels it: a cold `ask` (a new process), the same with a
+`docent serve` running (app/remote_ask.py), warm asks in one process (p50/p95, split by
+node), first token and tokens/s.
 
     .venv/bin/python bench/generate.py [--threads 2] [--cold 3] [--data-dir DIR] [--json]
 
@@ -48,14 +49,46 @@ def token_timer() -> Any:
     return TokenTimer()
 
 
+def bench_env(data_dir: Path, threads: int) -> dict[str, str]:
+    return {**os.environ, "DOCENT_DATA_DIR": str(data_dir), "DOCENT_ANSWER_CACHE": "false",
+            "DOCENT_LLM_THREADS": str(threads)}
+
+
 def cold_ask(question: str, data_dir: Path, threads: int) -> float:
     """Wall seconds of one `python -m app ask` process, start to exit."""
-    env = {**os.environ, "DOCENT_DATA_DIR": str(data_dir), "DOCENT_ANSWER_CACHE": "false",
-           "DOCENT_LLM_THREADS": str(threads)}
+    env = bench_env(data_dir, threads)
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "app", "ask", question], cwd=ROOT, env=env,
                    capture_output=True, check=True)
     return time.perf_counter() - started
+
+
+def up(url: str | None) -> bool:
+    import httpx
+
+    try:
+        return url is not None and not httpx.get(f"{url}/health").is_error
+    except httpx.TransportError:
+        return False
+
+
+def asks_with_server(questions: list[str], data_dir: Path, threads: int) -> list[float]:
+    """`cold_ask` of each question while a `docent serve` of `data_dir` runs (warmed up by
+    one ask first, so its model is loaded)."""
+    from app.remote_ask import running_server
+    from tests.helpers import free_port
+
+    server = subprocess.Popen([sys.executable, "-m", "app", "serve", "--port", str(free_port())],
+                              cwd=ROOT, env=bench_env(data_dir, threads),
+                              stdout=subprocess.DEVNULL)
+    try:
+        while not up(running_server(data_dir)):
+            time.sleep(0.2)
+        cold_ask("What is this about?", data_dir, threads)
+        return [cold_ask(question, data_dir, threads) for question in questions]
+    finally:
+        server.terminate()
+        server.wait()
 
 
 def median(values: list[float]) -> float:
@@ -86,6 +119,7 @@ def main() -> int:
     questions = [q["question"] for q in json.loads((ROOT / "bench/sample_questions.json")
                                                    .read_text(encoding="utf-8"))]
     cold = [cold_ask(question, data_dir, args.threads) for question in questions[:args.cold]]
+    served = asks_with_server(questions[-args.cold:], data_dir, args.threads)
     started = time.perf_counter()
     ask(questions[0], Context(resources=resources))
     warmup = time.perf_counter() - started
@@ -107,6 +141,7 @@ def main() -> int:
         "model": resources.model().label, "threads": args.threads, "questions": len(questions),
         "load_avg_1min": round(os.getloadavg()[0], 2),
         "cold_ask_s_median": median(cold),
+        "cold_ask_with_serve_s_median": median(served),
         "warmup_ask_s": round(warmup, 2),
         "first_token_s_median": median(first_token),
         "tokens_per_s_median": round(statistics.median(tokens_per_s), 1) if tokens_per_s else None,
