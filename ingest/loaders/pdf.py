@@ -1,0 +1,145 @@
+"""PDF files: one document per page, with form-field values, tables as Markdown, and OCR
+for pages without a text layer."""
+
+from __future__ import annotations
+
+import io
+import logging
+from typing import Any
+
+from langchain_core.documents import Document
+
+from ingest.loaders.common import LoadContext, LoadError, content_hash, metadata
+from ingest.loaders.ocr import INSTALL, ocr_languages, read_pages
+from ingest.loaders.tables import may_hold_table, page_with_tables
+
+MIME = "application/pdf"
+
+
+def _numbers(pages: list[int]) -> str:
+    return ", ".join(map(str, pages[:10])) + (", …" if len(pages) > 10 else "")
+
+
+def _form_fields(page: Any) -> list[str]:
+    """`name: value` for the filled form fields (AcroForm widgets) on a pypdf page."""
+    lines: list[str] = []
+    annotations = page.get("/Annots")
+    if annotations is None:
+        return lines
+    for ref in annotations.get_object():
+        widget = ref.get_object()
+        if widget.get("/Subtype") != "/Widget":
+            continue
+        name, value, node = None, None, widget
+        for _ in range(16):  # /T and /V are inherited from parents; a loop must end
+            name = name or node.get("/TU") or node.get("/T")
+            value = value if value is not None else node.get("/V")
+            if "/Parent" not in node:
+                break
+            node = node["/Parent"].get_object()
+        text = _field_value(value)
+        line = f"{name}: {text}" if name else text
+        if text and line not in lines:
+            lines.append(line)
+    return lines
+
+
+def _field_value(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(filter(None, map(_field_value, value)))
+    text = str(value).strip()
+    if text.startswith("/"):  # a check box or radio button's state name
+        text = "" if text == "/Off" else text[1:]
+    return text
+
+
+def _tables(data: bytes, numbers: list[int], texts: dict[int, str]) -> None:
+    """Replace the text of the pages in `numbers` that hold tables by pdfplumber's, with
+    the tables as Markdown; a page pdfplumber fails on keeps pypdf's text."""
+    import pdfplumber
+
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)
+    try:
+        with pdfplumber.open(io.BytesIO(data)) as pdf:
+            for number in numbers:
+                try:
+                    text = page_with_tables(pdf.pages[number - 1])
+                except Exception:  # pdfminer's errors on odd pages: pypdf's text stays
+                    continue
+                if text:
+                    texts[number] = text
+    except Exception:  # pdfplumber cannot open what pypdf could: pypdf's text stays
+        return
+
+
+def load_pdf(source: str, data: bytes, context: LoadContext) -> list[Document]:
+    """One document per PDF page with text (1-based `page`); a page without any is read by
+    OCR when Tesseract is installed, else counted in a warning."""
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # damage is reported once, below
+    texts: dict[int, str] = {}
+    fields: dict[int, list[str]] = {}
+    ruled: list[int] = []
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise LoadError(source, "encrypted PDF (a password is needed)")
+        info = reader.metadata
+        title = str(info.title) if info and info.title else None
+        for number, page in enumerate(reader.pages, start=1):
+            texts[number] = page.extract_text() or ""
+            fields[number] = _form_fields(page)
+            if texts[number].strip() and may_hold_table(page):
+                ruled.append(number)
+    except LoadError:
+        raise
+    except DependencyError as exc:
+        raise LoadError(source, f"encrypted PDF that cannot be opened ({exc})") from None
+    except RecursionError:
+        raise LoadError(source, "corrupt PDF (objects nested too deeply)") from None
+    except Exception as exc:  # pypdf raises many types on damaged files: all mean "corrupt"
+        raise LoadError(
+            source, f"corrupt or unreadable PDF ({exc.__class__.__name__}: {exc})"
+        ) from None
+    if ruled and not reader.is_encrypted:
+        _tables(data, ruled, texts)
+    blank = [n for n, text in texts.items() if not text.strip() and not fields[n]]
+    scanned = _ocr(source, data, blank, texts, context) if blank else set()
+    digest, docs = content_hash(data), []
+    for number, text in texts.items():
+        text = "\n".join(filter(None, [text.strip(), *fields[number]]))
+        if text:
+            extra = {"ocr": True} if number in scanned else {}
+            docs.append(Document(text, metadata=metadata(
+                source, MIME, digest, title=title, page=number, **extra)))
+    empty = [n for n in blank if not texts[n].strip()]
+    needs_ocr = not ocr_languages()
+    if not docs:
+        raise LoadError(source, f"PDF has no extractable text on its {len(empty)} pages " + (
+            f"(scanned images need OCR: {INSTALL})" if needs_ocr else "(not even by OCR)"))
+    if empty:
+        hint = f"; they need OCR: {INSTALL}" if needs_ocr else ""
+        context.warnings.append(f"{len(empty)} of {len(texts)} pages have no extractable "
+                                f"text (pages {_numbers(empty)}{hint})")
+    return docs
+
+
+def _ocr(source: str, data: bytes, blank: list[int], texts: dict[int, str],
+         context: LoadContext) -> set[int]:
+    """Fill `texts` of the `blank` pages by OCR; the pages it read."""
+    if not ocr_languages():
+        return set()
+    try:
+        found = read_pages(data, blank)
+    except Exception as exc:  # a page pdfium cannot render: the rest of the file stays
+        context.warnings.append(f"OCR failed ({exc.__class__.__name__}: {exc})")
+        return set()
+    texts.update(found)
+    read = {n for n, text in found.items() if text.strip()}
+    if read:
+        context.warnings.append(f"{len(read)} pages read by OCR (pages {_numbers(sorted(read))})")
+    return read
