@@ -1,5 +1,5 @@
-"""PDF files: one document per page, with form-field values, tables as Markdown, and OCR
-for pages without a text layer."""
+"""PDF files: one document per page, with form-field values, ruled tables as Markdown, and
+OCR for pages without a text layer."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from langchain_core.documents import Document
 
 from ingest.loaders.common import LoadContext, LoadError, content_hash, metadata
 from ingest.loaders.ocr import INSTALL, ocr_languages, read_pages
-from ingest.loaders.tables import may_hold_table, page_with_tables
+from ingest.loaders.tables import PageLayout
 
 MIME = "application/pdf"
 
@@ -44,6 +44,22 @@ def _form_fields(page: Any) -> list[str]:
     return lines
 
 
+def _has_image(resources: Any, depth: int = 0) -> bool:
+    """Whether page resources hold an image (in forms too, 3 deep): a page without one
+    has nothing for OCR to read, however blank it is."""
+    try:
+        objects = resources.get_object().get("/XObject") if resources is not None else None
+        for ref in (objects.get_object().values() if objects is not None else ()):
+            xobject = ref.get_object()
+            if xobject.get("/Subtype") == "/Image" or (
+                    depth < 3 and xobject.get("/Subtype") == "/Form"
+                    and _has_image(xobject.get("/Resources"), depth + 1)):
+                return True
+    except Exception:  # damaged resources: let OCR try the page
+        return True
+    return False
+
+
 def _field_value(value: object) -> str:
     if value is None:
         return ""
@@ -55,25 +71,6 @@ def _field_value(value: object) -> str:
     return text
 
 
-def _tables(data: bytes, numbers: list[int], texts: dict[int, str]) -> None:
-    """Replace the text of the pages in `numbers` that hold tables by pdfplumber's, with
-    the tables as Markdown; a page pdfplumber fails on keeps pypdf's text."""
-    import pdfplumber
-
-    logging.getLogger("pdfminer").setLevel(logging.ERROR)
-    try:
-        with pdfplumber.open(io.BytesIO(data)) as pdf:
-            for number in numbers:
-                try:
-                    text = page_with_tables(pdf.pages[number - 1])
-                except Exception:  # pdfminer's errors on odd pages: pypdf's text stays
-                    continue
-                if text:
-                    texts[number] = text
-    except Exception:  # pdfplumber cannot open what pypdf could: pypdf's text stays
-        return
-
-
 def load_pdf(source: str, data: bytes, context: LoadContext) -> list[Document]:
     """One document per PDF page with text (1-based `page`); a page without any is read by
     OCR when Tesseract is installed, else counted in a warning."""
@@ -83,7 +80,7 @@ def load_pdf(source: str, data: bytes, context: LoadContext) -> list[Document]:
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # damage is reported once, below
     texts: dict[int, str] = {}
     fields: dict[int, list[str]] = {}
-    ruled: list[int] = []
+    scans: list[int] = []  # pages with an image and no text
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
@@ -91,10 +88,13 @@ def load_pdf(source: str, data: bytes, context: LoadContext) -> list[Document]:
         info = reader.metadata
         title = str(info.title) if info and info.title else None
         for number, page in enumerate(reader.pages, start=1):
-            texts[number] = page.extract_text() or ""
+            layout = PageLayout()
+            text = page.extract_text(visitor_text=layout.on_text,
+                                     visitor_operand_before=layout.on_operator) or ""
+            texts[number] = (layout.text_with_tables() or text) if text.strip() else text
             fields[number] = _form_fields(page)
-            if texts[number].strip() and may_hold_table(page):
-                ruled.append(number)
+            if not text.strip() and not fields[number] and _has_image(page.get("/Resources")):
+                scans.append(number)
     except LoadError:
         raise
     except DependencyError as exc:
@@ -105,10 +105,7 @@ def load_pdf(source: str, data: bytes, context: LoadContext) -> list[Document]:
         raise LoadError(
             source, f"corrupt or unreadable PDF ({exc.__class__.__name__}: {exc})"
         ) from None
-    if ruled and not reader.is_encrypted:
-        _tables(data, ruled, texts)
-    blank = [n for n, text in texts.items() if not text.strip() and not fields[n]]
-    scanned = _ocr(source, data, blank, texts, context) if blank else set()
+    scanned = _ocr(source, data, scans, texts, context) if scans else set()
     digest, docs = content_hash(data), []
     for number, text in texts.items():
         text = "\n".join(filter(None, [text.strip(), *fields[number]]))
@@ -116,25 +113,27 @@ def load_pdf(source: str, data: bytes, context: LoadContext) -> list[Document]:
             extra = {"ocr": True} if number in scanned else {}
             docs.append(Document(text, metadata=metadata(
                 source, MIME, digest, title=title, page=number, **extra)))
-    empty = [n for n in blank if not texts[n].strip()]
-    needs_ocr = not ocr_languages()
+    empty = [n for n, text in texts.items() if not text.strip() and not fields[n]]
+    unread = [n for n in scans if not texts[n].strip()]
+    ocr = bool(ocr_languages())
     if not docs:
-        raise LoadError(source, f"PDF has no extractable text on its {len(empty)} pages " + (
-            f"(scanned images need OCR: {INSTALL})" if needs_ocr else "(not even by OCR)"))
+        hint = "" if not unread else " (not even by OCR)" if ocr else (
+            f" (scanned images need OCR: {INSTALL})")
+        raise LoadError(source, f"PDF has no extractable text on its {len(empty)} pages{hint}")
     if empty:
-        hint = f"; they need OCR: {INSTALL}" if needs_ocr else ""
+        hint = f"; {len(unread)} are scanned and need OCR: {INSTALL}" if unread and not ocr else ""
         context.warnings.append(f"{len(empty)} of {len(texts)} pages have no extractable "
                                 f"text (pages {_numbers(empty)}{hint})")
     return docs
 
 
-def _ocr(source: str, data: bytes, blank: list[int], texts: dict[int, str],
+def _ocr(source: str, data: bytes, scans: list[int], texts: dict[int, str],
          context: LoadContext) -> set[int]:
-    """Fill `texts` of the `blank` pages by OCR; the pages it read."""
+    """Fill `texts` of the `scans` pages by OCR; the pages it read."""
     if not ocr_languages():
         return set()
     try:
-        found = read_pages(data, blank)
+        found = read_pages(data, scans)
     except Exception as exc:  # a page pdfium cannot render: the rest of the file stays
         context.warnings.append(f"OCR failed ({exc.__class__.__name__}: {exc})")
         return set()

@@ -1,20 +1,25 @@
 """Tables as Markdown, so a row's cells stay on one line next to their headers.
 
-PDF tables come from pdfplumber, only on pages whose content stream draws enough
-lines and rectangles to hold a ruled table: pdfplumber reads a page ~20× slower than
-pypdf, and running it on every page cut PDF loading from 22.6 to 8.7 chunks/s.
+PDF tables are found in the same pass that extracts a page's text: pypdf's visitors hand
+over every text fragment with its position and every line and rectangle drawn, and a
+ruled grid (≥ 3 rules each way that touch) becomes a table. pdfplumber finds the same
+tables but parses each page again in pure Python: on ../shared/docs' PDFs that tripled
+the load time (23 → 70 s), where the visitors cost ~nothing (pypdf's text is the
+concatenation of the fragments, so the rest of the page is kept exactly).
 """
 
 from __future__ import annotations
 
-import re
+from bisect import bisect_right
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass, field
 
-# `x y w h re` (a rectangle) and `x y l` (a line segment) in a page's content stream
-DRAWING_OPERATOR = re.compile(rb"(?<![A-Za-z])(?:re|l)(?![A-Za-z])")
-# A ruled 2×2 table needs 6 segments (or 4 cell rectangles); pages of prose seldom have any.
-MIN_DRAWING_OPERATORS = 6
+TOLERANCE = 2.0  # points: rules this close are one; thinner than this is a line, not a box
+MIN_RULES = 3  # a 2 × 2 grid has 3 rules each way
+MAX_PAIRS = 250_000  # rule pairs to test for contact; more is a drawing, not a table
+
+Matrix = Sequence[float]
+Rule = tuple[float, float, float]  # position, start, end (x of a vertical rule, y0, y1)
 
 
 def _cell(value: object) -> str:
@@ -35,47 +40,132 @@ def markdown_table(rows: Sequence[Sequence[object]]) -> str:
     return "\n".join(lines)
 
 
-def may_hold_table(page: Any) -> bool:
-    """Whether a pypdf page draws enough lines or rectangles to hold a ruled table
-    (a byte scan of its content stream, ~1 % of pypdf's own text extraction)."""
-    try:
-        contents = page.get_contents()
-        data = contents.get_data() if contents is not None else b""
-    except Exception:  # a damaged stream: its text was read (or not) by pypdf already
-        return False
-    found = DRAWING_OPERATOR.finditer(data)
-    return sum(1 for _, _ in zip(range(MIN_DRAWING_OPERATORS), found, strict=False)) == (
-        MIN_DRAWING_OPERATORS)
+def _apply(matrix: Matrix, x: float, y: float) -> tuple[float, float]:
+    a, b, c, d, e, f = matrix
+    return a * x + c * y + e, b * x + d * y + f
 
 
-def page_with_tables(plumber_page: Any) -> str | None:
-    """The text of a pdfplumber page with its tables as Markdown, in reading order (text
-    above each table, the table, text beside it); None when it holds no table."""
-    tables = [t for t in plumber_page.find_tables() if len(t.rows) >= 2]
-    if not tables:
-        return None
-    tables.sort(key=lambda t: t.bbox[1])
-    boxes = [t.bbox for t in tables]
+@dataclass
+class Grid:
+    """A ruled table: its column rules (x, left to right) and row rules (y, top down)."""
 
-    def outside(obj: dict) -> bool:
-        x, top = (obj["x0"] + obj["x1"]) / 2, (obj["top"] + obj["bottom"]) / 2
-        return not any(x0 <= x <= x1 and t0 <= top <= t1 for x0, t0, x1, t1 in boxes)
+    xs: list[float]
+    ys: list[float]
 
-    rest = plumber_page.filter(outside)
-    width, height = plumber_page.width, plumber_page.height
-    parts, above = [], 0.0
-    for table in tables:
-        _, top, _, bottom = table.bbox
-        parts.append(_text(rest, (0, above, width, top)))
-        parts.append(markdown_table(table.extract()))
-        parts.append(_text(rest, (0, top, width, bottom)))
-        above = max(above, bottom)
-    parts.append(_text(rest, (0, above, width, height)))
-    return "\n\n".join(part for part in parts if part.strip())
+    def cell(self, x: float, y: float) -> tuple[int, int] | None:
+        """(row, column) of a point inside the grid, else None."""
+        if not (self.xs[0] - TOLERANCE <= x <= self.xs[-1] and
+                self.ys[-1] <= y <= self.ys[0] + TOLERANCE):
+            return None
+        column = min(max(bisect_right(self.xs, x) - 1, 0), len(self.xs) - 2)
+        row = sum(1 for rule in self.ys[1:-1] if y < rule)
+        return row, column
 
 
-def _text(page: Any, box: tuple[float, float, float, float]) -> str:
-    x0, top, x1, bottom = box
-    if bottom <= top:
-        return ""
-    return page.crop((x0, top, x1, bottom), strict=False).extract_text() or ""
+@dataclass
+class PageLayout:
+    """What pypdf's visitors report for one page: text fragments where they start, and
+    horizontal and vertical rules (lines, thin rectangles, rectangles' edges)."""
+
+    fragments: list[tuple[float, float, str]] = field(default_factory=list)
+    horizontal: list[Rule] = field(default_factory=list)
+    vertical: list[Rule] = field(default_factory=list)
+    point: tuple[float, float] | None = None
+
+    def on_text(self, text: str, cm: Matrix, tm: Matrix, font: object, size: object) -> None:
+        if text:
+            x, y = _apply(cm, tm[4], tm[5])
+            self.fragments.append((x, y, text))
+
+    def on_operator(self, operator: bytes, operands: list, cm: Matrix, tm: Matrix) -> None:
+        try:
+            if operator == b"m":
+                self.point = _apply(cm, float(operands[0]), float(operands[1]))
+            elif operator == b"l" and self.point is not None:
+                end = _apply(cm, float(operands[0]), float(operands[1]))
+                self._rule(self.point, end)
+                self.point = end
+            elif operator == b"re":
+                x, y, w, h = (float(value) for value in operands[:4])
+                corners = [_apply(cm, x, y), _apply(cm, x + w, y), _apply(cm, x + w, y + h),
+                           _apply(cm, x, y + h)]
+                for start, end in zip(corners, corners[1:] + corners[:1], strict=True):
+                    self._rule(start, end)
+        except (ValueError, TypeError, IndexError):  # malformed operands draw nothing
+            return
+
+    def _rule(self, start: tuple[float, float], end: tuple[float, float]) -> None:
+        (x0, y0), (x1, y1) = start, end
+        if abs(y1 - y0) <= TOLERANCE and abs(x1 - x0) > TOLERANCE:
+            self.horizontal.append(((y0 + y1) / 2, min(x0, x1), max(x0, x1)))
+        elif abs(x1 - x0) <= TOLERANCE and abs(y1 - y0) > TOLERANCE:
+            self.vertical.append(((x0 + x1) / 2, min(y0, y1), max(y0, y1)))
+
+    def grids(self) -> list[Grid]:
+        """The ruled grids on the page: rules that touch, ≥ 3 distinct each way."""
+        across, down = self.horizontal, self.vertical
+        if len(across) < MIN_RULES or len(down) < MIN_RULES or (
+                len(across) * len(down) > MAX_PAIRS):
+            return []
+        parent = list(range(len(across) + len(down)))
+
+        def root(i: int) -> int:
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        for i, (y, x0, x1) in enumerate(across):
+            for j, (x, y0, y1) in enumerate(down):
+                if (x0 - TOLERANCE <= x <= x1 + TOLERANCE
+                        and y0 - TOLERANCE <= y <= y1 + TOLERANCE):
+                    parent[root(i)] = root(len(across) + j)
+        groups: dict[int, tuple[list[float], list[float]]] = {}
+        for i, (y, _, _) in enumerate(across):
+            groups.setdefault(root(i), ([], []))[1].append(y)
+        for j, (x, _, _) in enumerate(down):
+            groups.setdefault(root(len(across) + j), ([], []))[0].append(x)
+        found = []
+        for xs, ys in groups.values():
+            columns, rows = _distinct(xs), _distinct(ys)
+            if len(columns) >= MIN_RULES and len(rows) >= MIN_RULES:
+                found.append(Grid(columns, rows[::-1]))
+        return found
+
+    def text_with_tables(self) -> str | None:
+        """The page's text with each grid's fragments replaced, where the grid's first
+        fragment was, by the grid as a Markdown table; None when there is no grid."""
+        grids = self.grids()
+        if not grids:
+            return None
+        cells: list[dict[tuple[int, int], list[str]]] = [{} for _ in grids]
+        parts: list[str | int] = []
+        for x, y, text in self.fragments:
+            where = next(((n, spot) for n, grid in enumerate(grids)
+                          if (spot := grid.cell(x, y)) is not None), None)
+            if where is None:
+                parts.append(text)
+                continue
+            n, spot = where
+            if not cells[n]:
+                parts.append(n)
+            cells[n].setdefault(spot, []).append(text)
+        out = []
+        for part in parts:
+            if isinstance(part, int):
+                grid = grids[part]
+                rows = [[" ".join(cells[part].get((r, c), [])) for c in range(len(grid.xs) - 1)]
+                        for r in range(len(grid.ys) - 1)]
+                out.append(f"\n{markdown_table(rows)}\n")
+            else:
+                out.append(part)
+        return "".join(out)
+
+
+def _distinct(values: list[float]) -> list[float]:
+    """Sorted positions, those within TOLERANCE of the previous one merged."""
+    merged: list[float] = []
+    for value in sorted(values):
+        if not merged or value - merged[-1] > TOLERANCE:
+            merged.append(value)
+    return merged
