@@ -2,7 +2,7 @@
 
 PDF tables are found in the same pass that extracts a page's text: pypdf's visitors hand
 over every text fragment with its position and every line and rectangle drawn, and a
-ruled grid (≥ 3 rules each way that touch) becomes a table. pdfplumber finds the same
+ruled grid (rules that touch, 3 or more each way) becomes a table. pdfplumber finds the same
 tables but parses each page again in pure Python: on ../shared/docs' PDFs that tripled
 the load time (23 → 70 s), where the visitors cost ~nothing (pypdf's text is the
 concatenation of the fragments, so the rest of the page is kept exactly).
@@ -10,12 +10,16 @@ concatenation of the fragments, so the rest of the page is kept exactly).
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-TOLERANCE = 2.0  # points: rules this close are one; thinner than this is a line, not a box
-MIN_RULES = 3  # a 2 × 2 grid has 3 rules each way
+TOLERANCE = 2.0  # points: thinner than this is a line, not a box
+# Rules closer than this are one: a framed code block's double frame (3 pt apart) made a
+# sliver column that took each line's first word.
+MERGE = 5.0
+MIN_RULES = 3  # a 2 × 2 grid has 3 rules (or rule ends) each way
 MAX_PAIRS = 250_000  # rule pairs to test for contact; more is a drawing, not a table
 
 Matrix = Sequence[float]
@@ -27,14 +31,18 @@ def _cell(value: object) -> str:
 
 
 def markdown_table(rows: Sequence[Sequence[object]]) -> str:
-    """Rows of cells as a Markdown table (the first row as header); a table with one row
-    or one column is only its cells' text, one per line (a layout table, not data)."""
+    """Rows of cells as a Markdown table (the first row as header), without empty rows and
+    columns; a table with one row or one column is only its cells' text, one per line (a
+    layout table or a framed code block, not data)."""
     cells = [[_cell(value) for value in row] for row in rows]
     cells = [row for row in cells if any(row)]
     width = max((len(row) for row in cells), default=0)
+    cells = [row + [""] * (width - len(row)) for row in cells]
+    kept = [n for n in range(width) if any(row[n] for row in cells)]  # drop empty columns
+    cells = [[row[n] for n in kept] for row in cells]
+    width = len(kept)
     if len(cells) < 2 or width < 2:
         return "\n".join(value for row in cells for value in row if value)
-    cells = [row + [""] * (width - len(row)) for row in cells]
     lines = ["| " + " | ".join(row) + " |" for row in cells]
     lines.insert(1, "|" + " --- |" * width)
     return "\n".join(lines)
@@ -102,10 +110,10 @@ class PageLayout:
             self.vertical.append(((x0 + x1) / 2, min(y0, y1), max(y0, y1)))
 
     def grids(self) -> list[Grid]:
-        """The ruled grids on the page: rules that touch, ≥ 3 distinct each way."""
+        """The ruled grids on the page: rules that touch, ≥ 3 distinct each way (counting
+        where rules end)."""
         across, down = self.horizontal, self.vertical
-        if len(across) < MIN_RULES or len(down) < MIN_RULES or (
-                len(across) * len(down) > MAX_PAIRS):
+        if not across or not down or len(across) * len(down) > MAX_PAIRS:
             return []
         parent = list(range(len(across) + len(down)))
 
@@ -120,11 +128,17 @@ class PageLayout:
                 if (x0 - TOLERANCE <= x <= x1 + TOLERANCE
                         and y0 - TOLERANCE <= y <= y1 + TOLERANCE):
                     parent[root(i)] = root(len(across) + j)
+        # a rule's ends count as rules too: tables often have no outer vertical rules,
+        # their top and bottom rules span the first and last columns
         groups: dict[int, tuple[list[float], list[float]]] = {}
-        for i, (y, _, _) in enumerate(across):
-            groups.setdefault(root(i), ([], []))[1].append(y)
-        for j, (x, _, _) in enumerate(down):
-            groups.setdefault(root(len(across) + j), ([], []))[0].append(x)
+        for i, (y, x0, x1) in enumerate(across):
+            xs, ys = groups.setdefault(root(i), ([], []))
+            ys.append(y)
+            xs += (x0, x1)
+        for j, (x, y0, y1) in enumerate(down):
+            xs, ys = groups.setdefault(root(len(across) + j), ([], []))
+            xs.append(x)
+            ys += (y0, y1)
         found = []
         for xs, ys in groups.values():
             columns, rows = _distinct(xs), _distinct(ys)
@@ -159,13 +173,13 @@ class PageLayout:
                 out.append(f"\n{markdown_table(rows)}\n")
             else:
                 out.append(part)
-        return "".join(out)
+        return re.sub(r"\n{3,}", "\n\n", "".join(out))
 
 
 def _distinct(values: list[float]) -> list[float]:
-    """Sorted positions, those within TOLERANCE of the previous one merged."""
+    """Sorted positions, those within MERGE of the previous one merged."""
     merged: list[float] = []
     for value in sorted(values):
-        if not merged or value - merged[-1] > TOLERANCE:
+        if not merged or value - merged[-1] > MERGE:
             merged.append(value)
     return merged
