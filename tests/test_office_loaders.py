@@ -109,7 +109,7 @@ def test_pdf_form_field_values_are_read_not_sent_to_ocr() -> None:
 @pytest.fixture
 def tesseract() -> None:
     """Tesseract with English and Korean: skipped without it, except in CI (.ci/run installs it)."""
-    if ocr_languages() != ("eng", "kor"):
+    if set(ocr_languages()) != {"eng", "kor"}:
         reason = f"tesseract with eng+kor not installed ({OCR_INSTALL})"
         if os.environ.get("CI"):
             pytest.fail(reason)

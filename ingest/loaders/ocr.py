@@ -10,16 +10,20 @@ import shutil
 from functools import lru_cache
 
 INSTALL = "apt-get install tesseract-ocr tesseract-ocr-eng tesseract-ocr-kor"
-WANTED = ("eng", "kor")
-# Measured on generated 200-dpi scans (eng+kor, load ~4): 200 dpi read every line in
-# 1.9 s a page; 300 dpi took 3.3 s and misread the first Korean word (upsampled blur).
+# Korean first: on mixed pages "kor+eng" kept Korean words that "eng+kor" read as Latin
+# letters ("운영" → "VS"), and English lines came out the same.
+WANTED = ("kor", "eng")
+# Measured on generated 200-dpi scans (English, Korean, mixed; load ~4): rendered at 200
+# dpi every line was read at ~1 s a page; at 300 dpi 1.6× slower and the first Korean
+# words misread (upsampled blur).
 RENDER_DPI = 200
 # Keep Tesseract's spaces as they are: by default it puts one between Hangul syllables
 # ("원 두 는"), which splits every Korean word for the keyword index.
 CONFIG = "-c preserve_interword_spaces=1"
-# Automatic page layout (psm 3) finds no text block on a page of one short Korean line;
-# a retry as one uniform block (psm 6) reads it. Only empty pages pay for the retry.
-LAYOUTS = ("--psm 3", "--psm 6")
+# One column of text (psm 4): automatic layout (psm 3) found nothing, or scrambled the
+# words, on pages of one or two Korean lines. An empty result is retried as one uniform
+# block (psm 6); only empty pages pay for the retry.
+LAYOUTS = ("--psm 4", "--psm 6")
 
 
 @lru_cache(maxsize=1)
