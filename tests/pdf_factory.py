@@ -33,8 +33,11 @@ def encrypt(data: bytes, user_password: str, algorithm: str = "AES-256") -> byte
     return out.getvalue()
 
 
-def make_table_pdf(intro: str, rows: list[list[str]], outro: str = "") -> bytes:
-    """One page: a paragraph, a ruled table (reportlab's Table with a grid), a paragraph."""
+def make_table_pdf(intro: str, rows: list[list[str]], outro: str = "",
+                   booktabs: bool = False) -> bytes:
+    """One page: a paragraph, a ruled table (reportlab's Table with a full grid, or
+    `booktabs`: rules above, below the header and below, inner column rules only), a
+    paragraph."""
     from reportlab.lib import colors
     from reportlab.lib.styles import getSampleStyleSheet
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
@@ -42,7 +45,12 @@ def make_table_pdf(intro: str, rows: list[list[str]], outro: str = "") -> bytes:
     buffer = io.BytesIO()
     style = getSampleStyleSheet()["BodyText"]
     table = Table(rows)
-    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.black)]))
+    black = colors.black
+    table.setStyle(TableStyle([("LINEABOVE", (0, 0), (-1, 0), 1, black),
+                               ("LINEBELOW", (0, 0), (-1, 0), 0.5, black),
+                               ("LINEBELOW", (0, -1), (-1, -1), 1, black),
+                               ("LINEAFTER", (0, 0), (-2, -1), 0.5, black)] if booktabs
+                              else [("GRID", (0, 0), (-1, -1), 0.5, black)]))
     story = [Paragraph(intro, style), table] + ([Paragraph(outro, style)] if outro else [])
     SimpleDocTemplate(buffer).build(story)
     return buffer.getvalue()

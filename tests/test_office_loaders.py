@@ -79,11 +79,14 @@ def test_odt_and_epub(tmp_path: Path) -> None:
     assert "| V60 | 15 |" in docs[1].page_content
 
 
-def test_html_tables_become_markdown(tmp_path: Path) -> None:
+def test_html_tables_become_markdown_but_layout_tables_stay_text(tmp_path: Path) -> None:
     path = _write(tmp_path, "t.html", b"<main><p>Prices</p><table><tr><th>Item</th><th>KRW"
-                  b"</th></tr><tr><td>Latte</td><td>4,500</td></tr></table></main>")
+                  b"</th></tr><tr><td>Latte</td><td>4,500</td></tr></table>"
+                  b"<table summary='Note'><tr><td rowspan='2'><img src='note.png'></td>"
+                  b"<th>Note</th></tr><tr><td>Descale monthly.</td></tr></table></main>")
     (doc,) = load_file(path)
-    assert doc.page_content == "Prices\n| Item | KRW |\n| --- | --- |\n| Latte | 4,500 |"
+    assert doc.page_content == ("Prices\n| Item | KRW |\n| --- | --- |\n| Latte | 4,500 |\n"
+                                "Note\nDescale monthly.")
 
 
 def test_pdf_table_rows_stay_rows_and_prose_keeps_its_place() -> None:
@@ -92,7 +95,14 @@ def test_pdf_table_rows_stay_rows_and_prose_keeps_its_place() -> None:
     text = doc.page_content
     assert "| Baratza Encore | 210000 | conical steel |" in text
     assert text.index("Our grinders") < text.index("| Grinder |") < text.index("include VAT")
-    # pages of prose are not handed to pdfplumber: their text is pypdf's, unchanged
+    # ruled only above, under the header and below, with inner column rules: rows are
+    # cut at the text's baselines
+    (ruled,) = load_pdf("b.pdf", make_table_pdf("Grinders.", PRICES, booktabs=True),
+                        LoadContext())
+    assert "| Grinder | Price (KRW) | Burrs |\n| --- | --- | --- |\n| Comandante C40 | 320000 |" \
+        in ruled.page_content
+    assert "| Baratza Encore | 210000 | conical steel |" in ruled.page_content
+    # a page without a grid keeps pypdf's text exactly
     (prose,) = load_pdf("p.pdf", make_pdf(["Plain prose, no table here."]), LoadContext())
     assert prose.page_content == "Plain prose, no table here."
 

@@ -19,6 +19,10 @@ TOLERANCE = 2.0  # points: thinner than this is a line, not a box
 # Rules closer than this are one: a framed code block's double frame (3 pt apart) made a
 # sliver column that took each line's first word.
 MERGE = 5.0
+BASELINE = 3.0  # points: text fragments this close in height are on one line
+# The 171 tables of debian-reference.pdf have 53-100 % of their cells filled; the grids
+# of lshort-ko.pdf's TikZ figures (which swallowed the text around them) 0-47 %.
+MIN_FILLED = 0.5
 MIN_RULES = 3  # a 2 × 2 grid has 3 rules (or rule ends) each way
 MAX_PAIRS = 250_000  # rule pairs to test for contact; more is a drawing, not a table
 
@@ -32,17 +36,17 @@ def _cell(value: object) -> str:
 
 def markdown_table(rows: Sequence[Sequence[object]]) -> str:
     """Rows of cells as a Markdown table (the first row as header), without empty rows and
-    columns; a table with one row or one column is only its cells' text, one per line (a
-    layout table or a framed code block, not data)."""
+    columns. A table with fewer than two rows of two or more values is only its cells'
+    text, one per line: a layout table (an icon beside a note), a framed code block."""
     cells = [[_cell(value) for value in row] for row in rows]
     cells = [row for row in cells if any(row)]
     width = max((len(row) for row in cells), default=0)
     cells = [row + [""] * (width - len(row)) for row in cells]
     kept = [n for n in range(width) if any(row[n] for row in cells)]  # drop empty columns
     cells = [[row[n] for n in kept] for row in cells]
-    width = len(kept)
-    if len(cells) < 2 or width < 2:
+    if sum(1 for row in cells if sum(map(bool, row)) >= 2) < 2:  # not a data table
         return "\n".join(value for row in cells for value in row if value)
+    width = len(kept)
     lines = ["| " + " | ".join(row) + " |" for row in cells]
     lines.insert(1, "|" + " --- |" * width)
     return "\n".join(lines)
@@ -148,11 +152,22 @@ class PageLayout:
 
     def text_with_tables(self) -> str | None:
         """The page's text with each grid's fragments replaced, where the grid's first
-        fragment was, by the grid as a Markdown table; None when there is no grid."""
+        fragment was, by the grid as a Markdown table; None when there is no table. A grid
+        whose cells are mostly empty is a drawing (a plot's grid lines), not a table."""
         grids = self.grids()
+        grids = [grid for grid, rows in zip(grids, self._place(grids)[1], strict=True)
+                 if _filled(rows) >= MIN_FILLED]
         if not grids:
             return None
-        cells: list[dict[tuple[int, int], list[str]]] = [{} for _ in grids]
+        parts, tables = self._place(grids)
+        out = [f"\n{markdown_table(tables[part])}\n" if isinstance(part, int) else part
+               for part in parts]
+        return re.sub(r"\n{3,}", "\n\n", "".join(out))
+
+    def _place(self, grids: list[Grid]) -> tuple[list[str | int], list[list[list[str]]]]:
+        """The page as text fragments and grid numbers (where each grid's first fragment
+        was), and each grid's rows."""
+        placed: list[list[tuple[int, int, float, str]]] = [[] for _ in grids]
         parts: list[str | int] = []
         for x, y, text in self.fragments:
             where = next(((n, spot) for n, grid in enumerate(grids)
@@ -160,26 +175,52 @@ class PageLayout:
             if where is None:
                 parts.append(text)
                 continue
-            n, spot = where
-            if not cells[n]:
+            n, (row, column) = where
+            if not placed[n]:
                 parts.append(n)
-            cells[n].setdefault(spot, []).append(text)
-        out = []
-        for part in parts:
-            if isinstance(part, int):
-                grid = grids[part]
-                rows = [[" ".join(cells[part].get((r, c), [])) for c in range(len(grid.xs) - 1)]
-                        for r in range(len(grid.ys) - 1)]
-                out.append(f"\n{markdown_table(rows)}\n")
+            placed[n].append((row, column, y, text))
+        return parts, [_rows(cells, len(grid.xs) - 1) for cells, grid in zip(
+            placed, grids, strict=True)]
+
+
+def _filled(rows: list[list[str]]) -> float:
+    """The share of non-empty cells, not counting empty rows and columns."""
+    rows = [row for row in rows if any(row)]
+    columns = [n for n in range(len(rows[0]) if rows else 0) if any(row[n] for row in rows)]
+    cells = len(rows) * len(columns)
+    return sum(1 for row in rows for n in columns if row[n]) / cells if cells else 0.0
+
+
+def _rows(placed: list[tuple[int, int, float, str]], width: int) -> list[list[str]]:
+    """Table rows from the fragments placed in a grid's (row, column) cells. A grid row
+    without rules between its lines (a table ruled only above and below) is cut at each
+    text baseline; a line that fills fewer than two cells continues the one above (text
+    wrapped inside a cell)."""
+    rows: list[list[str]] = []
+    for row in sorted({r for r, _, _, _ in placed}):
+        here = [(column, y, text) for r, column, y, text in placed if r == row]
+        lines = _distinct([y for _, y, _ in here], BASELINE)[::-1]  # top line first
+        nearest = [_nearest(lines, y) for _, y, _ in here]
+        start = len(rows)
+        for number in range(len(lines)):
+            cells = [" ".join(text.strip() for (column, _, text), line in zip(
+                here, nearest, strict=True) if column == c and line == number)
+                for c in range(width)]
+            if len(rows) > start and sum(map(bool, cells)) < 2:
+                rows[-1] = [f"{a} {b}".strip() for a, b in zip(rows[-1], cells, strict=True)]
             else:
-                out.append(part)
-        return re.sub(r"\n{3,}", "\n\n", "".join(out))
+                rows.append(cells)
+    return rows
 
 
-def _distinct(values: list[float]) -> list[float]:
-    """Sorted positions, those within MERGE of the previous one merged."""
+def _nearest(lines: list[float], y: float) -> int:
+    return min(range(len(lines)), key=lambda n: abs(lines[n] - y))
+
+
+def _distinct(values: list[float], merge: float = MERGE) -> list[float]:
+    """Sorted positions, those within `merge` of the previous one merged."""
     merged: list[float] = []
     for value in sorted(values):
-        if not merged or value - merged[-1] > MERGE:
+        if not merged or value - merged[-1] > merge:
             merged.append(value)
     return merged
