@@ -162,10 +162,13 @@ def test_10000_slide_deck_loads_slide_by_slide_in_bounded_memory(tmp_path: Path)
 
 
 def test_scanned_pages_without_ocr_are_counted_with_the_install_command(
-        store: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from ingest.loaders import pdf
 
     monkeypatch.setattr(pdf, "ocr_languages", lambda: ())
+    store = Settings(_env_file=None, data_dir=tmp_path / "data")
+    (tmp_path / "before.md").write_text("Stored before: the roaster is serviced in June.")
+    assert ingest_paths([tmp_path / "before.md"], store).exit_code == 0
     before = stored_chunks(store)
     (tmp_path / "scan.pdf").write_bytes(make_scanned_pdf(["A scanned letter."]))
     (tmp_path / "half.pdf").write_bytes(_half_scanned())
