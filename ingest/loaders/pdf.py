@@ -108,14 +108,15 @@ def load_pdf(source: str, data: bytes, context: LoadContext) -> list[Document]:
     scanned = _ocr(source, data, scans, texts, context) if scans else set()
     digest, docs = content_hash(data), []
     for number, text in texts.items():
-        text = "\n".join(filter(None, [text.strip(), *fields[number]]))
-        if text:
+        if fields[number]:  # else the text as pypdf gives it: stored chunks stay the same
+            text = "\n".join(filter(None, [text.rstrip(), *fields[number]]))
+        if text.strip():
             extra = {"ocr": True} if number in scanned else {}
             docs.append(Document(text, metadata=metadata(
                 source, MIME, digest, title=title, page=number, **extra)))
     empty = [n for n, text in texts.items() if not text.strip() and not fields[n]]
     unread = [n for n in scans if not texts[n].strip()]
-    ocr = bool(ocr_languages())
+    ocr = bool(unread) and bool(ocr_languages())  # only then is Tesseract asked
     if not docs:
         hint = "" if not unread else " (not even by OCR)" if ocr else (
             f" (scanned images need OCR: {INSTALL})")
