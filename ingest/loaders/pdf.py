@@ -141,5 +141,6 @@ def _ocr(source: str, data: bytes, scans: list[int], texts: dict[int, str],
     texts.update(found)
     read = {n for n, text in found.items() if text.strip()}
     if read:
-        context.warnings.append(f"{len(read)} pages read by OCR (pages {_numbers(sorted(read))})")
+        context.warnings.append(f"{len(read)} page{'s' * (len(read) != 1)} read by OCR "
+                                f"(pages {_numbers(sorted(read))})")
     return read
