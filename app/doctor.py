@@ -165,12 +165,20 @@ def check_langfuse() -> Check:
     return _ok("langfuse", "not configured: tracing off")
 
 
+def check_ocr() -> Check:
+    """OCR is optional: without it scanned PDF pages are counted, not read (a warning)."""
+    from ingest.loaders.ocr import INSTALL, ocr_status
+
+    available, detail = ocr_status()
+    return _ok("ocr", detail) if available else Check("ocr", "warn", detail, INSTALL)
+
+
 def run_checks(settings: Settings) -> Iterator[Check]:
     checks: list[Callable[[], Check | None]] = [
         check_python, check_packages,
         lambda: check_embeddings(settings), lambda: check_llm(settings),
         lambda: check_chroma_server(settings), lambda: check_store(settings),
-        lambda: check_context_window(settings), check_langfuse,
+        lambda: check_context_window(settings), check_langfuse, check_ocr,
     ]
     for check in checks:
         try:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.index.damage import damaged
+from core.index.paging import get_all
 
 if TYPE_CHECKING:
     from langchain_core.documents import Document
@@ -85,7 +86,7 @@ def forget_generation(settings: Settings, generation: str) -> None:
 def stored_files(store: Store) -> Stored:
     """Source → (content hashes, chunk count) of what is stored, to skip unchanged files."""
     stored: Stored = {}
-    for meta in store.vectorstore.get(include=["metadatas"])["metadatas"]:
+    for meta in get_all(store.vectorstore, ["metadatas"])["metadatas"]:
         if meta and "source" in meta:
             hashes, count = stored.get(str(meta["source"]), (set(), 0))
             hashes.add(str(meta.get("content_hash")))

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from core.errors import DocentError
-from ingest.loaders import LOADERS
+from ingest.loaders import LOADERS, unsupported
 
 OUTSIDE = "symlink pointing outside the folder"
 MISSING = "no such file or directory"
@@ -86,7 +86,7 @@ def discover(
                     path, exclude):
                 continue
             if reason is None and path.suffix.lower() not in LOADERS:
-                reason = f"unsupported file type {path.suffix or '(none)'!r}"
+                reason = unsupported(path.suffix)
             if reason is None:
                 yield path
             elif on_skip is not None:

@@ -6,6 +6,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from core.index.paging import get_all
+
 if TYPE_CHECKING:
     from core.index.store import Store
 
@@ -32,7 +34,7 @@ def prune_missing(store: Store, roots: Iterable[Path]) -> int:
     Files read through a symlink are stored under the link's path in the folder (see
     `ingest.discover.source_of`), so they are found here too."""
     prefixes = [str(root.resolve()) for root in roots]
-    stored = store.vectorstore.get(include=["metadatas"])
+    stored = get_all(store.vectorstore, ["metadatas"])
     sources = {meta.get("source", "") for meta in stored["metadatas"] if meta}
     gone = [s for s in sources
             if any(s == p or s.startswith(p.rstrip("/") + "/") for p in prefixes)

@@ -12,10 +12,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.office_factory import (
+    encrypted_office,
+    make_docx,
+    make_epub,
+    make_odt,
+    make_pptx,
+    make_xlsx,
+    many_parts_docx,
+    zip_bomb_docx,
+)
 from tests.pdf_factory import encrypt, make_pdf
 
 TEXT_SUFFIXES = [".txt", ".md", ".markdown", ".rst", ".csv", ".html", ".htm"]
 ALL_SUFFIXES = [*TEXT_SUFFIXES, ".pdf"]
+ZIP_SUFFIXES = [".docx", ".pptx", ".xlsx", ".odt", ".epub"]
 
 
 @dataclass
@@ -141,8 +152,86 @@ def file_cases() -> list[Case]:
     add(Case("spaces and 한글 name.md", "ok", _bytes("이름에 공백과 한글".encode())))
     add(Case("UPPER.TXT", "ok", _bytes(b"Upper-case suffixes load too.")))
     add(Case("no-suffix-given-directly", "unsupported file type", _bytes(b"words")))
-    add(Case("word.docx", "unsupported file type", _bytes(b"PK\x03\x04")))
+    add(Case("word.doc", "unsupported file type '.doc' (save it as .docx)",
+             _bytes(b"\xd0\xcf\x11\xe0")))
+    cases += office_cases(rng)
     return cases
+
+
+def _bitflipped(data: bytes, seed: int) -> bytes:
+    damaged = bytearray(data)
+    flip = random.Random(seed)
+    for _ in range(40):
+        damaged[flip.randrange(100, len(damaged))] = flip.randrange(256)
+    return bytes(damaged)
+
+
+def office_cases(rng: random.Random) -> list[Case]:
+    """Issue 15's bad input for the zip-based loaders (the 10,000-slide deck has its own
+    test: embedding it here would take minutes)."""
+    good = {".docx": make_docx(["A memo about the espresso machine's yearly service."]),
+            ".pptx": make_pptx(["Roadmap\nA second store opens in March."]),
+            ".xlsx": make_xlsx({"Stock": [["bean", "kg"], ["Yirgacheffe", 12]]}),
+            ".odt": make_odt("<text:p>Minutes of the Tuesday roasting meeting.</text:p>"),
+            ".epub": make_epub(["<p>The first chapter of a book about coffee.</p>"])}
+    cases: list[Case] = []
+    add = cases.append
+    for suffix, data in good.items():
+        add(Case(f"fine{suffix}", "ok", _bytes(data)))
+        add(Case(f"zero{suffix}", "empty file", _bytes(b"")))
+        add(Case(f"text{suffix}", "not a readable zip archive", _bytes(b"just words, no zip")))
+        add(Case(f"png{suffix}", "not a readable zip archive",
+                 _bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + rng.randbytes(256))))
+        add(Case(f"truncated{suffix}", "corrupt", _bytes(data[: len(data) // 2])))
+        add(Case(f"bitflip{suffix}", "either", _bytes(_bitflipped(data, len(suffix)))))
+        if suffix in (".docx", ".pptx", ".xlsx"):
+            add(Case(f"locked{suffix}", "encrypted Office file (a password is needed)",
+                     _bytes(encrypted_office())))
+    add(Case("legacy-as.docx", "legacy binary Office file", _bytes(
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(1024))))
+    add(Case("zip-bomb.docx", "unpacks to 600 MB (at most 512 MB; a zip bomb?)",
+             _bytes(zip_bomb_docx(600))))
+    add(Case("many-parts.docx", "50,001 parts in the archive", _bytes(many_parts_docx(50_001))))
+    add(Case("no-body.docx", "part 'word/document.xml' is missing", _bytes(
+        _zip_of({"[Content_Types].xml": "<Types/>"}))))
+    add(Case("bad-xml.docx", "bad XML", _bytes(_zip_of({"word/document.xml": "<w:document"}))))
+    add(Case("no-slides.pptx", "part 'ppt/presentation.xml' is missing",
+             _bytes(_zip_of({"ppt/slides/slide1.xml": "<p:sld/>"}))))
+    add(Case("empty-sheets.xlsx", "no values in any sheet", _bytes(make_xlsx({"A": [], "B": []}))))
+    add(Case("no-container.epub", "part 'META-INF/container.xml' is missing",
+             _bytes(_zip_of({"mimetype": "application/epub+zip"}))))
+    add(Case("drm.epub", "encrypted e-book (DRM)", _bytes(_with_part(
+        good[".epub"], "META-INF/encryption.xml", "<encryption>OEBPS/text/c0.xhtml</encryption>"))))
+    add(Case("entity-bomb.odt", "amplification",
+             _bytes(_zip_of({"content.xml": _billion_laughs()}))))
+    return cases
+
+
+def _zip_of(parts: dict[str, str]) -> bytes:
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as package:
+        for name, body in parts.items():
+            package.writestr(name, body)
+    return out.getvalue()
+
+
+def _with_part(data: bytes, name: str, body: str) -> bytes:
+    import io
+    import zipfile
+
+    out = io.BytesIO(data)
+    with zipfile.ZipFile(out, "a") as package:
+        package.writestr(name, body)
+    return out.getvalue()
+
+
+def _billion_laughs() -> str:
+    entities = '<!ENTITY l0 "ha">' + "".join(
+        f'<!ENTITY l{n} "{f"&l{n - 1};" * 10}">' for n in range(1, 10))
+    return f'<?xml version="1.0"?><!DOCTYPE d [{entities}]><d>&l9;</d>'
 
 
 def url_cases() -> list[Case]:

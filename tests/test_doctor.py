@@ -38,7 +38,7 @@ def test_healthy_setup_passes(sample_env: Path) -> None:
     rows = _rows(done.stdout)
     assert rows == {name: "ok" for name in ("python", "packages", "embedding model",
                                             "gguf model", "store", "context window",
-                                            "langfuse")}
+                                            "langfuse", "ocr")}
     assert "chunks, built with packaged:all-MiniLM-L6-v2" in done.stdout
     assert SECRET not in done.stdout + done.stderr
 
@@ -75,3 +75,16 @@ def test_context_window_and_unreachable_servers_are_failures() -> None:
     assert chroma is not None and chroma.status == "FAIL"
     assert f"http://127.0.0.1:{closed}/api/v2/heartbeat" in chroma.detail
     assert "chroma run" in chroma.fix
+
+
+def test_ocr_row_says_whether_scanned_pages_can_be_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.doctor import check_ocr
+    from ingest.loaders import ocr
+
+    monkeypatch.setattr(ocr, "ocr_languages", lambda: ())
+    missing = check_ocr()
+    assert (missing.status, missing.fix) == ("warn", ocr.INSTALL)
+    assert "not installed: scanned pages are counted, not read" in missing.detail
+    monkeypatch.setattr(ocr, "ocr_languages", lambda: ("eng", "kor"))
+    monkeypatch.setattr("pytesseract.get_tesseract_version", lambda: "5.3.0")
+    assert check_ocr().status == "ok" and check_ocr().detail == "tesseract 5.3.0 (eng+kor)"

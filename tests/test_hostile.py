@@ -20,12 +20,14 @@ import pytest
 from core.settings import Settings
 from ingest.discover import OUTSIDE
 from ingest.loaders import LoadError, load_file
+from ingest.loaders.ocr import INSTALL as OCR_INSTALL
 from ingest.pipeline import ingest_paths
 from ingest.web import UrlLimits
 from tests.helpers import ROOT, SAMPLE_DATA, stored_chunks
 from tests.hostile_corpus import file_cases, url_cases
 from tests.http_stub import serve
-from tests.pdf_factory import make_pdf
+from tests.office_factory import make_huge_deck
+from tests.pdf_factory import make_pdf, make_scanned_pdf
 
 pytestmark = pytest.mark.slow
 
@@ -64,7 +66,7 @@ def test_hostile_corpus_each_case_fails_alone_or_ingests(
         assert case.make is not None
         case.make(corpus / case.name)
     # named on the command line, these are read (and fail); in the folder, only skipped
-    direct = [corpus / "no-suffix-given-directly", corpus / "word.docx",
+    direct = [corpus / "no-suffix-given-directly", corpus / "word.doc",
               corpus / "devzero.txt", corpus / "devurandom.md"]
     web = url_cases()
     with serve(pdf=make_pdf(["A PDF served over HTTP.", ""])) as server:
@@ -95,7 +97,7 @@ def test_hostile_corpus_each_case_fails_alone_or_ingests(
     skipped = {problem.path: problem.error for problem in report.skipped_files}
     assert skipped == {str(corpus / "devzero.txt"): OUTSIDE, str(corpus / "devurandom.md"): OUTSIDE,
                        str(corpus / "no-suffix-given-directly"): "unsupported file type '(none)'",
-                       str(corpus / "word.docx"): "unsupported file type '.docx'"}
+                       str(corpus / "word.doc"): "unsupported file type '.doc' (save it as .docx)"}
     assert len(cases) + len(web) >= 100
     assert report.exit_code == 1
     print(f"\nhostile corpus: {len(cases) + len(web)} cases, {len(report.failed)} clear "
@@ -143,3 +145,55 @@ def test_unreadable_file_and_folder_via_the_cli(tmp_path: Path) -> None:
     failed = sorted(line for line in done.stdout.splitlines() if line.startswith("failed:"))
     assert failed == [f"failed: {docs / 'locked-folder'}: cannot list folder (permission denied)",
                       f"failed: {docs / 'locked.txt'}: permission denied"]
+
+
+def test_10000_slide_deck_loads_slide_by_slide_in_bounded_memory(tmp_path: Path) -> None:
+    deck = tmp_path / "huge.pptx"
+    deck.write_bytes(make_huge_deck(10_000))
+    tracemalloc.start()
+    docs = load_file(deck, Settings(_env_file=None))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert len(docs) == 10_000
+    assert docs[9_999].metadata["slide"] == 10_000
+    assert docs[9_999].page_content == "Slide 10000 of the long deck: item 70000."
+    # the documents themselves are ~25 MB under tracemalloc; no slide tree is kept
+    assert peak < 80 * 2**20, f"{peak / 2**20:.0f} MB"
+
+
+def test_scanned_pages_without_ocr_are_counted_with_the_install_command(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ingest.loaders import pdf
+
+    monkeypatch.setattr(pdf, "ocr_languages", lambda: ())
+    store = Settings(_env_file=None, data_dir=tmp_path / "data")
+    (tmp_path / "before.md").write_text("Stored before: the roaster is serviced in June.")
+    assert ingest_paths([tmp_path / "before.md"], store).exit_code == 0
+    before = stored_chunks(store)
+    (tmp_path / "scan.pdf").write_bytes(make_scanned_pdf(["A scanned letter."]))
+    (tmp_path / "half.pdf").write_bytes(_half_scanned())
+    report = ingest_paths([tmp_path / "scan.pdf", tmp_path / "half.pdf"], store)
+    assert [(Path(f.path).name, f.error) for f in report.failed] == [(
+        "scan.pdf", "PDF has no extractable text on its 1 pages (scanned images need OCR: "
+        f"{OCR_INSTALL})")]
+    assert [w.error for w in report.warnings] == [
+        f"1 of 2 pages have no extractable text (pages 2; 1 are scanned and need OCR: "
+        f"{OCR_INSTALL})"]
+    after = stored_chunks(store)
+    assert {i: after[i] for i in before} == before
+    assert any("roaster's warranty" in text for _, text in after.values())
+
+
+def _half_scanned() -> bytes:
+    """Page 1 typed, page 2 a scan."""
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    for data in (make_pdf(["Typed page about the roaster's warranty."]),
+                 make_scanned_pdf(["A scanned second page."])):
+        writer.append(PdfReader(io.BytesIO(data)))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

@@ -107,8 +107,8 @@ def test_cli_ingest_json_report_and_exit_codes(corpus: Path, data_dir: Path) -> 
         {"path": str(corpus / "nope"), "error": "no such file or directory"}]
     assert "Traceback" not in missing.stderr
 
-    (corpus / "slides.pptx").write_bytes(b"PK\x03\x04")
+    (corpus / "slides.ppt").write_bytes(b"\xd0\xcf\x11\xe0")
     named = json.loads(run(str(corpus), str(corpus / "nope")).stdout)
-    assert named["skipped_files"] == [
-        {"path": str(corpus / "slides.pptx"), "error": "unsupported file type '.pptx'"}]
+    assert named["skipped_files"] == [{"path": str(corpus / "slides.ppt"),
+                                       "error": "unsupported file type '.ppt' (save it as .pptx)"}]
     assert {f["path"] for f in named["failed"]} == {str(empty), str(corpus / "nope")}

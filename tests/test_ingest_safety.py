@@ -216,21 +216,23 @@ def test_symlink_loops_are_walked_once_when_links_are_followed(tmp_path: Path) -
     assert [p.relative_to(docs).as_posix() for p in found] == ["out/a.md"]
 
 
+LEGACY_DOC = "unsupported file type '.doc' (save it as .docx)"
+
+
 def test_unsupported_files_in_a_folder_are_named_not_dropped_silently(tmp_path: Path) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "notes.md").write_text("Espresso is pulled at nine bar.")
-    (docs / "report.docx").write_bytes(b"PK\x03\x04")
+    (docs / "report.doc").write_bytes(b"\xd0\xcf\x11\xe0")
     (docs / "README").write_text("no suffix")
     (docs / ".hidden.md").write_text("hidden files stay silent")
     report = ingest_paths([docs], _settings(tmp_path / "data"), model=HashingEmbeddings())
     assert report.exit_code == 0 and report.files == 1
     assert report.skipped_files == [Problem(str(docs / "README"), "unsupported file type '(none)'"),
-                                    Problem(str(docs / "report.docx"),
-                                            "unsupported file type '.docx'")]
+                                    Problem(str(docs / "report.doc"), LEGACY_DOC)]
     assert report.to_dict()["skipped_files"][1] == {
-        "path": str(docs / "report.docx"), "error": "unsupported file type '.docx'"}
-    assert f"skipped: {docs / 'report.docx'}: unsupported file type '.docx'" in report.table()
+        "path": str(docs / "report.doc"), "error": LEGACY_DOC}
+    assert f"skipped: {docs / 'report.doc'}: {LEGACY_DOC}" in report.table()
 
 
 def test_one_missing_path_does_not_abort_the_batch(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from core.errors import DocentError
 from core.index.damage import KEYWORD_FIX, damaged
 from core.index.generation import active_collection
+from core.index.paging import get_all
 from core.index.tokens import TOKEN_RULES, keyword_tokens
 from core.tuning import TUNING
 
@@ -138,7 +139,7 @@ def build_keyword_index(store: Store) -> int:
     logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG
     root = index_root(store.settings, store.name)
     korean = TUNING.keyword_korean
-    stored = store.vectorstore.get(include=["documents"])
+    stored = get_all(store.vectorstore, ["documents"])
     ids: list[str] = list(stored["ids"])
     texts: list[str] = [t or "" for t in stored["documents"]]
     cached = _previous_tokens(root) if _same_tokens(_built_with(root), korean) else {}

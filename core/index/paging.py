@@ -1,0 +1,26 @@
+"""Read a whole Chroma collection in pages.
+
+Chroma (1.x, SQLite) fails a `get` of the metadatas or documents of more than 32,766
+records at once ("too many SQL variables"): a store of ~4,000 chunks has that many
+sentence pieces, and every ingest that changed something then crashed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+PAGE = 10_000  # records per `get`, well under SQLite's 32,766 variables
+
+
+def get_all(collection: Any, include: list[str]) -> dict[str, list]:
+    """`collection.get(include=include)` of every record (a Chroma collection or a
+    LangChain Chroma vector store): "ids" and each included field, in store order."""
+    found: dict[str, list] = {"ids": [], **{field: [] for field in include}}
+    offset = 0
+    while True:
+        page = collection.get(include=include, limit=PAGE, offset=offset)
+        for key, values in found.items():
+            values += page[key]
+        if len(page["ids"]) < PAGE:
+            return found
+        offset += PAGE

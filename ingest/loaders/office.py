@@ -1,0 +1,169 @@
+"""Office Open XML: Word (.docx), PowerPoint (.pptx) and Excel (.xlsx) files.
+
+Word and PowerPoint parts are read straight from the zip with a streaming XML parser
+(python-docx and python-pptx build the whole object model: a 10,000-slide deck then
+holds every slide in memory); Excel through openpyxl's read-only mode, which streams rows.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import zipfile
+from collections.abc import Iterator
+
+from langchain_core.documents import Document
+
+from ingest.loaders.archive import has_part, open_package, open_part, parse_part, part_title
+from ingest.loaders.blocks import BodyTags, Element, body_blocks
+from ingest.loaders.common import LoadContext, LoadError, content_hash, metadata
+from ingest.loaders.tables import markdown_table
+from ingest.loaders.text import row_lines
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+P = "{http://schemas.openxmlformats.org/presentationml/2006/main}"
+R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+DC_TITLE = "{http://purl.org/dc/elements/1.1/}title"
+CORE = "docProps/core.xml"
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+HEADING_STYLE = re.compile(r"^(?:heading|제목)\s*(\d)$", re.IGNORECASE)
+
+
+def _docx_text(paragraph: Element) -> str:
+    parts = []
+    for node in paragraph.iter():
+        if node.tag == W + "t" and node.text:
+            parts.append(node.text)
+        elif node.tag == W + "tab":
+            parts.append("\t")
+        elif node.tag in (W + "br", W + "cr"):
+            parts.append("\n")
+    return "".join(parts)
+
+
+def _docx_heading(paragraph: Element) -> int:
+    style = paragraph.find(f"{W}pPr/{W}pStyle")
+    name = style.get(W + "val", "") if style is not None else ""
+    if name.lower() == "title":
+        return 1
+    match = HEADING_STYLE.match(name)
+    return int(match.group(1)) if match else 0
+
+
+DOCX_TAGS = BodyTags(paragraphs=frozenset({W + "p"}), table=W + "tbl", row=W + "tr",
+                     cell=W + "tc", text=_docx_text, heading_level=_docx_heading)
+
+
+def load_docx(source: str, data: bytes, context: LoadContext) -> list[Document]:
+    """The document's paragraphs, headings (`#`) and tables (Markdown) as one document."""
+    with open_package(source, data) as package:
+        title = part_title(source, package, CORE, DC_TITLE)
+        with open_part(source, package, "word/document.xml") as body:
+            text = "\n\n".join(body_blocks(source, body, DOCX_TAGS))
+    if not text.strip():
+        raise LoadError(source, "no text in the document")
+    return [Document(text, metadata=metadata(source, DOCX_MIME, content_hash(data),
+                                             title=title))]
+
+
+def _relationships(source: str, package: zipfile.ZipFile, part: str) -> dict[str, str]:
+    """Relationship id → target part name, for `part` (empty when it has none)."""
+    folder, name = posixpath.split(part)
+    rels = posixpath.join(folder, "_rels", name + ".rels")
+    if not has_part(package, rels):
+        return {}
+    return {rel.get("Id", ""): posixpath.normpath(posixpath.join(folder, rel.get("Target", "")))
+            for rel in parse_part(source, package, rels).iter(REL + "Relationship")
+            if rel.get("TargetMode") != "External"}
+
+
+def _slides(source: str, package: zipfile.ZipFile) -> list[str]:
+    """Slide parts in the deck's order (presentation.xml's list, hidden slides included)."""
+    presentation = "ppt/presentation.xml"
+    targets = _relationships(source, package, presentation)
+    order = parse_part(source, package, presentation).iter(P + "sldId")
+    return [targets[rid] for slide in order if (rid := slide.get(R + "id", "")) in targets]
+
+
+def _shape_text(root: Element) -> Iterator[str]:
+    """Paragraphs of a slide's text boxes, and its tables as Markdown, in document order."""
+    def walk(node: Element) -> Iterator[str]:
+        for child in node:
+            if child.tag == A + "tbl":
+                rows = [[" ".join("".join(t.text or "" for t in cell.iter(A + "t")).split())
+                         for cell in row.iter(A + "tc")] for row in child.iter(A + "tr")]
+                yield markdown_table(rows)
+            elif child.tag == A + "p":
+                yield "".join(t.text or "" for t in child.iter(A + "t"))
+            else:
+                yield from walk(child)
+    return (text for text in walk(root) if text.strip())
+
+
+def load_pptx(source: str, data: bytes, context: LoadContext) -> list[Document]:
+    """One document per slide with text (`slide`, 1-based), speaker notes after it."""
+    docs, digest = [], content_hash(data)
+    with open_package(source, data) as package:
+        title = part_title(source, package, CORE, DC_TITLE)
+        for number, part in enumerate(_slides(source, package), start=1):
+            lines = list(_shape_text(parse_part(source, package, part)))
+            notes = [target for target in _relationships(source, package, part).values()
+                     if "/notesSlides/" in target and has_part(package, target)]
+            for note in notes[:1]:
+                if text := "\n".join(_shape_text(parse_part(source, package, note))):
+                    lines.append(f"Notes: {text}")
+            if lines:
+                docs.append(Document("\n".join(lines), metadata=metadata(
+                    source, PPTX_MIME, digest, title=title, slide=number)))
+    if not docs:
+        raise LoadError(source, "no text on any slide")
+    return docs
+
+
+def load_xlsx(source: str, data: bytes, context: LoadContext) -> list[Document]:
+    """One document per sheet with values (`sheet` is its name): each row as `header:
+    value` lines, as CSV rows are, rows separated by a blank line."""
+    from openpyxl import load_workbook
+
+    with open_package(source, data):
+        pass  # the encryption and zip-bomb checks, before openpyxl inflates anything
+    docs, digest = [], content_hash(data)
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        try:
+            for sheet in book.worksheets:
+                if text := _sheet_text(sheet.iter_rows(values_only=True)):
+                    docs.append(Document(text, metadata=metadata(
+                        source, XLSX_MIME, digest, sheet=sheet.title)))
+        finally:
+            book.close()
+    except LoadError:
+        raise
+    except Exception as exc:  # openpyxl raises KeyError, ValueError... on damaged parts
+        raise LoadError(source, f"corrupt or unreadable spreadsheet "
+                                f"({exc.__class__.__name__}: {exc})") from None
+    if not docs:
+        raise LoadError(source, "no values in any sheet")
+    return docs
+
+
+def _sheet_text(rows: Iterator[tuple]) -> str:
+    """Rows under the first non-empty row (the header); unnamed columns get `column N`."""
+    header: list[str] | None = None
+    blocks = []
+    for row in rows:
+        if not any(value is not None and str(value).strip() for value in row):
+            continue
+        if header is None:
+            header = [str(value).strip() if value is not None and str(value).strip()
+                      else f"column {n}" for n, value in enumerate(row, start=1)]
+            continue
+        if lines := row_lines(header, list(row)):
+            blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
