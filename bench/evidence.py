@@ -30,7 +30,12 @@ from app.benchmarks import (  # noqa: E402
 from app.eval import build_store  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from graphs.context import Context  # noqa: E402
-from graphs.evidence import EVIDENCE_WEIGHTS, cosine_similarity, rank_sentences  # noqa: E402
+from graphs.evidence import (  # noqa: E402
+    EVIDENCE_WEIGHTS,
+    Similarity,
+    cosine_similarity,
+    rank_sentences,
+)
 from graphs.options import resolve  # noqa: E402
 from graphs.retrieval import hybrid_search  # noqa: E402
 from graphs.selection import select_passages  # noqa: E402
@@ -41,7 +46,25 @@ VARIANTS = {
     "coverage + rank + dense 0.5": replace(EVIDENCE_WEIGHTS, cue=0.0, dense=0.5),
     "coverage + rank + cue 0.1 + dense 0.5": replace(EVIDENCE_WEIGHTS, cue=0.1, dense=0.5),
     "coverage + rank + cue 0.1 + dense 1.0": replace(EVIDENCE_WEIGHTS, cue=0.1, dense=1.0),
+    "cue 0.1 + dense 0.5 on the 6 lexically best": replace(EVIDENCE_WEIGHTS, dense_candidates=6),
+    "cue 0.1 + dense 0.5 on the 10 lexically best": replace(EVIDENCE_WEIGHTS,
+                                                            dense_candidates=10),
 }
+
+
+def remembered(similarity: Similarity | None) -> Similarity | None:
+    """The same cosines, each sentence embedded once across the variants."""
+    if similarity is None:
+        return None
+    seen: dict[str, float] = {}
+
+    def cached(texts: list[str]) -> list[float]:
+        missing = [t for t in dict.fromkeys(texts) if t not in seen]
+        if missing:
+            seen.update(zip(missing, similarity(missing), strict=True))
+        return [seen[t] for t in texts]
+
+    return cached
 
 
 def holds(text: str, golds: list[str]) -> bool:
@@ -76,7 +99,7 @@ def main() -> None:
             gold = golds.get(query.id, [])
             candidates = hybrid_search(resources.store(), index, query.question, opts)
             kept, _ = select_passages(query.question, candidates, index, opts)
-            dense = cosine_similarity(resources.embeddings(), query.question)
+            dense = remembered(cosine_similarity(resources.embeddings(), query.question))
             ranked = rank_sentences(query.question, kept, index, dense)
             tops.append((bool(query.relevant_ids), ranked[0].coverage if ranked else 0.0))
             if query.relevant_ids:
