@@ -77,6 +77,8 @@ def main() -> int:
 
         out = io.StringIO()
         watcher = Watcher([folder], settings, WatchOptions(poll=args.poll), out=out)
+        watcher.say = lambda line: (out.write(line + "\n"),  # type: ignore[method-assign]
+                                    print(line, file=sys.stderr, flush=True))
         thread = threading.Thread(target=watcher.run, daemon=True)
         thread.start()
         started = time.perf_counter()
@@ -100,8 +102,13 @@ def main() -> int:
                 note.write_text(f"Change {n}: the zephyr{n} release ships on day {n}.\n")
             path = note if kind != "edit document" else edited
             wanted = None if kind == "delete" else {_digest(path)}
-            timings.setdefault(kind, []).append(wait_until(partial(
-                _applied, watcher, str(path), wanted)))
+            try:
+                timings.setdefault(kind, []).append(wait_until(partial(
+                    _applied, watcher, str(path), wanted)))
+            except TimeoutError:
+                print(f"bench: change {n} ({kind}) not applied in {TIMEOUT_S:.0f} s:\n"
+                      f"{out.getvalue()[-5000:]}", file=sys.stderr)
+                return 1
             time.sleep(TUNING.watch_debounce_s)  # the next change is a batch of its own
         watcher.stop()
         thread.join()
