@@ -119,7 +119,7 @@ def main() -> int:
     questions = [q["question"] for q in json.loads((ROOT / "bench/sample_questions.json")
                                                    .read_text(encoding="utf-8"))]
     cold = [cold_ask(question, data_dir, args.threads) for question in questions[:args.cold]]
-    served = asks_with_server(questions[-args.cold:], data_dir, args.threads)
+    served = asks_with_server(questions[:args.cold], data_dir, args.threads)
     started = time.perf_counter()
     ask(questions[0], Context(resources=resources))
     warmup = time.perf_counter() - started
