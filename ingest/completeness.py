@@ -19,6 +19,8 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from core.index.paging import all_metadatas
+
 if TYPE_CHECKING:
     from langchain_core.documents import Document
 
@@ -79,7 +81,7 @@ def forget_generation(settings: Settings, generation: str) -> None:
 def stored_files(store: Store) -> Stored:
     """Source → (content hashes, chunk count) of what is stored, to skip unchanged files."""
     stored: Stored = {}
-    for meta in store.vectorstore.get(include=["metadatas"])["metadatas"]:
+    for meta in all_metadatas(store.vectorstore):
         if meta and "source" in meta:
             hashes, count = stored.get(str(meta["source"]), (set(), 0))
             hashes.add(str(meta.get("content_hash")))

@@ -6,6 +6,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from core.index.paging import all_metadatas
+
 if TYPE_CHECKING:
     from core.index.store import Store
 
@@ -32,8 +34,7 @@ def prune_missing(store: Store, roots: Iterable[Path]) -> int:
     Files read through a symlink are stored under the link's path in the folder (see
     `ingest.discover.source_of`), so they are found here too."""
     prefixes = [str(root.resolve()) for root in roots]
-    stored = store.vectorstore.get(include=["metadatas"])
-    sources = {meta.get("source", "") for meta in stored["metadatas"] if meta}
+    sources = {meta.get("source", "") for meta in all_metadatas(store.vectorstore) if meta}
     gone = [s for s in sources
             if any(s == p or s.startswith(p.rstrip("/") + "/") for p in prefixes)
             and not Path(s).exists()]

@@ -21,6 +21,7 @@ from langchain_core.embeddings import Embeddings
 
 from core.errors import DocentError
 from core.index.generation import active_collection
+from core.index.paging import all_metadatas
 from core.index.store import chroma_client, collection_names
 from core.index.tokens import mostly_hangul
 from core.tuning import TUNING
@@ -163,7 +164,7 @@ def sync_sentence_index(store: Store, *, changed: bool, full: bool = False) -> N
     if not (full or changed) and (collection.metadata or {}).get(CHUNKS_KEY) == total:
         return
     chunk_ids = set(store.vectorstore.get(include=[])["ids"])
-    covered = {m["chunk_id"] for m in collection.get(include=["metadatas"])["metadatas"]}
+    covered = {m["chunk_id"] for m in all_metadatas(collection) if m}
     gone = sorted(covered - chunk_ids)
     for start in range(0, len(gone), 500):
         collection.delete(where={"chunk_id": {"$in": gone[start:start + 500]}})
