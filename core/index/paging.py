@@ -6,7 +6,7 @@ from typing import Any
 
 # chromadb 1.x binds an SQL variable per record when it reads metadatas: a get of 40,000
 # records failed with "too many SQL variables" (SQLite allows 32,766), pages of 10,000
-# pass. ../shared/docs makes ~35,000 sentence records, so a changed file failed there.
+# pass. ../shared/docs makes more sentence records than that, so a changed file failed.
 PAGE = 10_000
 
 
