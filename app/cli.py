@@ -129,7 +129,7 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="the web app and an OpenAI-compatible API")
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to bind (default 127.0.0.1: this machine only)")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=arguments.port, default=8000)
     commands.add_parser("mcp", help="an MCP server on stdio (search_documents, ask_documents)")
     return parser
 

@@ -28,7 +28,7 @@ BAD_NUMBERS = ["0", "-1", "-3", "", " ", "abc", "1.5", "nan", "inf", "-inf", "1e
 BAD_SETTING_VALUES = [*BAD_NUMBERS, "-99999", "true", "None", "null", "/", "a b c", "é" * 600]
 # what each command needs besides the flag under test
 REQUIRED = {"ingest": ["some/path"], "ask": ["a question"], "eval": ["--corpus", "c.jsonl"],
-            "chat": [], "models": [], "doctor": []}
+            "chat": [], "models": [], "doctor": [], "serve": [], "mcp": []}
 
 
 def _commands() -> dict[str, argparse.ArgumentParser]:
