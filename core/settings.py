@@ -129,6 +129,11 @@ class Settings(BaseSettings):
         return self.data_dir / "chroma"
 
     @property
+    def uploads_dir(self) -> Path:
+        """Files uploaded through `serve`: documents kept inside the data dir."""
+        return self.data_dir / "uploads"
+
+    @property
     def record_db(self) -> Path:
         return self.data_dir / "records.sqlite"
 

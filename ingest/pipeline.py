@@ -173,11 +173,14 @@ def _expand(roots: Sequence[PathOrUrl], settings: Settings, report: IngestReport
 
 def _not_a_document_path(root: PathOrUrl, settings: Settings) -> str | None:
     """Why `root` must not be read at all: an empty name (Path("") is the current folder),
-    or docent's own data dir."""
+    or docent's own data dir (but for the files uploaded through `serve`)."""
     if not str(root).strip():
         return "an empty path: name a file or folder ('.' for the current folder)"
-    data_dir = settings.data_dir.resolve()
-    if Path(root).resolve() == data_dir or data_dir in Path(root).resolve().parents:
+    data_dir, resolved = settings.data_dir.resolve(), Path(root).resolve()
+    uploads = settings.uploads_dir.resolve()
+    if resolved == uploads or uploads in resolved.parents:
+        return None
+    if resolved == data_dir or data_dir in resolved.parents:
         return "this is docent's own data dir (DOCENT_DATA_DIR), not documents"
     return None
 

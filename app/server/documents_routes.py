@@ -69,7 +69,7 @@ def documents_router(resources: Resources) -> APIRouter:
             raise HTTPException(415, f"{base}: unsupported file type; docent reads "
                                 f"{', '.join(sorted(LOADERS))}")
         body = await request.body()
-        folder = settings.data_dir / "uploads"
+        folder = settings.uploads_dir
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / base
         async with changing:
