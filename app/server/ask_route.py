@@ -3,15 +3,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
 from app.ask import RESULT_KEYS
-from app.server.answering import Answer, Answerer
-from app.server.web_routes import AskRequest, sse_event
-from core.errors import DocentError
+from app.server.answering import Answerer
+from app.server.web_routes import AskRequest, answer_events
+
+
+def whole_result(result: dict[str, Any]) -> dict[str, Any]:
+    """Every field `ask` returns, so the CLI prints what it prints in-process."""
+    return {key: result.get(key) for key in (*RESULT_KEYS, "question")}
 
 
 def ask_router(answerer: Answerer) -> APIRouter:
@@ -19,20 +23,9 @@ def ask_router(answerer: Answerer) -> APIRouter:
 
     @router.post("/api/ask")
     async def ask(body: AskRequest) -> StreamingResponse:
-        context = answerer.context(body.k, body.search_type)
-
-        async def events() -> AsyncIterator[str]:
-            try:
-                async for item in answerer.stream(body.question, context):
-                    if isinstance(item, Answer):
-                        yield sse_event({"result": {key: item.result.get(key)
-                                                 for key in (*RESULT_KEYS, "question")}})
-                    else:
-                        yield sse_event({"token": item})
-            except DocentError as exc:
-                yield sse_event({"error": str(exc)})
-
-        return StreamingResponse(events(), media_type="text/event-stream",
+        parts = answerer.stream(body.question, answerer.context(body.k, body.search_type))
+        return StreamingResponse(answer_events(parts, whole_result),
+                                 media_type="text/event-stream",
                                  headers={"cache-control": "no-cache"})
 
     return router

@@ -4,7 +4,7 @@ missing), the key form, and conversations whose answers stream as server-sent ev
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,20 @@ class AskRequest(BaseModel):
 
 def sse_event(payload: dict[str, Any]) -> str:
     return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
+
+
+async def answer_events(parts: AsyncIterator[str | Answer],
+                        shown: Callable[[dict[str, Any]], dict[str, Any]]) -> AsyncIterator[str]:
+    """An answer as server-sent events: {"token"} as written, then {"result": shown(result)},
+    or {"error"} when the run fails (an empty store, a missing model)."""
+    try:
+        async for item in parts:
+            if isinstance(item, Answer):
+                yield sse_event({"result": shown(item.result)})
+            else:
+                yield sse_event({"token": item})
+    except DocentError as exc:
+        yield sse_event({"error": str(exc)})
 
 
 def setup_status(answerer: Answerer) -> dict[str, Any]:
@@ -93,20 +107,10 @@ def web_router(answerer: Answerer, conversations: Conversations, api_key: str) -
     @router.post("/api/conversations/{thread_id}/ask")
     async def ask(thread_id: str, body: AskRequest) -> StreamingResponse:
         context = answerer.context(body.k, body.search_type)
-
-        async def events() -> AsyncIterator[str]:
-            try:
-                async for item in answerer.stream(body.question, context,
-                                                  session_id=thread_id,
-                                                  graph=conversations.graph):
-                    if isinstance(item, Answer):
-                        yield sse_event({"result": docent_field(item.result)})
-                    else:
-                        yield sse_event({"token": item})
-            except DocentError as exc:
-                yield sse_event({"error": str(exc)})
-
-        return StreamingResponse(events(), media_type="text/event-stream",
+        parts = answerer.stream(body.question, context, session_id=thread_id,
+                                graph=conversations.graph)
+        return StreamingResponse(answer_events(parts, docent_field),
+                                 media_type="text/event-stream",
                                  headers={"cache-control": "no-cache"})
 
     return router

@@ -9,7 +9,10 @@ from dataclasses import dataclass
 from typing import IO
 from xml.etree import ElementTree
 
-from ingest.loaders.common import LoadError
+from langchain_core.documents import Document
+
+from ingest.loaders.archive import open_package, open_part, part_title
+from ingest.loaders.common import LoadError, content_hash, metadata
 from ingest.loaders.tables import markdown_table
 
 Element = ElementTree.Element
@@ -25,6 +28,19 @@ class BodyTags:
     cell: str
     text: Callable[[Element], str]  # a paragraph's text
     heading_level: Callable[[Element], int]  # 0 for body text
+
+
+def body_document(source: str, data: bytes, *, title_part: str, title_tag: str,
+                  body_part: str, tags: BodyTags, mime: str) -> list[Document]:
+    """A word-processor file (DOCX, ODT) as one document: its paragraphs, headings (`#`)
+    and tables (Markdown), titled from `title_part`."""
+    with open_package(source, data) as package:
+        title = part_title(source, package, title_part, title_tag)
+        with open_part(source, package, body_part) as body:
+            text = "\n\n".join(body_blocks(source, body, tags))
+    if not text.strip():
+        raise LoadError(source, "no text in the document")
+    return [Document(text, metadata=metadata(source, mime, content_hash(data), title=title))]
 
 
 def body_blocks(source: str, stream: IO[bytes], tags: BodyTags) -> Iterator[str]:

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 
 from langchain_core.documents import Document
 
-from ingest.loaders.archive import has_part, open_package, open_part, parse_part, part_title
-from ingest.loaders.blocks import BodyTags, Element, body_blocks
+from ingest.loaders.archive import has_part, open_package, parse_part, part_title
+from ingest.loaders.blocks import BodyTags, Element, body_document
 from ingest.loaders.common import LoadContext, LoadError, content_hash, metadata
 from ingest.loaders.tables import markdown_table
 from ingest.loaders.text import row_lines
@@ -61,14 +61,8 @@ DOCX_TAGS = BodyTags(paragraphs=frozenset({W + "p"}), table=W + "tbl", row=W + "
 
 def load_docx(source: str, data: bytes, context: LoadContext) -> list[Document]:
     """The document's paragraphs, headings (`#`) and tables (Markdown) as one document."""
-    with open_package(source, data) as package:
-        title = part_title(source, package, CORE, DC_TITLE)
-        with open_part(source, package, "word/document.xml") as body:
-            text = "\n\n".join(body_blocks(source, body, DOCX_TAGS))
-    if not text.strip():
-        raise LoadError(source, "no text in the document")
-    return [Document(text, metadata=metadata(source, DOCX_MIME, content_hash(data),
-                                             title=title))]
+    return body_document(source, data, title_part=CORE, title_tag=DC_TITLE,
+                         body_part="word/document.xml", tags=DOCX_TAGS, mime=DOCX_MIME)
 
 
 def _relationships(source: str, package: zipfile.ZipFile, part: str) -> dict[str, str]:

@@ -8,7 +8,7 @@ import zipfile
 from langchain_core.documents import Document
 
 from ingest.loaders.archive import has_part, open_package, open_part, parse_part, part_title
-from ingest.loaders.blocks import BodyTags, Element, body_blocks
+from ingest.loaders.blocks import BodyTags, Element, body_document
 from ingest.loaders.common import LoadContext, LoadError, content_hash, decode_text, metadata
 from ingest.loaders.html import html_to_text
 
@@ -58,14 +58,8 @@ ODT_TAGS = BodyTags(paragraphs=frozenset({TEXT + "p", TEXT + "h"}), table=TABLE 
 
 def load_odt(source: str, data: bytes, context: LoadContext) -> list[Document]:
     """Paragraphs, headings (`#`) and tables (Markdown) as one document."""
-    with open_package(source, data) as package:
-        title = part_title(source, package, "meta.xml", DC_TITLE)
-        with open_part(source, package, "content.xml") as body:
-            text = "\n\n".join(body_blocks(source, body, ODT_TAGS))
-    if not text.strip():
-        raise LoadError(source, "no text in the document")
-    return [Document(text, metadata=metadata(source, ODT_MIME, content_hash(data),
-                                             title=title))]
+    return body_document(source, data, title_part="meta.xml", title_tag=DC_TITLE,
+                         body_part="content.xml", tags=ODT_TAGS, mime=ODT_MIME)
 
 
 def _spine(source: str, package: zipfile.ZipFile) -> tuple[str, list[str]]:
