@@ -186,8 +186,10 @@ def run_ask(args: argparse.Namespace, resources: Resources) -> int:
     stream = None if args.json else sys.stdout
     result = _ask_running_server(args, resources, stream)
     if result is not None:
-        print(json.dumps(result, ensure_ascii=False)) if args.json else print_report(
-            result, sys.stdout)
+        if args.json:
+            print(json.dumps(result, ensure_ascii=False))
+        else:
+            print_report(result, sys.stdout)
         return 0
     from core.run_stats import RunStats
     from graphs.context import Context
