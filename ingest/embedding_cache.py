@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 from langchain_core.stores import ByteStore
 
 from core.index.damage import damaged
-from core.tuning import TUNING
 from ingest.progress import ProgressEmbeddings
 
 if TYPE_CHECKING:
@@ -70,6 +69,6 @@ def cached_embeddings(settings: Settings, embeddings: Embeddings) -> Embeddings:
         ProgressEmbeddings(embeddings),
         SQLiteByteStore(settings.data_dir / "embedding_cache.sqlite"),
         namespace=settings.embedding_model,
-        batch_size=TUNING.embedding_batch * 4,
+        batch_size=None,  # a write batch's texts in one call: sorted and deduplicated together
         key_encoder="sha256",
     )
