@@ -90,7 +90,7 @@ def _finish(stream: IO[str], streamed: str, answer: str) -> None:
 
 def print_report(result: dict[str, Any], out: IO[str]) -> None:
     """After the answer: why it was replaced if it was, the evidence, and the sources."""
-    from graphs.references import cited
+    from graphs.locator import cited
 
     out.write("\n")
     for warning in result["warnings"]:

@@ -7,16 +7,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from graphs.locator import locator
 from graphs.state import EvidenceRef, Location, PassageRef
 
 if TYPE_CHECKING:
     from langchain_core.documents import Document
 
     from graphs.evidence import Sentence
-
-# the chunk metadata that says where in its file a chunk stands, as the loaders store it:
-# PDF `page`, PPTX `slide` (both 1-based), XLSX `sheet` (its name), EPUB `section` (chapter)
-LOCATOR_KEYS = ("page", "slide", "sheet", "section")
 
 
 def display_path(source: str) -> str:
@@ -26,20 +23,6 @@ def display_path(source: str) -> str:
         return str(path.relative_to(Path.cwd()))
     except ValueError:
         return source
-
-
-def locator(metadata: Mapping[str, Any]) -> str | None:
-    """Where in its file a chunk stands, as shown: "page 4", "slide 3", "sheet Q3",
-    "section 2"; None for a file read as one piece (Markdown, HTML, DOCX, ...)."""
-    for key in LOCATOR_KEYS:
-        if (value := metadata.get(key)) not in (None, ""):
-            return f"{key} {value}"
-    return None
-
-
-def cited(name: str, where: str | None) -> str:
-    """A source as the reader sees it: "deck.pptx, slide 3", or the name alone."""
-    return f"{name}, {where}" if where else name
 
 
 def location(metadata: Mapping[str, Any]) -> Location:

@@ -5,13 +5,17 @@ the end-to-end check over ingested Office files is in test_office_citations.py."
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from typing import Any
 
 import pytest
 from langchain_core.documents import Document
 
 from graphs.evidence import Sentence
-from graphs.references import cited, evidence_refs, locator, passage_refs
+from graphs.locator import cited, locator
+from graphs.references import evidence_refs, passage_refs
+from tests.helpers import ROOT
 
 LOCATED = [({"source": "manual.pdf", "page": 4}, "page 4", "manual.pdf, page 4"),
            ({"source": "deck.pptx", "slide": 3}, "slide 3", "deck.pptx, slide 3"),
@@ -54,6 +58,18 @@ def _result() -> dict[str, Any]:
             "question": "q", "warnings": [], "dropped_passages": [],
             "sources": passage_refs(docs),
             "evidence": evidence_refs([_sentence("Passage 1.", 1)], docs)}
+
+
+def test_printing_a_served_answer_loads_no_langchain() -> None:
+    """`ask` through a running serve prints the report in a light process (app/remote_ask.py)."""
+    code = ("import sys, io, app.ask\n"
+            "app.ask.print_report({'warnings': [], 'dropped_passages': [], 'evidence': [],\n"
+            "    'answer_kind': 'answer', 'sources': [{'source': 'deck.pptx', 'score': 1.0,\n"
+            "    'locator': 'slide 3'}]}, out := io.StringIO())\n"
+            "print(out.getvalue().strip(), sorted(m for m in sys.modules if 'langchain' in m))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, cwd=ROOT)
+    assert done.stdout.strip() == "Sources:\n[1] deck.pptx, slide 3  (score 1.00) []"
 
 
 def test_cli_report_names_slide_sheet_section_and_page() -> None:

@@ -7,7 +7,7 @@ import re
 from pathlib import PurePath
 from typing import Any
 
-from graphs.references import cited
+from graphs.locator import cited
 
 CITATION = re.compile(r"\[(\d{1,3})\]")
 # a citation cut by the end of a streamed piece: "[" or "[1" waits for the next piece

@@ -55,7 +55,7 @@ class Conversations:
 def _located(details: dict[str, Any] | None) -> dict[str, Any] | None:
     """An answer's details with `locator` on every source and evidence: turns saved before
     references carried it have only `page`, which then still shows."""
-    from graphs.references import locator
+    from graphs.locator import locator
 
     if details:
         for ref in [*details.get("sources", []), *details.get("evidence", [])]:
