@@ -90,6 +90,8 @@ def _finish(stream: IO[str], streamed: str, answer: str) -> None:
 
 def print_report(result: dict[str, Any], out: IO[str]) -> None:
     """After the answer: why it was replaced if it was, the evidence, and the sources."""
+    from graphs.locator import cited
+
     out.write("\n")
     for warning in result["warnings"]:
         out.write(f"warning: {warning}\n")
@@ -100,10 +102,10 @@ def print_report(result: dict[str, Any], out: IO[str]) -> None:
     if result["evidence"] and result["answer_kind"] != "evidence":
         out.write("\nEvidence:\n")
         for item in result["evidence"]:
-            page = f", page {item['page']}" if item.get("page") else ""
-            out.write(f"[{item['passage']}] “{item['text']}” ({item['source']}{page})\n")
+            out.write(f"[{item['passage']}] “{item['text']}” "
+                      f"({cited(item['source'], item['locator'])})\n")
     if result["sources"]:
         out.write("\nSources:\n")
     for number, src in enumerate(result["sources"], start=1):
-        page = f", page {src['page']}" if src.get("page") else ""
-        out.write(f"[{number}] {src['source']}{page}  (score {src['score']:.2f})\n")
+        out.write(f"[{number}] {cited(src['source'], src['locator'])}  "
+                  f"(score {src['score']:.2f})\n")

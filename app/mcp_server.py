@@ -10,15 +10,17 @@ from core.resources import Resources
 
 def search(resources: Resources, query: str, k: int) -> list[dict[str, Any]]:
     """The passages retrieval ranks first for `query` (fused dense and BM25), with source,
-    page and score: what the graph's retrieve step finds, before selection."""
+    where in it (page, slide, sheet or section; `locator` as shown) and score: what the
+    graph's retrieve step finds, before selection."""
     from graphs.context import Context
     from graphs.options import run_resources
+    from graphs.references import location
     from graphs.retrieval import hybrid_search
 
     run, opts = run_resources(Context(resources=resources))
     found = hybrid_search(run.store(), run.keyword_index(), query, opts)[:k]
     return [{"text": doc.page_content, "source": doc.metadata.get("source"),
-             "page": doc.metadata.get("page"), "chunk_id": doc.id,
+             **location(doc.metadata), "chunk_id": doc.id,
              "score": doc.metadata.get("score")} for doc in found]
 
 
@@ -35,7 +37,7 @@ def build_server(resources: Resources) -> Any:
     @server.tool()
     def search_documents(query: str, k: int = 4) -> list[dict[str, Any]]:
         """Passages of the user's documents that match `query`, best first, each with its
-        source file, page and score."""
+        source file, where in it (page, slide, sheet or section) and score."""
         return search(resources, query, max(1, min(k, 50)))
 
     @server.tool()

@@ -1,11 +1,14 @@
-"""What the answer shows of the documents: its sources and its evidence, with file and page."""
+"""What the answer shows of the documents: its sources and its evidence, with the file and
+where in it each passage stands (page, slide, sheet or section)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from graphs.state import EvidenceRef, PassageRef
+from graphs.locator import locator
+from graphs.state import EvidenceRef, Location, PassageRef
 
 if TYPE_CHECKING:
     from langchain_core.documents import Document
@@ -22,10 +25,18 @@ def display_path(source: str) -> str:
         return source
 
 
+def location(metadata: Mapping[str, Any]) -> Location:
+    """The chunk's place in its file: each kind of locator (None where it has none) and
+    the `locator` text to show."""
+    return Location(page=metadata.get("page"), slide=metadata.get("slide"),
+                    sheet=metadata.get("sheet"), section=metadata.get("section"),
+                    locator=locator(metadata))
+
+
 def passage_refs(docs: list[Document]) -> list[PassageRef]:
     return [
         PassageRef(source=display_path(str(doc.metadata.get("source", ""))),
-                   page=doc.metadata.get("page"), chunk_id=doc.id,
+                   **location(doc.metadata), chunk_id=doc.id,
                    score=round(float(doc.metadata.get("score", 0.0)), 4))
         for doc in docs
     ]
@@ -36,7 +47,7 @@ def evidence_refs(sentences: list[Sentence], docs: list[Document]) -> list[Evide
     return [
         EvidenceRef(text=s.text, source=display_path(str(docs[s.passage].metadata.get("source",
                                                                                        ""))),
-                    page=docs[s.passage].metadata.get("page"), chunk_id=docs[s.passage].id,
+                    **location(docs[s.passage].metadata), chunk_id=docs[s.passage].id,
                     passage=s.passage + 1)
         for s in sentences
     ]

@@ -11,22 +11,32 @@ class InputState(TypedDict):
     question: str
 
 
-class PassageRef(TypedDict):
+class Location(TypedDict):
+    """Where in its file a passage stands: at most one of page (PDF), slide (PPTX), sheet
+    (XLSX, its name) and section (EPUB chapter), and `locator`, that place as shown
+    ("slide 3"; None for a file read as one piece)."""
+
+    page: int | None
+    slide: int | None
+    sheet: str | None
+    section: int | None
+    locator: str | None
+
+
+class PassageRef(Location):
     """Where a passage comes from, as the answer's sources list it."""
 
     source: str
-    page: int | None
     chunk_id: str | None
     score: float
 
 
-class EvidenceRef(TypedDict):
+class EvidenceRef(Location):
     """A sentence that answers the question, verbatim, and where it stands: `passage` is
     its passage's number [n] in the sources."""
 
     text: str
     source: str
-    page: int | None
     chunk_id: str | None
     passage: int
 

@@ -7,6 +7,8 @@ import re
 from pathlib import PurePath
 from typing import Any
 
+from graphs.locator import cited
+
 CITATION = re.compile(r"\[(\d{1,3})\]")
 # a citation cut by the end of a streamed piece: "[" or "[1" waits for the next piece
 OPEN_CITATION = re.compile(r"\[\d{0,3}$")
@@ -29,9 +31,9 @@ class FootnoteMarks:
         return held
 
 
-def source_label(source: str, page: int | None) -> str:
-    name = PurePath(source).name if "://" not in source else source
-    return f"{name}, page {page}" if page else name
+def source_label(source: str, where: str | None) -> str:
+    """The file's name (a URL whole) and where in it: "deck.pptx, slide 3"."""
+    return cited(PurePath(source).name if "://" not in source else source, where)
 
 
 def footnotes(result: dict[str, Any]) -> str:
@@ -42,7 +44,7 @@ def footnotes(result: dict[str, Any]) -> str:
     for number, src in enumerate(result["sources"], start=1):
         quotes = " ".join(f"“{item['text']}”" for item in result["evidence"]
                           if item.get("passage") == number)
-        note = f"[^{number}]: {source_label(src['source'], src.get('page'))}"
+        note = f"[^{number}]: {source_label(src['source'], src['locator'])}"
         lines.append(f"{note} — {quotes}" if quotes else note)
     return "\n\n" + "\n".join(lines)
 

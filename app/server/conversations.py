@@ -29,7 +29,8 @@ class Conversations:
         """The thread's turns; an answer with the sources and evidence it was given with."""
         state = self.graph.get_state({"configurable": {"thread_id": thread_id}})
         return [{"role": "user" if m.type == "human" else "assistant",
-                 "content": str(m.content), "details": m.additional_kwargs.get("docent")}
+                 "content": str(m.content),
+                 "details": _located(m.additional_kwargs.get("docent"))}
                 for m in state.values.get("messages", [])]
 
     def threads(self) -> list[dict[str, Any]]:
@@ -49,3 +50,14 @@ class Conversations:
 
     def close(self) -> None:
         self.connection.close()
+
+
+def _located(details: dict[str, Any] | None) -> dict[str, Any] | None:
+    """An answer's details with `locator` on every source and evidence: turns saved before
+    references carried it have only `page`, which then still shows."""
+    from graphs.locator import locator
+
+    if details:
+        for ref in [*details.get("sources", []), *details.get("evidence", [])]:
+            ref.setdefault("locator", locator(ref))
+    return details

@@ -25,9 +25,10 @@ function el(tag, className, text) {
   return node;
 }
 
-function label(source, page) {
-  const name = source.includes("://") ? source : source.split(/[\\/]/).pop();
-  return page ? `${name}, page ${page}` : name;
+// `locator` is where in the file ("page 4", "slide 3", "sheet Q3"), as the server words it
+function label(ref) {
+  const name = ref.source.includes("://") ? ref.source : ref.source.split(/[\\/]/).pop();
+  return ref.locator ? `${name}, ${ref.locator}` : name;
 }
 
 // --- setup status -----------------------------------------------------------------
@@ -106,7 +107,7 @@ function showResult(turn, answer, result) {
   if (result.evidence.length) {
     const evidence = el("div", "evidence");
     for (const item of result.evidence) {
-      const quote = el("blockquote", "", `[${item.passage}] “${item.text}” — ${label(item.source, item.page)}`);
+      const quote = el("blockquote", "", `[${item.passage}] “${item.text}” — ${label(item)}`);
       evidence.append(quote);
     }
     turn.append(evidence);
@@ -114,7 +115,7 @@ function showResult(turn, answer, result) {
   if (result.sources.length) {
     const sources = el("div", "sources", "Sources: ");
     result.sources.forEach((src, i) => {
-      const button = el("button", "source", `[${i + 1}] ${label(src.source, src.page)}`);
+      const button = el("button", "source", `[${i + 1}] ${label(src)}`);
       button.type = "button";
       button.onclick = () => openSource(src);
       sources.append(button, " ");
@@ -176,7 +177,7 @@ async function ask(event) {
 // --- sources ------------------------------------------------------------------------------
 async function openSource(src) {
   $("viewer").hidden = false;
-  $("viewer-title").textContent = label(src.source, src.page);
+  $("viewer-title").textContent = label(src);
   const file = `/api/sources/file?source=${encodeURIComponent(src.source)}`;
   $("viewer-open").href = file;
   $("viewer-passage").textContent = "…";
