@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,16 +43,24 @@ TEXTS = [
 ]
 
 
-@pytest.mark.slow
-def test_numpy_vectors_match_sentence_transformers() -> None:
-    import numpy as np
+@pytest.fixture(scope="module")
+def minilm() -> tuple[Path, Any]:
+    """The packaged MiniLM's folder and its sentence-transformers model."""
     from sentence_transformers import SentenceTransformer
 
-    from core.minilm_numpy import NumpyBertEncoder
     from core.model_files import packaged_minilm_dir
 
     folder = packaged_minilm_dir()
-    model = SentenceTransformer(str(folder), device="cpu")
+    return folder, SentenceTransformer(str(folder), device="cpu")
+
+
+@pytest.mark.slow
+def test_numpy_vectors_match_sentence_transformers(minilm: tuple[Path, Any]) -> None:
+    import numpy as np
+
+    from core.minilm_numpy import NumpyBertEncoder
+
+    folder, model = minilm
     expected = model.encode(TEXTS, normalize_embeddings=True, convert_to_numpy=True)
     encoder = NumpyBertEncoder(folder)
     got = encoder.encode(TEXTS)
@@ -71,6 +80,23 @@ def test_numpy_vectors_match_sentence_transformers() -> None:
     for text in TEXTS:
         if text != LONG:
             assert encoder.tokenize(text) == model.tokenizer.tokenize(text), text
+
+
+@pytest.mark.slow
+def test_ingest_batches_by_token_count_keep_the_vectors_and_their_order(
+        minilm: tuple[Path, Any]) -> None:
+    import numpy as np
+
+    from core.embeddings import NUMPY_BATCH, SentenceTransformerEmbeddings
+
+    folder, model = minilm
+    texts = [f"{text} ({i})" for i in range(4) for text in TEXTS]  # over NUMPY_BATCH
+    assert len(texts) > NUMPY_BATCH
+    embeddings = SentenceTransformerEmbeddings(str(folder), batch_size=2)  # many batches
+    embeddings.__dict__["model"] = model  # the loaded model, not a second load
+    got = np.array(embeddings.embed_documents(texts))
+    expected = model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+    assert np.abs(got - expected).max() < 1e-5
 
 
 def test_query_embedding_imports_no_torch() -> None:
