@@ -1,5 +1,5 @@
 """A GBNF grammar (llama.cpp) under which a small model can only answer with a run of
-consecutive words of the evidence, or with the refusal.
+consecutive words of the evidence.
 
 One rule per word: a span starts at any word, then goes on with the next word or ends with
 a line break (the completion prompt's answer is one line). A span may also end on a word
@@ -27,9 +27,13 @@ def word_endings(word: str) -> list[str]:
     return [form for form in dict.fromkeys([bare, stem]) if form and form != word]
 
 
-def span_grammar(sentences: list[str], refusal: str) -> str:
-    """The grammar of: an optional space, then a word span of one of `sentences` (never
-    across two), or `refusal`; then a line break."""
+def span_grammar(sentences: list[str]) -> str:
+    """The grammar of: an optional space, a word span of one of `sentences` (never across
+    two), a line break.
+
+    No refusal among the choices: with "The documents do not say." allowed, Gemma 270M
+    wrote its first word "The" and the grammar then led it into the refusal, for 20 of 60
+    answerable SQuAD tuning questions (the evidence floor refuses before the model)."""
     rules: list[str] = []
     starts: list[str] = []
     for s, sentence in enumerate(sentences):
@@ -40,5 +44,4 @@ def span_grammar(sentences: list[str], refusal: str) -> str:
             more = f' (" " s{s}w{w + 1} | {SPAN_END})' if w + 1 < len(words) else f" {SPAN_END}"
             shorter = "".join(f" | {gbnf_literal(form)} {SPAN_END}" for form in word_endings(word))
             rules.append(f"{name} ::= {gbnf_literal(word)}{more}{shorter}")
-    answers = " | ".join([*starts, f"{gbnf_literal(refusal)} {SPAN_END}"])
-    return "\n".join([f'root ::= " "? ({answers})', *rules]) + "\n"
+    return "\n".join([f'root ::= " "? ({" | ".join(starts)})', *rules]) + "\n"
