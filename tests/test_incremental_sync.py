@@ -14,6 +14,7 @@ from core.index.keyword import load_keyword_index
 from core.index.sentences import CHUNKS_KEY, delete_sentence_collection, sentence_collection
 from core.index.store import open_store
 from core.settings import Settings
+from ingest.catalog import remove_source
 from ingest.crash_marker import INCOMPLETE, KEYWORD_BEHIND, read_marker
 from ingest.discover import source_of
 from ingest.pipeline import catch_up_keywords, ingest_items, ingest_paths
@@ -95,6 +96,15 @@ def test_a_deleted_file_is_compared_alone(settings: Settings, folder: Path,
                           model=MODEL)
     assert report.deleted and report.touched == {str(folder / "b.md")}
     assert compared == [{str(folder / "b.md")}]
+    assert sentences_in_step(settings)
+
+
+def test_a_removed_source_is_compared_alone(settings: Settings, folder: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    compared = _sources_compared(monkeypatch)
+    report = remove_source(settings, str(folder / "c.md"), MODEL)
+    assert report.deleted
+    assert compared == [{str(folder / "c.md")}]
     assert sentences_in_step(settings)
 
 
