@@ -262,8 +262,9 @@ def catch_up_keywords(settings: Settings, model: Embeddings | None = None,
     """Rebuild the BM25 index that `indexing(keyword_later=True)` left behind; return
     whether there was one to rebuild. Until it is replaced the old index serves (it may
     miss the newest chunks; ids of deleted ones are dropped at query time), so dense
-    search finds a change first and keyword search a rebuild later: 1.5–4 s on 4,019
-    chunks at load 3–8, longer than the rest of a one-file batch."""
+    search finds a change first and keyword search a rebuild later: on 4,019 chunks
+    1.1 s median at load 4.6 (`bench/watch.py`), 3.8–5.0 s at load 7.7, longer than the
+    rest of a one-file batch."""
     with ingest_lock(settings, wait_s):
         if read_marker(settings) != KEYWORD_BEHIND:
             return False
