@@ -31,4 +31,5 @@ def remove_source(settings: Settings, source: str, model: Embeddings | None = No
             store.vectorstore.delete(keys)
             store.record_manager.delete_keys(keys)
         report.deleted = len(keys)
+        report.touched.add(source)
     return report

@@ -14,13 +14,13 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.index.damage import damaged
-from core.index.paging import get_all
+from core.index.paging import get_all, source_filters
 
 if TYPE_CHECKING:
     from langchain_core.documents import Document
@@ -83,14 +83,17 @@ def forget_generation(settings: Settings, generation: str) -> None:
             db.execute("DELETE FROM files WHERE generation = ?", (generation,))
 
 
-def stored_files(store: Store) -> Stored:
-    """Source → (content hashes, chunk count) of what is stored, to skip unchanged files."""
+def stored_files(store: Store, sources: Collection[str] | None = None) -> Stored:
+    """Source → (content hashes, chunk count) of what is stored, to skip unchanged files;
+    only of `sources` when given (a `--watch` batch of one file need not read the
+    metadata of all 4,000 chunks: 0.7 s at load 7)."""
     stored: Stored = {}
-    for meta in get_all(store.vectorstore, ["metadatas"])["metadatas"]:
-        if meta and "source" in meta:
-            hashes, count = stored.get(str(meta["source"]), (set(), 0))
-            hashes.add(str(meta.get("content_hash")))
-            stored[str(meta["source"])] = (hashes, count + 1)
+    for where in source_filters(sources):
+        for meta in get_all(store.vectorstore, ["metadatas"], where)["metadatas"]:
+            if meta and "source" in meta:
+                hashes, count = stored.get(str(meta["source"]), (set(), 0))
+                hashes.add(str(meta.get("content_hash")))
+                stored[str(meta["source"])] = (hashes, count + 1)
     return stored
 
 

@@ -29,8 +29,9 @@ def repair_interrupted(store: Store) -> int:
     return len(orphan_vectors) + len(orphan_records)
 
 
-def prune_missing(store: Store, roots: Iterable[Path]) -> int:
-    """Delete the chunks of files that no longer exist under `roots`; return how many.
+def prune_missing(store: Store, roots: Iterable[Path]) -> dict[str, int]:
+    """Delete the chunks of files that no longer exist under `roots`; return how many,
+    by source.
     Files read through a symlink are stored under the link's path in the folder (see
     `ingest.discover.source_of`), so they are found here too."""
     prefixes = [str(root.resolve()) for root in roots]
@@ -39,11 +40,11 @@ def prune_missing(store: Store, roots: Iterable[Path]) -> int:
     gone = [s for s in sources
             if any(s == p or s.startswith(p.rstrip("/") + "/") for p in prefixes)
             and not Path(s).exists()]
-    deleted = 0
+    deleted = {}
     for source in gone:
         keys = store.record_manager.list_keys(group_ids=[source])
         if keys:
             store.vectorstore.delete(keys)
             store.record_manager.delete_keys(keys)
-            deleted += len(keys)
+            deleted[source] = len(keys)
     return deleted

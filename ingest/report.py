@@ -26,6 +26,8 @@ class IngestReport:
     warnings: list[Problem] = field(default_factory=list)
     # files in a folder that were not read, and why (another type, a link leading out)
     skipped_files: list[Problem] = field(default_factory=list)
+    # sources whose chunks were written or deleted: the sentence vectors follow only these
+    touched: set[str] = field(default_factory=set, repr=False)
 
     @property
     def exit_code(self) -> int:
@@ -35,7 +37,9 @@ class IngestReport:
         return 1 if self.files_loaded else 2
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        figures = asdict(self)
+        del figures["touched"]
+        return figures
 
     def table(self) -> str:
         rows = [("files", self.files), ("files loaded", self.files_loaded),

@@ -27,7 +27,7 @@ from ingest.completeness import Stored, stored_files
 from ingest.discover import MISSING, OUTSIDE, discover, matches, source_of
 from ingest.loaders import LOADERS
 from ingest.lock import LOCK_WAIT_S
-from ingest.pipeline import Item, ingest_items, ingest_paths
+from ingest.pipeline import Item, catch_up_keywords, ingest_items, ingest_paths
 from ingest.report import IngestReport, Problem
 from ingest.watch_report import changes, progress_line
 from ingest.web import is_url, redact
@@ -242,7 +242,8 @@ class Watcher:
                         f"{len(batch.gone)} gone")
             try:
                 ingest_items(batch.items, self.settings, report, prune_under=batch.gone,
-                             wait_s=self.options.wait_s, model=self.model)
+                             wait_s=self.options.wait_s, model=self.model,
+                             keyword_later=True)
             except Exception as exc:  # another ingest holding the lock, a locked database…
                 # the pipeline is safe to stop anywhere: the retry repairs and catches up
                 self.failures += 1
@@ -255,24 +256,43 @@ class Watcher:
                     time.sleep(0.1)
                 return
         self.failures = 0
-        self._report(report, "synced", started)
+        sources = {source for _, source in batch.items}
+        sources.update(s for gone in batch.gone for s in self._stored_under(gone))
+        self._report(report, "synced", started, sources)
+        self._catch_up_keywords()
 
-    def _report(self, report: IngestReport, what: str, started: float) -> None:
-        before, self.stored = self.stored, self._scan()
+    def _catch_up_keywords(self) -> None:
+        """The BM25 rebuild the batch left (its chunks are searchable by dense search
+        already); on failure the next batch or start does it."""
+        try:
+            catch_up_keywords(self.settings, self.model, self.options.wait_s)
+        except Exception as exc:  # another ingest holding the lock, a locked database…
+            self.status("error", f"docent: error: {str(exc) or type(exc).__name__}; "
+                        "the keyword index is rebuilt after the next change")
+
+    def _report(self, report: IngestReport, what: str, started: float,
+                sources: set[str] | None = None) -> None:
+        """The batch's lines; the stored files are read again (only `sources`' if given)."""
+        before = self.stored
+        if sources is None:
+            self.stored = self._scan()
+        else:
+            self.stored = {s: v for s, v in before.items() if s not in sources}
+            self.stored.update(self._scan(sources))
         for line in changes(before, self.stored, report, as_json=self.options.as_json):
             self.say(line)
         self.batches += 1
         self.say(progress_line(what, report, self.stored, time.monotonic() - started,
                                as_json=self.options.as_json))
 
-    def _scan(self) -> Stored:
+    def _scan(self, sources: set[str] | None = None) -> Stored:
         from core.embeddings import embeddings_from
         from core.index.store import open_store, store_exists
 
         if not store_exists(self.settings):
             return {}
         return stored_files(open_store(self.settings, self.model or
-                                       embeddings_from(self.settings)))
+                                       embeddings_from(self.settings)), sources)
 
     def _root_of(self, path: Path) -> Path | None:
         for root in self.roots:
@@ -340,8 +360,12 @@ class Watcher:
             batch.gone.append(folder)
 
     def _has_stored(self, path: Path) -> bool:
+        return any(self._stored_under(path))
+
+    def _stored_under(self, path: Path) -> Iterator[str]:
+        """The stored sources that are `path` or in it."""
         text = str(path)
-        return any(s == text or s.startswith(text + "/") for s in self.stored)
+        return (s for s in self.stored if s == text or s.startswith(text + "/"))
 
 
 @contextmanager

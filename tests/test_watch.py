@@ -180,6 +180,24 @@ def test_add_modify_rename_delete(watching: Running, folder: Path, tmp_path: Pat
     assert f"removed  {folder / 'leave.txt'}" in lines
 
 
+def test_the_keyword_index_catches_up_after_each_batch(watching: Running, folder: Path,
+                                                      tmp_path: Path) -> None:
+    from core.index.keyword import load_keyword_index
+
+    data_dir = tmp_path / "data"
+    (folder / "hours.md").write_text("The shop opens at eight and closes at six.")
+    wait_in_sync(folder, data_dir, tmp_path, watching.log)
+
+    def caught_up() -> bool:
+        chunks = snapshot(data_dir)
+        index = load_keyword_index(settings_for(data_dir))
+        return (chunks is not None and index is not None and sorted(index.ids) == sorted(chunks)
+                and not (data_dir / "ingest.incomplete").exists())
+
+    wait_for(caught_up, "the BM25 index caught up", watching.log)
+    assert "error" not in watching.log()
+
+
 def test_burst_of_100_files_is_batched(folder: Path, tmp_path: Path) -> None:
     running = Running(folder, tmp_path / "data", debounce_s=0.5)
     first = running.watcher.batches

@@ -1,4 +1,4 @@
-"""Read a whole Chroma collection in pages.
+"""Read a whole Chroma collection (or what a filter selects) in pages.
 
 Chroma (1.x, SQLite) fails a `get` of the metadatas or documents of more than 32,766
 records at once ("too many SQL variables"): a store of ~4,000 chunks has that many
@@ -7,20 +7,32 @@ sentence pieces, and every ingest that changed something then crashed.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 PAGE = 10_000  # records per `get`, well under SQLite's 32,766 variables
 
 
-def get_all(collection: Any, include: list[str]) -> dict[str, list]:
-    """`collection.get(include=include)` of every record (a Chroma collection or a
-    LangChain Chroma vector store): "ids" and each included field, in store order."""
+def get_all(collection: Any, include: list[str], where: dict[str, Any] | None = None
+            ) -> dict[str, list]:
+    """`collection.get(include=include, where=where)` of every record (a Chroma collection
+    or a LangChain Chroma vector store): "ids" and each included field, in store order."""
     found: dict[str, list] = {"ids": [], **{field: [] for field in include}}
     offset = 0
     while True:
-        page = collection.get(include=include, limit=PAGE, offset=offset)
+        page = collection.get(include=include, where=where, limit=PAGE, offset=offset)
         for key, values in found.items():
             values += page[key]
         if len(page["ids"]) < PAGE:
             return found
         offset += PAGE
+
+
+def source_filters(sources: Collection[str] | None) -> list[dict[str, Any] | None]:
+    """`where` filters that together select the chunks of `sources`, in groups of 500
+    (SQLite's variable limit again); None selects everything."""
+    if sources is None:
+        return [None]
+    ordered = sorted(sources)
+    return [{"source": {"$in": ordered[start:start + 500]}}
+            for start in range(0, len(ordered), 500)]

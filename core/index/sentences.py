@@ -7,21 +7,22 @@ chunk's metadata plus `chunk_id`), and a chunk's dense score is that of its best
 The chunk collection keeps one vector per chunk, the normalised mean of its sentence
 vectors, for MMR and the score-threshold mode; both come from one embedding pass, since
 the sentences go through the embedding cache. After each ingest the sentence collection
-is brought in step with the chunk collection by id difference, so a crash leaves nothing
-that the next ingest does not repair.
+is brought in step with the chunk collection by id difference (over the sources the
+ingest touched), so a crash leaves nothing that the next ingest does not repair.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.embeddings import Embeddings
 
 from core.errors import DocentError
 from core.index.generation import active_collection
-from core.index.paging import get_all
+from core.index.paging import get_all, source_filters
 from core.index.store import chroma_client, collection_names
 from core.index.tokens import mostly_hangul
 from core.tuning import TUNING
@@ -153,18 +154,39 @@ def _add_chunks(collection: Any, chunks: list[Document], embeddings: Embeddings,
                           embeddings=embeddings.embed_documents(texts))
 
 
-def sync_sentence_index(store: Store, *, changed: bool, full: bool = False) -> None:
+def sync_sentence_index(store: Store, *, changed: bool, full: bool = False,
+                        sources: Collection[str] | None = None) -> None:
     """Add the sentences of new chunks and delete those of removed ones.
 
-    Skipped when nothing changed and the collection says it covers as many chunks as the
-    store holds; `full` (after an interrupted ingest) always compares the ids.
+    `sources` (the sources an ingest wrote or deleted chunks of) limits the comparison of
+    chunk ids to theirs: a chunk id names one source, so the rest is in step already.
+    Reading every sentence's metadata took 9.5 s of a one-file `--watch` batch on 4,019
+    chunks (35k sentences, load 8). The collection's chunk count, plus what was added and
+    minus what was removed, must then equal the store's, else (a collection made before
+    the last ingest finished, or none) every id is compared. Skipped when nothing changed
+    and the counts agree; `full` (after an interrupted ingest) always compares every id.
     """
     collection = sentence_collection(store, create=True)
     total = store.count()
-    if not (full or changed) and (collection.metadata or {}).get(CHUNKS_KEY) == total:
+    covered_before = (collection.metadata or {}).get(CHUNKS_KEY)
+    if not (full or changed) and covered_before == total:
         return
-    chunk_ids = set(store.vectorstore.get(include=[])["ids"])
-    covered = {m["chunk_id"] for m in get_all(collection, ["metadatas"])["metadatas"]}
+    in_step = (not full and sources is not None and covered_before is not None
+               and covered_before + _sync_ids(store, collection, sources) == total)
+    if not in_step:
+        _sync_ids(store, collection, None)
+    collection.modify(metadata={CHUNKS_KEY: total})  # the distance stays in its configuration
+
+
+def _sync_ids(store: Store, collection: Any, sources: Collection[str] | None) -> int:
+    """Bring the sentences of `sources` (None: all) in step with their chunks; return the
+    chunks added less the chunks removed."""
+    chunk_ids: set[str] = set()
+    covered: set[str] = set()
+    for where in source_filters(sources):
+        chunk_ids.update(get_all(store.vectorstore, [], where)["ids"])
+        metadatas = get_all(collection, ["metadatas"], where)["metadatas"]
+        covered.update(meta["chunk_id"] for meta in metadatas)
     gone = sorted(covered - chunk_ids)
     for start in range(0, len(gone), 500):
         collection.delete(where={"chunk_id": {"$in": gone[start:start + 500]}})
@@ -180,7 +202,7 @@ def sync_sentence_index(store: Store, *, changed: bool, full: bool = False) -> N
         for start in range(0, len(new), batch):
             _add_chunks(collection, store.vectorstore.get_by_ids(new[start:start + batch]),
                         sentences, reads_hangul(embedder))
-    collection.modify(metadata={CHUNKS_KEY: total})  # the distance stays in its configuration
+    return len(new) - len(gone)
 
 
 def sentence_ranking(store: Store, question: str, k: int, where: dict[str, Any] | None
