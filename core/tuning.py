@@ -68,7 +68,8 @@ class Tuning:
     temperature: float = 0.0
     # llama.cpp prompt batch: its default; a whole 4-passage prompt fits in two batches
     llm_batch: int = 512
-    # texts per embedding call (MiniLM on 2 cores: larger batches were no faster)
+    # texts per embedding batch (MiniLM on 2 cores: larger batches of chunks were no faster);
+    # ingest batches short pieces up to this many full-length texts' tokens (core/embeddings)
     embedding_batch: int = 64
     # `ingest --watch`: a batch starts once no file event came for this long. Measured
     # with watchdog at load 8: an atomic save (temp file, chmod, rename over) and vim's
