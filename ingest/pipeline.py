@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.errors import DocentError
 from core.index.keyword import sync_keyword_index
+from core.index.paging import storable_source
 from core.index.sentences import SentenceMeanEmbeddings, sync_sentence_index
 from core.tuning import TUNING
 from ingest.completeness import FileNotes, Stored, stored_files, unchanged
@@ -76,7 +77,7 @@ def _chunks(items: list[Item], settings: Settings, limits: UrlLimits, report: In
                 report.failed.append(Problem(exc.path, exc.reason))
                 _advance(bar, heartbeat)
                 continue
-            if not source.isprintable() or not _encodable(source):
+            if not storable_source(source):
                 report.failed.append(Problem(repr(source)[1:-1], (
                     "file name is not valid UTF-8 or has control characters: rename it")))
                 _advance(bar, heartbeat)
@@ -95,14 +96,6 @@ def _chunks(items: list[Item], settings: Settings, limits: UrlLimits, report: In
 def _advance(bar: Any, heartbeat: Heartbeat) -> None:
     bar.update()
     heartbeat.read()
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def index_chunks(chunks: Iterable[Document], store: Store, report: IngestReport) -> None:

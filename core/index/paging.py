@@ -28,11 +28,22 @@ def get_all(collection: Any, include: list[str], where: dict[str, Any] | None = 
         offset += PAGE
 
 
+def storable_source(source: str) -> bool:
+    """Whether chunks may carry `source`: printable, valid UTF-8 (Chroma refuses a `where`
+    holding a lone surrogate, which is how a file name that is not UTF-8 reads)."""
+    try:
+        source.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return source.isprintable()
+
+
 def source_filters(sources: Collection[str] | None) -> list[dict[str, Any] | None]:
     """`where` filters that together select the chunks of `sources`, in groups of 500
-    (SQLite's variable limit again); None selects everything."""
+    (SQLite's variable limit again); None selects everything. Sources no chunk can carry
+    are left out."""
     if sources is None:
         return [None]
-    ordered = sorted(sources)
+    ordered = sorted(filter(storable_source, sources))
     return [{"source": {"$in": ordered[start:start + 500]}}
             for start in range(0, len(ordered), 500)]
