@@ -71,6 +71,11 @@ class Tuning:
     # texts per embedding batch (MiniLM on 2 cores: larger batches of chunks were no faster);
     # ingest batches short pieces up to this many full-length texts' tokens (core/embeddings)
     embedding_batch: int = 64
+    # ingest encodes in bfloat16 where the CPU computes in it natively: MiniLM on 1,500
+    # sentence pieces took 2.1-2.3 s against 5.0-5.2 s in float32 (AMX, 2 cores, idle), and
+    # the vectors kept a cosine of 0.99995 or more to the float32 ones (mean 0.99998);
+    # bench/retrieval.py before/after in docs/benchmarks.md (Ingestion)
+    ingest_bfloat16: bool = True
     # `ingest --watch`: a batch starts once no file event came for this long. Measured
     # with watchdog at load 8: an atomic save (temp file, chmod, rename over) and vim's
     # save (4913, backup~, write) each span 0.1 ms of events, `cp -r` of 176 pages 1 ms.

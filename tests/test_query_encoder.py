@@ -92,11 +92,17 @@ def test_ingest_batches_by_token_count_keep_the_vectors_and_their_order(
     folder, model = minilm
     texts = [f"{text} ({i})" for i in range(4) for text in TEXTS]  # over NUMPY_BATCH
     assert len(texts) > NUMPY_BATCH
-    embeddings = SentenceTransformerEmbeddings(str(folder), batch_size=2)  # many batches
-    embeddings.__dict__["model"] = model  # the loaded model, not a second load
-    got = np.array(embeddings.embed_documents(texts))
     expected = model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
-    assert np.abs(got - expected).max() < 1e-5
+    for bfloat16 in (False, True):
+        embeddings = SentenceTransformerEmbeddings(str(folder), batch_size=2)  # many batches
+        embeddings.__dict__["model"] = model  # the loaded model, not a second load
+        embeddings.__dict__["bfloat16"] = bfloat16  # both paths, whatever this CPU has
+        got = np.array(embeddings.embed_documents(texts))
+        assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
+        if bfloat16:  # nearly the same vector, row by row
+            assert (got * expected).sum(axis=1).min() > 0.9999
+        else:
+            assert np.abs(got - expected).max() < 1e-5
 
 
 def test_query_embedding_imports_no_torch() -> None:
