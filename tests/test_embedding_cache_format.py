@@ -26,10 +26,13 @@ class CountingEmbeddings(HashingEmbeddings):
 def test_vectors_round_trip_as_float32_bytes() -> None:
     vector = [0.25, -1.5, 2.0**-25, 0.1]
     packed = pack_vector(vector)
-    assert len(packed) == 4 * len(vector)
+    assert len(packed) == 1 + 4 * len(vector)
     got = unpack_vector(packed)
     assert got[:3] == vector[:3]  # exactly representable in float32, as encoders' output is
     assert abs(got[3] - 0.1) < 1e-8
+    # a float whose first little-endian byte is "[" (0x5b) is not taken for JSON
+    bracket = [1.0 + 0x5B * 2.0**-23]
+    assert unpack_vector(pack_vector(bracket)) == bracket
 
 
 def test_a_cache_written_as_json_is_read_and_not_embedded_again(tmp_path: Path) -> None:
