@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, cast
 
 from core.errors import DocentError
-from core.model_files import PACKAGED_PREFIX, PromptStyle, resolve_gguf
+from core.model_files import PACKAGED_PREFIX, PromptStyle, load_llama_cpp, resolve_gguf
 from core.tuning import TUNING
 
 if TYPE_CHECKING:
@@ -52,6 +52,7 @@ class LoadedModel:
 
 
 def _llamacpp(settings: Settings) -> LoadedModel:
+    load_llama_cpp()
     import llama_cpp._logger
 
     # llama.cpp's C-side chatter goes to the `llama-cpp-python` logger: keep it for --log-level

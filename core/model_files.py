@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from core.errors import ModelNotFoundError
 
@@ -90,8 +91,23 @@ def resolve_gguf(name: str) -> GGUFModel:
     return GGUFModel(path=path, style="chat" if has_chat_template(path) else "completion")
 
 
+def load_llama_cpp() -> Any:
+    """The `llama_cpp` module, loaded with OpenMP's idle threads sleeping, not spinning.
+
+    llama.cpp's OpenMP workers spin between parallel regions by default. On 2 cores they
+    fight the Python thread that streams the tokens, and any other program: with
+    bench/generate.py on data/ at load 3.5, warm ask p50 2.83 → 0.65 s, first token
+    1.55 → 0.28 s, cold ask 12.7 → 4.8 s (idle: docs/benchmarks.md, Answer latency).
+    libgomp reads the policy once, when it loads; a value set by the user stays."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    import llama_cpp
+
+    return llama_cpp
+
+
 def has_chat_template(path: Path) -> bool:
     """Whether the GGUF's metadata carries `tokenizer.chat_template` (vocabulary-only load)."""
+    load_llama_cpp()
     from llama_cpp import Llama
     from llama_cpp._utils import suppress_stdout_stderr
 
