@@ -199,6 +199,7 @@ def run_ask(args: argparse.Namespace, resources: Resources) -> int:
                       keyword_weight=args.keyword_weight,
                       rerank=False if args.no_rerank else None, resources=resources)
     stats = RunStats()
+    resources.load_model_in_background()  # a new process: overlap the load with the imports
     result = ask(args.question, context, stream=stream, callbacks=[stats] if args.stats else [])
     if args.json:
         if args.stats:

@@ -7,6 +7,7 @@ LangGraph Studio's runs, which bring no `Resources`, use `default_resources()`.
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -31,6 +32,7 @@ class Resources:
         self._model = model
         self._embeddings = embeddings
         self._models: dict[Settings, LoadedModel] = {}
+        self._models_lock = threading.Lock()
 
     def embeddings(self) -> Embeddings:
         if self._embeddings is None:
@@ -58,15 +60,30 @@ class Resources:
         an injected model (tests, a server's own) serves every run. Either way it answers
         through the answer cache when DOCENT_ANSWER_CACHE is on."""
         settings = settings or self.settings
-        loaded = self._models.get(settings)
-        if loaded is None:
-            from core.llm import answer_cache, load_model
+        with self._models_lock:  # one load, also when `load_model_in_background` began it
+            loaded = self._models.get(settings)
+            if loaded is None:
+                from core.llm import answer_cache, load_model
 
-            loaded = self._model or load_model(settings)
-            # per model rather than set_llm_cache(): a process may hold two data dirs' models
-            loaded.model.cache = answer_cache(settings)
-            self._models[settings] = loaded
+                loaded = self._model or load_model(settings)
+                # per model rather than set_llm_cache(): a process may hold two data dirs'
+                # models
+                loaded.model.cache = answer_cache(settings)
+                self._models[settings] = loaded
         return loaded
+
+    def load_model_in_background(self) -> None:
+        """Start loading the configured model on a thread, for a process that asks one
+        question: the load overlaps its imports and retrieval, and `model()` waits for it.
+        A failed load is left to `model()` to raise again, in the run that needs it."""
+
+        def load() -> None:
+            try:
+                self.model()
+            except Exception:  # reported by the run's own model() call
+                return
+
+        threading.Thread(target=load, name="docent-model-load", daemon=True).start()
 
 
 @lru_cache(maxsize=1)
