@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -199,8 +200,9 @@ def run_ask(args: argparse.Namespace, resources: Resources) -> int:
                       keyword_weight=args.keyword_weight,
                       rerank=False if args.no_rerank else None, resources=resources)
     stats = RunStats()
-    resources.load_model_in_background()  # a new process: overlap the load with the imports
-    result = ask(args.question, context, stream=stream, callbacks=[stats] if args.stats else [])
+    with _model_loading_meanwhile(args, resources):
+        result = ask(args.question, context, stream=stream,
+                     callbacks=[stats] if args.stats else [])
     if args.json:
         if args.stats:
             result["stats"] = {node: vars(node_stats) for node, node_stats in stats.nodes.items()}
@@ -210,6 +212,23 @@ def run_ask(args: argparse.Namespace, resources: Resources) -> int:
         if args.stats:
             stats.write_table(sys.stdout)
     return 0
+
+
+def _model_loading_meanwhile(args: argparse.Namespace, resources: Resources
+                             ) -> contextlib.AbstractContextManager[None]:
+    """A new process loads the model while it imports and retrieves; not for a question
+    refused before anything loads, nor before anything was ingested, nor with LangChain's
+    debug output on (it prints during the load, which silences the process)."""
+    from graphs.question import QuestionError, check_question
+
+    settings = resources.settings
+    try:
+        check_question(args.question)
+    except QuestionError:
+        return contextlib.nullcontext()
+    if args.debug or args.verbose or not (settings.chroma_url or settings.chroma_dir.exists()):
+        return contextlib.nullcontext()
+    return resources.model_loading_meanwhile()
 
 
 def _ask_running_server(args: argparse.Namespace, resources: Resources,

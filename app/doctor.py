@@ -123,7 +123,8 @@ def check_store(settings: Settings) -> Check:
 
     try:
         store = open_store(settings, embeddings_from(settings))
-        load_keyword_index(settings)  # what `ask` reads besides the vectors and records
+        store.record_manager  # noqa: B018 (opened on first use; ingest needs them)
+        load_keyword_index(settings)  # what `ask` reads besides the vectors
     except DamagedStoreError as exc:
         return Check("store", "FAIL", exc.detail, exc.fix)
     except DocentError as exc:

@@ -8,6 +8,8 @@ LangGraph Studio's runs, which bring no `Resources`, use `default_resources()`.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -72,10 +74,14 @@ class Resources:
                 self._models[settings] = loaded
         return loaded
 
-    def load_model_in_background(self) -> None:
-        """Start loading the configured model on a thread, for a process that asks one
-        question: the load overlaps its imports and retrieval, and `model()` waits for it.
-        A failed load is left to `model()` to raise again, in the run that needs it."""
+    @contextmanager
+    def model_loading_meanwhile(self) -> Iterator[None]:
+        """Load the configured model on a thread while the block runs (a process that asks
+        one question overlaps the load with its imports and retrieval; `model()` waits for
+        it), and wait for the load at the end of the block. Print nothing inside it:
+        llama.cpp's loader points the process's stdout and stderr at /dev/null while it
+        runs, and a load still running at exit aborts the process. A failed load is left to
+        `model()` to raise again, in the run that needs it."""
 
         def load() -> None:
             try:
@@ -83,7 +89,12 @@ class Resources:
             except Exception:  # reported by the run's own model() call
                 return
 
-        threading.Thread(target=load, name="docent-model-load", daemon=True).start()
+        thread = threading.Thread(target=load, name="docent-model-load", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            thread.join()
 
 
 @lru_cache(maxsize=1)

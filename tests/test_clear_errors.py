@@ -101,13 +101,14 @@ def test_chat_reports_an_overlong_line_and_goes_on(
     assert "The documents do not say." in out.getvalue(), "the next line was answered"
 
 
-@pytest.mark.parametrize("damage,names", [
-    ("chroma/chroma.sqlite3", "chroma"),
-    ("records.sqlite", "records.sqlite"),
-    ("bm25", "bm25"),
+@pytest.mark.parametrize("damage,names,command", [
+    ("chroma/chroma.sqlite3", "chroma", ["ask", QUESTION]),
+    # answering never reads the records (they are opened on first use): ingest does
+    ("records.sqlite", "records.sqlite", ["ingest", str(SAMPLE_DATA)]),
+    ("bm25", "bm25", ["ask", QUESTION]),
 ])
 def test_a_damaged_store_file_is_one_line_with_the_fix(
-        damage: str, names: str, fake_store: Path, tmp_path: Path,
+        damage: str, names: str, command: list[str], fake_store: Path, tmp_path: Path,
         capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     data = _copy(fake_store, tmp_path)
     targets = ([p for p in (data / damage).rglob("*") if p.is_file() and p.name != "CURRENT"]
@@ -116,7 +117,7 @@ def test_a_damaged_store_file_is_one_line_with_the_fix(
         target.write_bytes(b"\x8a not a store file \x00" * 50)
     monkeypatch.setenv("DOCENT_EMBEDDING_MODEL", "test:hashing")
     monkeypatch.setattr("core.embeddings.embeddings_from", lambda settings: HashingEmbeddings())
-    code, err = _run(["ask", QUESTION], data, capsys, monkeypatch)
+    code, err = _run(command, data, capsys, monkeypatch)
     assert code == 2 and err.count("\n") == 1, err
     assert names in err and "damaged or unreadable" in err and ("delete" in err or
                                                                 "restore" in err), err

@@ -4,7 +4,7 @@ guard against mixing embedding models."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -96,9 +96,14 @@ class Store:
     generation (Chroma collection) they belong to."""
 
     vectorstore: Chroma
-    record_manager: RecordManager
     settings: Settings
     name: str
+
+    @cached_property
+    def record_manager(self) -> RecordManager:
+        """The records, opened on first use: answering never reads them, and opening them
+        (SQLAlchemy's import included) took 0.3 s of a cold `ask`."""
+        return record_manager(self.settings, self.name)
 
     def count(self) -> int:
         return int(self.vectorstore._collection.count())
@@ -165,6 +170,8 @@ def open_store(settings: Settings, embeddings: Embeddings, *, create: bool = Fal
         embedding_function=embeddings,
         collection_metadata={**index_fingerprint(settings), "hnsw:space": "cosine"},
     )
-    return Store(vectorstore=vectorstore, record_manager=record_manager(settings, name),
-                 settings=settings, name=name)
+    store = Store(vectorstore=vectorstore, settings=settings, name=name)
+    if create:
+        store.record_manager  # noqa: B018 (damaged records stop an ingest before it writes)
+    return store
 
