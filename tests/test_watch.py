@@ -65,7 +65,27 @@ def settings_for(data_dir: Path) -> Settings:
 
 def snapshot(data_dir: Path) -> dict[str, tuple[str, str]] | None:
     """Chunk id → (source, text), or None while records, vectors and sentence vectors
-    are not in step (a batch is being written)."""
+    are not in step (a batch is being written).
+
+    Read under the ingest lock, taken without waiting (None while a batch holds it): a
+    reader that opened Chroma while the watcher's first batch created its database ran
+    the same schema migration ("table collections already exists")."""
+    from filelock import FileLock, Timeout
+
+    if not data_dir.is_dir():
+        return {}
+    lock = FileLock(data_dir / "ingest.lock")
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        return None
+    try:
+        return _in_step(data_dir)
+    finally:
+        lock.release()
+
+
+def _in_step(data_dir: Path) -> dict[str, tuple[str, str]] | None:
     from core.embeddings import embeddings_from
     from core.index.store import open_store, store_exists
 
