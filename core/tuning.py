@@ -76,6 +76,11 @@ class Tuning:
     # the vectors kept a cosine of 0.99995 or more to the float32 ones (mean 0.99998);
     # bench/retrieval.py before/after in docs/benchmarks.md (Ingestion)
     ingest_bfloat16: bool = True
+    # HNSW construction effort of the sentence collection (Chroma's default is 100): 35k
+    # sentence vectors are most of what Chroma writes, and 40 inserted 10k clustered
+    # vectors in 1.6-1.7 s against 2.8-3.0 s with recall@20 still 1.000 (load 2.3);
+    # bench/retrieval.py before/after in docs/benchmarks.md (Ingestion)
+    sentence_construction_ef: int = 40
     # `ingest --watch`: a batch starts once no file event came for this long. Measured
     # with watchdog at load 8: an atomic save (temp file, chmod, rename over) and vim's
     # save (4913, backup~, write) each span 0.1 ms of events, `cp -r` of 176 pages 1 ms.

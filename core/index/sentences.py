@@ -126,8 +126,10 @@ def sentence_collection(store: Store, *, create: bool = False) -> Any:
     client = chroma_client(store.settings)
     name = sentence_collection_name(store.settings, store.name)
     if create:
-        return client.get_or_create_collection(name, metadata={"hnsw:space": "cosine"},
-                                               embedding_function=None)
+        return client.get_or_create_collection(
+            name, embedding_function=None,
+            metadata={"hnsw:space": "cosine",
+                      "hnsw:construction_ef": TUNING.sentence_construction_ef})
     if name not in collection_names(client):
         return None
     return client.get_collection(name, embedding_function=None)
