@@ -57,10 +57,10 @@ VARIANTS: dict[str, tuple[EvidenceWeights, Mix]] = {
     "coverage + rank + cue 0.1": (replace(EVIDENCE_WEIGHTS, dense=0.0), STORE),
     "store model 0.5 on 10": (replace(EVIDENCE_WEIGHTS, dense_candidates=10), STORE),
     **{f"e5 {w} on {n}": (replace(EVIDENCE_WEIGHTS, dense=w, dense_candidates=n), E5)
-       for n in (6, 10) for w in (0.5, 1.0, 2.0, 4.0)},
+       for n in (6, 10) for w in (0.5, 1.0, 2.0, 4.0, 8.0)},
     **{f"store model 0.5 + e5 {w} on {n}": (
         replace(EVIDENCE_WEIGHTS, dense=1.0, dense_candidates=n), {"store": 0.5, "e5": w})
-       for n in (6, 10) for w in (1.0, 2.0)},
+       for n in (6, 10) for w in (1.0, 2.0, 4.0)},
 }
 
 
