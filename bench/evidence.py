@@ -34,7 +34,6 @@ from app.benchmarks import (  # noqa: E402
     with_unanswerable,
 )
 from app.eval import build_store  # noqa: E402
-from core.embeddings import MultilingualE5Embeddings  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from graphs.context import Context  # noqa: E402
 from graphs.evidence import (  # noqa: E402
@@ -42,6 +41,7 @@ from graphs.evidence import (  # noqa: E402
     EvidenceWeights,
     Similarity,
     cosine_similarity,
+    evidence_similarity,
     rank_sentences,
 )
 from graphs.options import resolve  # noqa: E402
@@ -52,10 +52,11 @@ from graphs.selection import select_passages  # noqa: E402
 Mix = dict[str, float]
 STORE, E5 = {"store": 1.0}, {"e5": 1.0}
 VARIANTS: dict[str, tuple[EvidenceWeights, Mix]] = {
-    "default (store model 0.5 on 6)": (EVIDENCE_WEIGHTS, STORE),
+    "default (e5 4.0 on 6, none for Korean)": (EVIDENCE_WEIGHTS, {"evidence": 1.0}),
     "coverage + rank": (replace(EVIDENCE_WEIGHTS, cue=0.0, dense=0.0), STORE),
     "coverage + rank + cue 0.1": (replace(EVIDENCE_WEIGHTS, dense=0.0), STORE),
-    "store model 0.5 on 10": (replace(EVIDENCE_WEIGHTS, dense_candidates=10), STORE),
+    "store model 0.5 on 6 (the default before)": (replace(EVIDENCE_WEIGHTS, dense=0.5), STORE),
+    "store model 0.5 on 10": (replace(EVIDENCE_WEIGHTS, dense=0.5, dense_candidates=10), STORE),
     **{f"e5 {w} on {n}": (replace(EVIDENCE_WEIGHTS, dense=w, dense_candidates=n), E5)
        for n in (6, 10) for w in (0.5, 1.0, 2.0, 4.0, 8.0)},
     **{f"store model 0.5 + e5 {w} on {n}": (
@@ -133,7 +134,6 @@ def main() -> None:
         "korquad": lambda: (load_squad_benchmark(korquad, "even"), gold_answers(korquad)),
     }
     settings = Settings()
-    e5 = MultilingualE5Embeddings()
     for dataset in args.datasets:
         full, golds = loaders[dataset]()
         bench = sample(with_unanswerable(article_half(full, args.split), args.unanswerable,
@@ -150,14 +150,18 @@ def main() -> None:
             scorers = {
                 "store": remembered(timed(cosine_similarity(resources.embeddings(),
                                                             query.question), spent["store"])),
-                "e5": remembered(timed(cosine_similarity(e5, query.question), spent["e5"])),
+                "e5": remembered(timed(cosine_similarity(resources.evidence_embeddings(),
+                                                         query.question), spent["e5"])),
             }
+            # what find_evidence scores with: e5's cosines, or none (a Korean question)
+            scorers["evidence"] = (scorers["e5"] if evidence_similarity(
+                resources.evidence_embeddings(), query.question) else None)
             # each scorer embeds the 10 lexically best once (what the variants read), timed
             lexical = rank_sentences(query.question, kept, index, None)
-            for scorer in scorers.values():
-                if scorer is not None and lexical:
+            for name, scorer in scorers.items():
+                if scorer is not None and lexical and name != "evidence":
                     scorer([s.text for s in lexical[:10]])
-            ranked = rank_sentences(query.question, kept, index, scorers["store"])
+            ranked = rank_sentences(query.question, kept, index, scorers["evidence"])
             tops.append((bool(query.relevant_ids), ranked[0].coverage if ranked else 0.0))
             if query.relevant_ids:
                 rows.append((gold, kept, scorers, query.question))
