@@ -55,8 +55,9 @@ class EvidenceWeights:
     # the sentence vector's cosine with the question (e5's, core/tuning.EVIDENCE_MODEL).
     # e5 gives the candidates cosines within ~0.1 of each other, so its weight is larger
     # than MiniLM's 0.5 was: on 300 SQuAD tuning questions a seed (bench/evidence.py, seeds
-    # 1/2/3) the first sentence held the gold answer for 0.723/0.763/0.760 at 1.0,
-    # 0.727/0.773/0.773 at 2.0, 0.730/0.787/0.787 at 4.0 (seed 3 at 8.0: 0.790)
+    # 1/2/3/4) the first sentence held the gold answer for 0.723/0.763/0.760/0.717 at 1.0,
+    # 0.727/0.773/0.773/0.727 at 2.0, 0.730/0.787/0.787/0.740 at 4.0 (at 8.0: seed 3
+    # 0.790, seed 4 0.740)
     dense: float = 4.0
     # only the lexically best sentences are embedded at question time (None: all of them):
     # on 300 SQuAD tuning questions the 6 best gave the same first (0.733) and first-or-
