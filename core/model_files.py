@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from core.errors import ModelNotFoundError
+from core.openmp import sleeping_openmp_threads
 
 PACKAGED_PREFIX = "packaged:"
 PromptStyle = Literal["chat", "completion"]
@@ -123,14 +123,8 @@ def _existing(path: Path) -> Path:
 
 
 def load_llama_cpp() -> Any:
-    """The `llama_cpp` module, loaded with OpenMP's idle threads sleeping, not spinning.
-
-    llama.cpp's OpenMP workers spin between parallel regions by default. On 2 cores they
-    fight the Python thread that streams the tokens, and any other program: with
-    bench/generate.py on data/ at load 3.5, warm ask p50 2.83 → 0.65 s, first token
-    1.55 → 0.28 s, cold ask 12.7 → 4.8 s (idle: docs/benchmarks.md, Answer latency).
-    libgomp reads the policy once, when it loads; a value set by the user stays."""
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    """The `llama_cpp` module, loaded with OpenMP's idle threads sleeping (core/openmp)."""
+    sleeping_openmp_threads()
     import llama_cpp
 
     return llama_cpp
