@@ -18,8 +18,12 @@ from graphs.support import CITATION, WORD, support
 
 ROLE_LABEL = re.compile(r"^\s*(answer|question|q|a|passages?|text|context|답변?|질문|글|문서)"
                         r"\s*[:：]", re.IGNORECASE | re.MULTILINE)
-FILE_NAME = re.compile(r"\(?[\w.-]+\.(pdf|md|markdown|html?|csv|txt|rst|docx|pptx|xlsx|odt|epub)"
-                       r"\b(, (page|slide|section) \d+|, sheet [^\s)]+)?\)?", re.IGNORECASE)
+_FILE = r"[\w.-]+\.(?:pdf|md|markdown|html?|csv|txt|rst|docx|pptx|xlsx|odt|epub)\b"
+_PLACE = r", (?:page|slide|section) \d+"
+# a source as the prompt labels it: in brackets a sheet name may hold spaces ("(b.xlsx,
+# sheet Q3 Sales)"); outside them, its first word
+FILE_NAME = re.compile(rf"\({_FILE}(?:{_PLACE}|, sheet [^)\n]+)?\)"
+                       rf"|{_FILE}(?:{_PLACE}|, sheet \S+)?", re.IGNORECASE)
 NUMBER = re.compile(r"\d[\d,.]*\d|\d")
 # a capitalised word, sentence-initial ones too: "Napoleon in 1815" must not pass for an answer
 NAME = re.compile(r"\b[A-Z]\w+")

@@ -115,6 +115,7 @@ def test_model_refusal_is_a_refusal_in_the_question_language(
     ("Employees get 18 days, says Napoleon", "do not hold Napoleon"),
     ("", "no answer"),
     ("[1] (handbook.pdf, page 2)", "only citations or file names"),
+    ("[1] (handbook.xlsx, sheet Leave Days 2026)", "only citations or file names"),
     ("Answer:", "prompt labels"),
     ("How many days of paid annual leave do full-time employees get?", "repeated the question"),
     ("Q: how many days? A: 18\nQ: and sick days? A: 10", "list of questions"),
