@@ -38,6 +38,7 @@ from core.settings import Settings  # noqa: E402
 from graphs.context import Context  # noqa: E402
 from graphs.evidence import (  # noqa: E402
     EVIDENCE_WEIGHTS,
+    MIN_EVIDENCE_COVERAGE,
     EvidenceWeights,
     Similarity,
     cosine_similarity,
@@ -162,17 +163,27 @@ def main() -> None:
                 if scorer is not None and lexical and name != "evidence":
                     scorer([s.text for s in lexical[:10]])
             ranked = rank_sentences(query.question, kept, index, scorers["evidence"])
-            tops.append((bool(query.relevant_ids), ranked[0].coverage if ranked else 0.0))
+            e5_scorer = scorers["e5"]
+            tops.append((bool(query.relevant_ids), ranked[0].coverage if ranked else 0.0,
+                         e5_scorer([ranked[0].text])[0] if ranked and e5_scorer else 0.0))
             if query.relevant_ids:
                 rows.append((gold, kept, scorers, query.question))
         print(f"\n{bench.name} (seed {args.seed}): first sentence's coverage, answerable vs "
               "unanswerable")
         print("| min coverage | answerable refused | unanswerable refused |\n|---|---|---|")
+        answerable = [(c, e) for a, c, e in tops if a]
+        unanswerable = [(c, e) for a, c, e in tops if not a]
+
+        def refused(rows: list[tuple[float, float]], coverage: float, cosine: float) -> str:
+            return f"{sum(c < coverage or e < cosine for c, e in rows) / max(len(rows), 1):.3f}"
+
         for t in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7):
-            answerable = [c for a, c in tops if a]
-            unanswerable = [c for a, c in tops if not a]
-            print(f"| {t} | {sum(c < t for c in answerable) / max(len(answerable), 1):.3f} | "
-                  f"{sum(c < t for c in unanswerable) / max(len(unanswerable), 1):.3f} |")
+            print(f"| {t} | {refused(answerable, t, 0.0)} | {refused(unanswerable, t, 0.0)} |")
+        print("\nand the first sentence's e5 cosine with the question, at the default coverage")
+        print("| min e5 cosine | answerable refused | unanswerable refused |\n|---|---|---|")
+        floor = MIN_EVIDENCE_COVERAGE["ko" if dataset == "korquad" else "en"]
+        for t in (0.0, 0.76, 0.78, 0.80, 0.81, 0.82, 0.83, 0.84, 0.85, 0.86):
+            print(f"| {t} | {refused(answerable, floor, t)} | {refused(unanswerable, floor, t)} |")
         n = len(rows)
         reachable = sum(any(holds(d.page_content, g) for d in kept) for g, kept, _, _ in rows)
         print(f"\n{n} answerable questions, passages hold gold {reachable / n:.3f}")

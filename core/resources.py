@@ -35,6 +35,7 @@ class Resources:
         self._embeddings = embeddings
         # injected embeddings (tests' fakes) score the evidence sentences too
         self._evidence_embeddings = embeddings
+        self._evidence_injected = embeddings is not None
         self._models: dict[Settings, LoadedModel] = {}
         self._models_lock = threading.Lock()
 
@@ -44,6 +45,16 @@ class Resources:
 
             self._embeddings = embeddings_from(self.settings)
         return self._embeddings
+
+    def evidence_cosine_floor(self) -> float | None:
+        """The cosine with the question that the first evidence sentence needs, by the
+        evidence model (`core.tuning.EVIDENCE_MIN_COSINE`); none for injected embeddings,
+        whose cosines mean something else."""
+        if self._evidence_injected:
+            return None
+        from core.tuning import EVIDENCE_MIN_COSINE
+
+        return EVIDENCE_MIN_COSINE
 
     def evidence_embeddings(self) -> Embeddings:
         """The model that scores evidence sentences against the question

@@ -78,6 +78,7 @@ class Sentence:
     passage: int  # 0-based rank of its passage among the selected ones
     coverage: float  # share of the question's IDF weight among its tokens
     score: float
+    cosine: float | None = None  # the dense scorer's, when it read this sentence
 
 
 def evidence_sentences(text: str) -> list[str]:
@@ -173,7 +174,7 @@ def rank_sentences(question: str, docs: list[Document], index: KeywordIndex | No
         return lexical
     embedded = lexical[:weights.dense_candidates]
     cosines = similarity([s.text for s in embedded])
-    rescored = [replace(s, score=s.score + weights.dense * cosine)
+    rescored = [replace(s, score=s.score + weights.dense * cosine, cosine=cosine)
                 for s, cosine in zip(embedded, cosines, strict=True)]
     return sorted(rescored, key=lambda s: s.score, reverse=True) + lexical[len(embedded):]
 
@@ -199,10 +200,15 @@ EVIDENCE_SENTENCES = 2
 
 
 def evidence_for(question: str, docs: list[Document], index: KeywordIndex | None,
-                 similarity: Similarity | None = None) -> list[Sentence]:
-    """The best evidence sentences, or none when even the best covers too little."""
+                 similarity: Similarity | None = None, min_cosine: float | None = None
+                 ) -> list[Sentence]:
+    """The best evidence sentences, or none when even the best covers too little of the
+    question, or (`min_cosine`, the floor of `similarity`'s model) is too far from it."""
     ranked = rank_sentences(question, docs, index, similarity)
     floor = MIN_EVIDENCE_COVERAGE["ko" if mostly_hangul(question) else "en"]
     if not ranked or ranked[0].coverage < floor:
+        return []
+    cosine = ranked[0].cosine
+    if min_cosine is not None and cosine is not None and cosine < min_cosine:
         return []
     return ranked[:EVIDENCE_SENTENCES]

@@ -48,7 +48,8 @@ def find_evidence(state: RAGState, runtime: Runtime[Context]) -> dict:
     resources, _ = run_resources(runtime.context)
     docs, question = state.get("documents", []), state["question"]
     chosen = evidence_for(question, docs, resources.keyword_index(),
-                          evidence_similarity(resources.evidence_embeddings(), question))
+                          evidence_similarity(resources.evidence_embeddings(), question),
+                          resources.evidence_cosine_floor())
     return {"evidence": evidence_refs(chosen, docs)}
 
 

@@ -29,14 +29,15 @@ pytestmark = pytest.mark.slow
 KOREAN_GOLD_REJECTED = 0.03
 KOREAN_REFUSED_ANSWERABLE = 0.05
 KOREAN_REFUSED_UNANSWERABLE = 0.84
-# SQuAD, these 100 + 30 questions at the 0.3 evidence floor: 4 % of answerable questions
-# refused, 77 % of unanswerable ones, 2.1 % of gold answers rejected (with MiniLM's
-# evidence scores 73 % and 3.1 %; 8.3 % with the name and date checks since dropped);
-# bench/evidence.py on 300 + 100: 2.3 % and 65 %. Noise on 30
-# questions is ~8 points, so the unanswerable bound sits about 1.5 of it below.
+# SQuAD, these 100 + 30 questions at the 0.3 evidence coverage and 0.81 e5 cosine floors:
+# 8 % of answerable questions refused, 83 % of unanswerable ones, 1.1 % of gold answers
+# rejected (coverage floor alone: 4 %, 77 %, 2.1 %; with MiniLM's evidence scores 73 % and
+# 3.1 %); bench/evidence.py on 300 + 100 at seeds 1/2/3: 2.7/2.0/2.7 % and 91/70/64 %.
+# Noise is ~3 points on 100 questions and ~8 on 30: the bounds sit about one (answerable)
+# and 1.5 (unanswerable) of it from the measured figures.
 ENGLISH_GOLD_REJECTED = 0.06
-ENGLISH_REFUSED_ANSWERABLE = 0.08
-ENGLISH_REFUSED_UNANSWERABLE = 0.60
+ENGLISH_REFUSED_ANSWERABLE = 0.11
+ENGLISH_REFUSED_UNANSWERABLE = 0.70
 
 
 def _oracle_scores(bench: Benchmark, golds: dict[str, list[str]]) -> AnswerScores:

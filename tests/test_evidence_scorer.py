@@ -60,3 +60,20 @@ def test_e5_scores_evidence_whatever_the_stores_model_and_fakes_replace_it() -> 
         EVIDENCE_MODEL, TUNING.embedding_batch)
     fake = HashingEmbeddings()
     assert Resources(Settings(), embeddings=fake).evidence_embeddings() is fake
+
+
+def test_a_first_sentence_too_far_from_the_question_is_no_evidence() -> None:
+    question = "Where did the founder open the second roastery?"
+    similarity = evidence_similarity(PrefersMentionOf("Seoul"), question)
+    best = evidence_for(question, DOCS, None, similarity)[0]
+    assert best.cosine == pytest.approx(0.85)
+    assert evidence_for(question, DOCS, None, similarity, min_cosine=0.84)
+    assert evidence_for(question, DOCS, None, similarity, min_cosine=0.86) == []
+    assert evidence_for(question, DOCS, None, None, min_cosine=0.86), "no scorer, no floor"
+
+
+def test_the_cosine_floor_is_e5s_and_injected_embeddings_have_none() -> None:
+    from core.tuning import EVIDENCE_MIN_COSINE
+
+    assert Resources(Settings()).evidence_cosine_floor() == EVIDENCE_MIN_COSINE
+    assert Resources(Settings(), embeddings=HashingEmbeddings()).evidence_cosine_floor() is None
