@@ -219,14 +219,14 @@ def _model_loading_meanwhile(args: argparse.Namespace, resources: Resources
     """A new process loads the model while it imports and retrieves; not for a question
     refused before anything loads, nor before anything was ingested, nor with LangChain's
     debug output on (it prints during the load, which silences the process)."""
+    from core.index.store import nothing_stored
     from graphs.question import QuestionError, check_question
 
-    settings = resources.settings
     try:
         check_question(args.question)
     except QuestionError:
         return contextlib.nullcontext()
-    if args.debug or args.verbose or not (settings.chroma_url or settings.chroma_dir.exists()):
+    if args.debug or args.verbose or nothing_stored(resources.settings):
         return contextlib.nullcontext()
     return resources.model_loading_meanwhile()
 

@@ -85,14 +85,13 @@ class Resources:
         an injected model (tests, a server's own) serves every run. Either way it answers
         through the answer cache when DOCENT_ANSWER_CACHE is on."""
         settings = settings or self.settings
-        with self._models_lock:  # one load, also when `load_model_in_background` began it
+        with self._models_lock:  # one load, also when `model_loading_meanwhile` began it
             loaded = self._models.get(settings)
             if loaded is None:
                 from core.llm import answer_cache, load_model
 
                 loaded = self._model or load_model(settings)
-                # per model rather than set_llm_cache(): a process may hold two data dirs'
-                # models
+                # per model, not set_llm_cache(): a process may hold two data dirs' models
                 loaded.model.cache = answer_cache(settings)
                 self._models[settings] = loaded
         return loaded

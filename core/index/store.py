@@ -138,9 +138,15 @@ def record_manager(settings: Settings, name: str | None = None) -> RecordManager
     return manager
 
 
+def nothing_stored(settings: Settings) -> bool:
+    """Whether the data dir has no embedded store and names no server: certainly nothing
+    ingested, known without opening Chroma."""
+    return not settings.chroma_url and not settings.chroma_dir.exists()
+
+
 def store_exists(settings: Settings) -> bool:
     """Whether the live collection exists (without creating the embedded store)."""
-    if not settings.chroma_url and not settings.chroma_dir.exists():
+    if nothing_stored(settings):
         return False
     return active_collection(settings) in collection_names(chroma_client(settings))
 
@@ -151,7 +157,7 @@ def open_store(settings: Settings, embeddings: Embeddings, *, create: bool = Fal
     make it when it does not exist."""
     from langchain_chroma import Chroma
 
-    if not create and not settings.chroma_url and not settings.chroma_dir.exists():
+    if not create and nothing_stored(settings):
         raise DocentError(f"{settings.data_dir}: {EMPTY_STORE_HINT}")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     name = name or active_collection(settings)
