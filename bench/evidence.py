@@ -42,8 +42,8 @@ from graphs.evidence import (  # noqa: E402
     EvidenceWeights,
     Similarity,
     cosine_similarity,
-    evidence_similarity,
     rank_sentences,
+    ranking_similarity,
 )
 from graphs.options import resolve  # noqa: E402
 from graphs.retrieval import hybrid_search  # noqa: E402
@@ -155,8 +155,7 @@ def main() -> None:
                                                          query.question), spent["e5"])),
             }
             # what find_evidence scores with: e5's cosines, or none (a Korean question)
-            scorers["evidence"] = (scorers["e5"] if evidence_similarity(
-                resources.evidence_embeddings(), query.question) else None)
+            scorers["evidence"] = ranking_similarity(query.question, scorers["e5"])
             # each scorer embeds the 10 lexically best once (what the variants read), timed
             lexical = rank_sentences(query.question, kept, index, None)
             for name, scorer in scorers.items():

@@ -142,14 +142,6 @@ def cosine_similarity(embeddings: Embeddings, question: str) -> Similarity | Non
     return similarity
 
 
-def evidence_similarity(embeddings: Embeddings, question: str) -> Similarity | None:
-    """The dense score of evidence sentences: the model's cosine, none for a Korean question.
-    e5 reads Korean, but its cosine did not pick better Korean evidence than the words alone
-    (KorQuAD tuning half, 300 questions a seed, seeds 1/2, first sentence 0.847/0.833
-    without; with e5 at 0.5: 0.837/0.833, at 4.0: 0.830/0.833)."""
-    return None if mostly_hangul(question) else cosine_similarity(embeddings, question)
-
-
 def rank_sentences(question: str, docs: list[Document], index: KeywordIndex | None,
                    similarity: Similarity | None = None,
                    weights: EvidenceWeights = EVIDENCE_WEIGHTS) -> list[Sentence]:
@@ -199,16 +191,29 @@ MIN_EVIDENCE_COVERAGE = {"en": 0.3, "ko": 0.3}
 EVIDENCE_SENTENCES = 2
 
 
+def ranking_similarity(question: str, similarity: Similarity | None) -> Similarity | None:
+    """The dense score that ranks evidence sentences: the scorer's cosine, none for a Korean
+    question. e5 reads Korean, but its cosine did not pick better Korean evidence than the
+    words alone (KorQuAD tuning half, 300 questions a seed, seeds 1/2, first sentence
+    0.847/0.833 without; with e5 at 0.5: 0.837/0.833, at 4.0: 0.830/0.833)."""
+    return None if mostly_hangul(question) else similarity
+
+
 def evidence_for(question: str, docs: list[Document], index: KeywordIndex | None,
                  similarity: Similarity | None = None, min_cosine: float | None = None
                  ) -> list[Sentence]:
     """The best evidence sentences, or none when even the best covers too little of the
-    question, or (`min_cosine`, the floor of `similarity`'s model) is too far from it."""
-    ranked = rank_sentences(question, docs, index, similarity)
+    question, or is too far from it by `similarity` (`min_cosine`, the floor of its model;
+    for a Korean question, whose ranking has no dense score, the first sentence alone is
+    embedded for it)."""
+    ranked = rank_sentences(question, docs, index, ranking_similarity(question, similarity))
     floor = MIN_EVIDENCE_COVERAGE["ko" if mostly_hangul(question) else "en"]
     if not ranked or ranked[0].coverage < floor:
         return []
-    cosine = ranked[0].cosine
-    if min_cosine is not None and cosine is not None and cosine < min_cosine:
-        return []
+    if min_cosine is not None and similarity is not None:
+        cosine = ranked[0].cosine
+        if cosine is None:
+            cosine = similarity([ranked[0].text])[0]
+        if cosine < min_cosine:
+            return []
     return ranked[:EVIDENCE_SENTENCES]
