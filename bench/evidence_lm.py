@@ -50,6 +50,8 @@ FRAMES = {
     "en": ("Text: {text}\nQuestion about this text:", " {question}"),
     "ko": ("본문: {text}\n이 본문에 대한 질문:", " {question}"),
 }
+# the Korean frame reads only the first 3 (for time: the machine was shared, load 7-9)
+KOREAN_FRAME_CANDIDATES = 3
 MAX_TEXT_TOKENS = 400  # of n_ctx 512: the frame and question fit after it
 
 
@@ -91,14 +93,14 @@ class QueryLikelihood:
         return (logits[np.arange(len(asked)), asked] - norm).tolist()
 
 
-def load_gemma() -> Any:
+def load_gemma(threads: int) -> Any:
     load_llama_cpp()
     from llama_cpp import Llama
     from llama_cpp._utils import suppress_stdout_stderr
 
     with suppress_stdout_stderr(disable=False):
         return Llama(model_path=str(resolve_gguf("packaged:gemma3-270m").path),
-                     logits_all=False, n_ctx=512, n_threads=2, verbose=False)
+                     logits_all=False, n_ctx=512, n_threads=threads, verbose=False)
 
 
 def load_average() -> str:
@@ -115,8 +117,12 @@ def score_questions(dataset: str, args: argparse.Namespace, lm: QueryLikelihood,
     index = resources.keyword_index()
     print(f"{bench.name} seed {args.seed}: {len(bench.queries)} questions, {load_average()}",
           flush=True)
+    done = {(r["dataset"], r["seed"], r["id"]) for r in read_records([out])} if out.exists() \
+        else set()
     with out.open("a", encoding="utf-8") as records:
         for number, query in enumerate(interleaved(bench.queries)):
+            if (dataset, args.seed, query.id) in done:  # a resumed run
+                continue
             candidates = hybrid_search(resources.store(), index, query.question, opts)
             kept, _ = select_passages(query.question, candidates, index, opts)
             similarity = evidence_similarity(resources.evidence_embeddings(), query.question)
@@ -129,7 +135,8 @@ def score_questions(dataset: str, args: argparse.Namespace, lm: QueryLikelihood,
             lm_scores = {frame: [lm.logprobs(s.text, query.question, frame) for s in top]
                          for frame in frames[:1]}
             seconds = time.perf_counter() - started
-            lm_scores.update({frame: [lm.logprobs(s.text, query.question, frame) for s in top]
+            lm_scores.update({frame: [lm.logprobs(s.text, query.question, frame)
+                                      for s in top[:KOREAN_FRAME_CANDIDATES]]
                               for frame in frames[1:]})
             prior = {frame: lm.logprobs("", query.question, frame) for frame in frames}
             record = {
@@ -142,7 +149,7 @@ def score_questions(dataset: str, args: argparse.Namespace, lm: QueryLikelihood,
                 "top": [{"text": s.text, "score": s.score, "coverage": s.coverage}
                         for s in top],
                 "lm": lm_scores, "prior": prior, "lm_seconds": seconds,
-                "load": os.getloadavg()[0],
+                "load": os.getloadavg()[0], "threads": args.threads,
             }
             records.write(json.dumps(record, ensure_ascii=False) + "\n")
             records.flush()
@@ -177,7 +184,7 @@ def ordering(record: dict[str, Any], key: str, k: int, w: float | None) -> list[
     frame, pooled = key.split(":")
     top = record["top"]
     lm = [mean(v) if pooled == "mean" else sum(v) for v in record["lm"][frame]]
-    first = range(min(k, len(top)))
+    first = range(min(k, len(lm)))
     if w is None:
         head = sorted(first, key=lambda i: lm[i], reverse=True)
     else:
@@ -198,12 +205,13 @@ def print_tables(records: list[dict[str, Any]]) -> None:
         print("| sentence order | 1st | 1st or 2nd | 1st vs default |\n|---|---|---|---|")
         variants: list[tuple[str, str, int, float | None]] = [("default", "en:mean", 1, None)]
         for frame in ["en", "ko"] if korean else ["en"]:
-            for k in (3, 6):
+            ks = (3,) if frame == "ko" else (3, 6)
+            for k in ks:
                 variants.append((f"LM alone ({frame} frame) on top {k}", f"{frame}:mean", k,
                                  None))
-            for pooled, weights in (("mean", (0.1, 0.25, 0.5, 1.0)),
-                                    ("sum", (0.01, 0.025, 0.05, 0.1))):
-                for k in (3, 6):
+            for pooled, weights in (("mean", (0.25, 0.5, 1.0, 2.0, 4.0)),
+                                    ("sum", (0.025, 0.05, 0.1, 0.2))):
+                for k in ks:
                     variants += [(f"default + {w} × LM {pooled} ({frame}) on top {k}",
                                   f"{frame}:{pooled}", k, w) for w in weights]
         baseline: list[bool] = []
@@ -247,8 +255,8 @@ def refusal_table(group: list[dict[str, Any]], dataset: str) -> None:
                   for r in rows)
         return f"{out / max(len(rows), 1):.3f}"
 
-    for pmi, thresholds in ((False, (-99.0, -3.0, -2.5, -2.0, -1.75, -1.5, -1.25, -1.0)),
-                            (True, (-99.0, 0.0, 0.25, 0.5, 0.75, 1.0, 1.5))):
+    for pmi, thresholds in ((False, (-99.0, -5.0, -4.5, -4.0, -3.5, -3.0, -2.5)),
+                            (True, (-99.0, 0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5))):
         label = "mean log-prob − prior (PMI)" if pmi else "mean log-prob"
         print(f"\n{dataset}: first sentence's {label} ({frame} frame), coverage floor {floor}")
         print(f"| min {label} | answerable refused ({len(answerable)}) | unanswerable "
@@ -272,13 +280,16 @@ def main() -> None:
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
     parser.add_argument("--records", type=Path, default=Path("evidence_lm.jsonl"),
                         help="one JSON line a question is appended here")
+    parser.add_argument("--threads", type=int, default=2,
+                        help="llama.cpp threads (1 when other jobs hold the cores: two threads "
+                             "then wait on each other)")
     parser.add_argument("--tables", type=Path, nargs="+",
                         help="print the tables of saved records, score nothing")
     args = parser.parse_args()
     if args.tables:
         print_tables(read_records(args.tables))
         return
-    lm = QueryLikelihood(load_gemma())
+    lm = QueryLikelihood(load_gemma(args.threads))
     for dataset in args.datasets:
         score_questions(dataset, args, lm, args.records)
     print_tables([r for r in read_records([args.records]) if r["seed"] == args.seed])
