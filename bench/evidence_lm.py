@@ -35,9 +35,11 @@ from bench.evidence import holds, questions  # noqa: E402
 from core.index.tokens import mostly_hangul  # noqa: E402
 from core.model_files import load_llama_cpp, resolve_gguf  # noqa: E402
 from core.settings import Settings  # noqa: E402
+from core.tuning import EVIDENCE_MIN_COSINE  # noqa: E402
 from graphs.context import Context  # noqa: E402
 from graphs.evidence import (  # noqa: E402
     MIN_EVIDENCE_COVERAGE,
+    cosine_similarity,
     evidence_similarity,
     rank_sentences,
 )
@@ -192,7 +194,7 @@ def ordering(record: dict[str, Any], key: str, k: int, w: float | None) -> list[
     return head + list(range(len(head), len(top)))
 
 
-def print_tables(records: list[dict[str, Any]]) -> None:
+def print_tables(records: list[dict[str, Any]], cosines: dict[str, float]) -> None:
     groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
     for record in records:
         groups.setdefault((record["dataset"], record["seed"]), []).append(record)
@@ -227,7 +229,7 @@ def print_tables(records: list[dict[str, Any]]) -> None:
             lost = sum(b and not f for f, b in zip(firsts, baseline, strict=True))
             print(f"| {name} | {sum(firsts) / n:.3f} | {sum(seconds) / n:.3f} | "
                   f"+{gained} −{lost} |")
-        refusal_table(group, dataset)
+        refusal_table(group, dataset, cosines)
         times = [r["lm_seconds"] for r in rows]
         loads = [r["load"] for r in rows]
         print(f"\nLM scoring of the top {CANDIDATES} (one frame): median "
@@ -236,8 +238,10 @@ def print_tables(records: list[dict[str, Any]]) -> None:
               f"load {min(loads):.1f}–{max(loads):.1f}")
 
 
-def refusal_table(group: list[dict[str, Any]], dataset: str) -> None:
-    """Refused at the default coverage floor and a floor on the first sentence's LM score."""
+def refusal_table(group: list[dict[str, Any]], dataset: str, cosines: dict[str, float]
+                  ) -> None:
+    """Refused at the default coverage floor and a floor on the first sentence's LM score
+    (English: also with today's e5 cosine floor)."""
     floor = MIN_EVIDENCE_COVERAGE["ko" if dataset == "korquad" else "en"]
     frame = "en"
 
@@ -250,20 +254,43 @@ def refusal_table(group: list[dict[str, Any]], dataset: str) -> None:
     answerable = [r for r in group if r["answerable"]]
     unanswerable = [r for r in group if not r["answerable"]]
 
-    def refused(rows: list[dict[str, Any]], t: float, pmi: bool) -> str:
+    def refused(rows: list[dict[str, Any]], t: float, pmi: bool, cosine: float) -> str:
         out = sum(not r["top"] or r["top"][0]["coverage"] < floor or first(r, pmi) < t
-                  for r in rows)
+                  or cosines.get(r["id"], 1.0) < cosine for r in rows)
         return f"{out / max(len(rows), 1):.3f}"
 
-    for pmi, thresholds in ((False, (-99.0, -5.0, -4.5, -4.0, -3.5, -3.0, -2.5)),
-                            (True, (-99.0, 0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5))):
+    tables = [(False, (-99.0, -5.0, -4.5, -4.0, -3.5, -3.0, -2.5), 0.0),
+              (True, (-99.0, 0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5), 0.0)]
+    if dataset == "squad" and cosines:
+        tables.append((True, (-99.0, 0.0, 0.25, 0.5, 0.75, 1.0), EVIDENCE_MIN_COSINE))
+    for pmi, thresholds, cosine in tables:
         label = "mean log-prob − prior (PMI)" if pmi else "mean log-prob"
-        print(f"\n{dataset}: first sentence's {label} ({frame} frame), coverage floor {floor}")
+        also = f" and e5 cosine floor {cosine}" if cosine else ""
+        print(f"\n{dataset}: first sentence's {label} ({frame} frame), coverage floor "
+              f"{floor}{also}")
         print(f"| min {label} | answerable refused ({len(answerable)}) | unanswerable "
               f"refused ({len(unanswerable)}) |\n|---|---|---|")
         for t in thresholds:
-            print(f"| {'none' if t == -99.0 else t} | {refused(answerable, t, pmi)} | "
-                  f"{refused(unanswerable, t, pmi)} |")
+            print(f"| {'none' if t == -99.0 else t} | {refused(answerable, t, pmi, cosine)} | "
+                  f"{refused(unanswerable, t, pmi, cosine)} |")
+
+
+def first_cosines(records: list[dict[str, Any]], shared: Path) -> dict[str, float]:
+    """e5's cosine of each SQuAD question with its first evidence sentence (what today's
+    cosine floor reads), by question id."""
+    from app.benchmarks import load_jsonl_benchmark
+    from core.embeddings import load_embeddings
+    from core.tuning import EVIDENCE_MODEL, TUNING
+
+    squad = [r for r in records if r["dataset"] == "squad" and r["top"]]
+    if not squad:
+        return {}
+    folder = shared / "eval" / "squad-dev-even"
+    asked = {q.id: q.question for q in load_jsonl_benchmark(
+        folder / "corpus.jsonl", folder / "queries.jsonl").queries}
+    embeddings = load_embeddings(EVIDENCE_MODEL, TUNING.embedding_batch)
+    return {r["id"]: cosine_similarity(embeddings, asked[r["id"]])([r["top"][0]["text"]])[0]
+            for r in squad}  # type: ignore[misc]
 
 
 def read_records(paths: Iterable[Path]) -> list[dict[str, Any]]:
@@ -285,14 +312,17 @@ def main() -> None:
                              "then wait on each other)")
     parser.add_argument("--tables", type=Path, nargs="+",
                         help="print the tables of saved records, score nothing")
+    parser.add_argument("--e5", action="store_true",
+                        help="with --tables: also refuse at today's e5 cosine floor (SQuAD)")
     args = parser.parse_args()
     if args.tables:
-        print_tables(read_records(args.tables))
+        records = read_records(args.tables)
+        print_tables(records, first_cosines(records, args.shared) if args.e5 else {})
         return
     lm = QueryLikelihood(load_gemma(args.threads))
     for dataset in args.datasets:
         score_questions(dataset, args, lm, args.records)
-    print_tables([r for r in read_records([args.records]) if r["seed"] == args.seed])
+    print_tables([r for r in read_records([args.records]) if r["seed"] == args.seed], {})
 
 
 if __name__ == "__main__":
