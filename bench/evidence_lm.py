@@ -9,11 +9,12 @@ the log-probability of the question given it.)
 The default retrieve → select → `rank_sentences` path (bench/evidence.py's setup, tuning
 halves only) gives each question its ranked sentences; the top 6 are each scored by the LM:
 the log-probabilities of the question's tokens after "Text: {sentence}\\nQuestion about
-this text:" (for Korean questions also a Korean frame), and once after an empty text (the
-question's prior: score − prior is the pointwise mutual information, which only moves the
-refusal table, not the order). Reported: first / first-or-second sentence holds gold for
-the default, the LM score alone re-ranking the top K, and default + w × LM score, paired
-against the default; the refusal table on the top candidate's LM score; the LM's time.
+this text:" (for Korean questions also a Korean frame, on the top 3), and once after an
+empty text (the question's prior: score − prior is the pointwise mutual information, which
+only moves the refusal table, not the order). Reported (docs/benchmarks.md has the
+figures): first / first-or-second sentence holds gold for the default, the LM score alone
+re-ranking the top K, and default + w × LM score, paired against the default; the refusal
+table on the top candidate's LM score; the LM's time.
 """
 
 from __future__ import annotations
