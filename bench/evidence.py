@@ -21,12 +21,14 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Literal
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.answer_metrics import gold_answers, normalize_answer  # noqa: E402
 from app.benchmarks import (  # noqa: E402
+    Benchmark,
     article_half,
     load_jsonl_benchmark,
     load_squad_benchmark,
@@ -116,6 +118,24 @@ def holds(text: str, golds: list[str]) -> bool:
     return any(normalize_answer(g) and normalize_answer(g) in norm for g in golds)
 
 
+def questions(dataset: str, shared: Path, split: Literal["tuning", "reporting"], limit: int,
+              unanswerable: int, seed: int) -> tuple[Benchmark, dict[str, list[str]]]:
+    """The sampled questions of one dataset's half (with questions of articles taken out of
+    the corpus) and every question's gold answers."""
+    squad = shared / "eval" / "squad-dev-even"
+    korquad = shared / "eval" / "korquad" / "KorQuAD_v1.0_dev.json"
+    loaders: dict[str, Callable[[], tuple[Benchmark, dict[str, list[str]]]]] = {
+        "squad": lambda: (load_jsonl_benchmark(squad / "corpus.jsonl", squad / "queries.jsonl"),
+                          gold_answers(squad / "queries.jsonl")),
+        # KorQuAD's even articles only: the odd ones are never read
+        "korquad": lambda: (load_squad_benchmark(korquad, "even"), gold_answers(korquad)),
+    }
+    full, golds = loaders[dataset]()
+    bench = sample(with_unanswerable(article_half(full, split), unanswerable, seed), limit,
+                   None, seed)
+    return bench, golds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=300)
@@ -126,19 +146,10 @@ def main() -> None:
                         default=["squad", "korquad"])
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
     args = parser.parse_args()
-    squad = args.shared / "eval" / "squad-dev-even"
-    korquad = args.shared / "eval" / "korquad" / "KorQuAD_v1.0_dev.json"
-    loaders: dict[str, Callable[[], tuple]] = {
-        "squad": lambda: (load_jsonl_benchmark(squad / "corpus.jsonl", squad / "queries.jsonl"),
-                          gold_answers(squad / "queries.jsonl")),
-        # KorQuAD's even articles only: the odd ones are never read
-        "korquad": lambda: (load_squad_benchmark(korquad, "even"), gold_answers(korquad)),
-    }
     settings = Settings()
     for dataset in args.datasets:
-        full, golds = loaders[dataset]()
-        bench = sample(with_unanswerable(article_half(full, args.split), args.unanswerable,
-                                         args.seed), args.limit, None, args.seed)
+        bench, golds = questions(dataset, args.shared, args.split, args.limit,
+                                 args.unanswerable, args.seed)
         resources = build_store(settings, bench)
         opts = resolve(resources.settings, Context())
         index = resources.keyword_index()
