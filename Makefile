@@ -37,6 +37,7 @@ test-fast: venv
 lint: venv
 	$(BIN)/ruff check app graphs ingest core tests bench
 	$(BIN)/mypy
+	$(BIN)/mypy --explicit-package-bases bench/*.py
 	$(BIN)/lint-imports
 
 bench: venv

@@ -13,6 +13,7 @@ from core.errors import DocentError
 
 # KorQuAD's odd articles are reserved (../shared/eval/korquad/NOTICE.md): never read
 Articles = Literal["even", "all"]
+Half = Literal["tuning", "reporting"]
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ def _article(passage_id: str) -> str:
     return passage_id.rsplit(":", 1)[0]
 
 
-def article_half(bench: Benchmark, half: Literal["tuning", "reporting"]) -> Benchmark:
+def article_half(bench: Benchmark, half: Half) -> Benchmark:
     """The questions of every other article (ids `<article>:<paragraph>`): the first, third…
     article for tuning, the second, fourth… for reporting. The corpus stays whole."""
     articles = list(dict.fromkeys(_article(p.id) for p in bench.passages))

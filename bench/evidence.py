@@ -21,7 +21,6 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Literal
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -29,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 from app.answer_metrics import gold_answers, normalize_answer  # noqa: E402
 from app.benchmarks import (  # noqa: E402
     Benchmark,
+    Half,
     article_half,
     load_jsonl_benchmark,
     load_squad_benchmark,
@@ -118,7 +118,7 @@ def holds(text: str, golds: list[str]) -> bool:
     return any(normalize_answer(g) and normalize_answer(g) in norm for g in golds)
 
 
-def questions(dataset: str, shared: Path, split: Literal["tuning", "reporting"], limit: int,
+def questions(dataset: str, shared: Path, split: Half, limit: int,
               unanswerable: int, seed: int) -> tuple[Benchmark, dict[str, list[str]]]:
     """The sampled questions of one dataset's half (with questions of articles taken out of
     the corpus) and every question's gold answers."""
@@ -212,9 +212,9 @@ def main() -> None:
             lost = sum(b and not f for f, b in zip(firsts, baseline, strict=True))
             print(f"| {bench.name} | {name} | {sum(firsts) / n:.3f} | {second / n:.3f} | "
                   f"{third / n:.3f} | +{gained} −{lost} |", flush=True)
-        for scorer, times in spent.items():
+        for model, times in spent.items():
             if times:
-                print(f"{scorer}: question + its 10 lexically best sentences embedded in "
+                print(f"{model}: question + its 10 lexically best sentences embedded in "
                       f"{sum(times) / len(times) * 1000:.0f} ms (median "
                       f"{sorted(times)[len(times) // 2] * 1000:.0f}), {len(times)} questions")
 

@@ -41,8 +41,8 @@ from graphs.context import Context  # noqa: E402
 from graphs.evidence import (  # noqa: E402
     MIN_EVIDENCE_COVERAGE,
     cosine_similarity,
-    evidence_similarity,
     rank_sentences,
+    ranking_similarity,
 )
 from graphs.options import resolve  # noqa: E402
 from graphs.retrieval import hybrid_search  # noqa: E402
@@ -128,7 +128,8 @@ def score_questions(dataset: str, args: argparse.Namespace, lm: QueryLikelihood,
                 continue
             candidates = hybrid_search(resources.store(), index, query.question, opts)
             kept, _ = select_passages(query.question, candidates, index, opts)
-            similarity = evidence_similarity(resources.evidence_embeddings(), query.question)
+            similarity = ranking_similarity(query.question, cosine_similarity(
+                resources.evidence_embeddings(), query.question))
             ranked = rank_sentences(query.question, kept, index, similarity)
             answerable = bool(query.relevant_ids)
             # unanswerable questions: the default's first sentence only (the refusal table)
@@ -290,8 +291,12 @@ def first_cosines(records: list[dict[str, Any]], shared: Path) -> dict[str, floa
     asked = {q.id: q.question for q in load_jsonl_benchmark(
         folder / "corpus.jsonl", folder / "queries.jsonl").queries}
     embeddings = load_embeddings(EVIDENCE_MODEL, TUNING.embedding_batch)
-    return {r["id"]: cosine_similarity(embeddings, asked[r["id"]])([r["top"][0]["text"]])[0]
-            for r in squad}  # type: ignore[misc]
+    cosines = {}
+    for r in squad:
+        scorer = cosine_similarity(embeddings, asked[r["id"]])
+        assert scorer is not None, "e5 reads every question"
+        cosines[r["id"]] = scorer([r["top"][0]["text"]])[0]
+    return cosines
 
 
 def read_records(paths: Iterable[Path]) -> list[dict[str, Any]]:

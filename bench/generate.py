@@ -41,7 +41,7 @@ def token_timer() -> Any:
         def on_llm_start(self, *args: Any, **kwargs: Any) -> None:
             self.start, self.tokens = time.perf_counter(), []
 
-        on_chat_model_start = on_llm_start  # type: ignore[assignment]
+        on_chat_model_start = on_llm_start
 
         def on_llm_new_token(self, token: Any, **kwargs: Any) -> None:
             self.tokens.append(time.perf_counter())

@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 from app.baselines import BASELINES, evaluate_baseline  # noqa: E402
 from app.benchmarks import (  # noqa: E402
     Benchmark,
+    Half,
     article_half,
     load_jsonl_benchmark,
     load_squad_benchmark,
@@ -42,7 +43,7 @@ MODES = [
 ]
 
 
-def datasets(shared: Path, splits: list[str]) -> list[tuple[str, Benchmark]]:
+def datasets(shared: Path, splits: list[Half]) -> list[tuple[str, Benchmark]]:
     squad = shared / "eval" / "squad-dev-even"
     korquad = shared / "eval" / "korquad" / "KorQuAD_v1.0_dev.json"
     if not squad.is_dir() or not korquad.is_file():

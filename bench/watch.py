@@ -79,8 +79,11 @@ def main() -> int:
 
         out = io.StringIO()
         watcher = Watcher([folder], settings, WatchOptions(poll=args.poll), out=out)
-        watcher.say = lambda line: (out.write(line + "\n"),  # type: ignore[method-assign]
-                                    print(line, file=sys.stderr, flush=True))
+        def say(line: str) -> None:
+            out.write(line + "\n")
+            print(line, file=sys.stderr, flush=True)
+
+        watcher.say = say  # type: ignore[method-assign]
         thread = threading.Thread(target=watcher.run, daemon=True)
         thread.start()
         started = time.perf_counter()

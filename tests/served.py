@@ -58,7 +58,7 @@ class QuestionKeyedChat(BaseChatModel):
         words = self._answer(messages).split(" ")
         for n, word in enumerate(words):
             chunk = ChatGenerationChunk(message=AIMessageChunk(
-                word if n == len(words) - 1 else word + " "))
+                content=word if n == len(words) - 1 else word + " "))
             if run_manager:
                 run_manager.on_llm_new_token(chunk.text, chunk=chunk)
             yield chunk
