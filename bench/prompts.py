@@ -13,8 +13,8 @@ with `quotes_only` as for the packaged model. Reported per variant: the draft's 
 holding a gold answer and its F1 (SQuAD's, KorQuAD's character F1), and of the shown answer
 (refusals count as misses): contains / EM / F1, the share shown as the model's answer, mean
 characters, the paired count of questions whose shown answer newly holds (+) or loses (−)
-a gold answer against the first variant run (two evidence sentences, the default before),
-and the median generate time. Say the load.
+a gold answer against the first variant run (the current prompt), and the median generate
+time. Say the load.
 """
 
 from __future__ import annotations
@@ -100,8 +100,7 @@ def _three_shot(lang: str) -> list[Example]:
 
 
 VARIANTS: dict[str, Variant] = {
-    "two evidence sentences (one-shot, stop \\n, 256 tokens; the default before)": Variant(),
-    # the default for packaged models since (core/tuning.small_model_evidence_sentences)
+    "current (2 evidence sentences, one-shot, stop \\n, 256 tokens)": Variant(),
     "first evidence sentence only": Variant(texts="first"),
     "full selected passages": Variant(texts="passages"),
     "zero-shot": Variant(examples=lambda lang: []),

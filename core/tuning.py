@@ -66,12 +66,6 @@ class Tuning:
     # generation: answers are short; 256 tokens never cut one in the answer evaluations
     max_tokens: int = 256
     temperature: float = 0.0
-    # a packaged (quotes_only) model reads only the first evidence sentence, the one its
-    # answer must be a span of: on the tuning halves (bench/prompts.py, Gemma 270M) shown
-    # F1 0.36 -> 0.42 / 0.32 -> 0.36 (SQuAD seeds 5 / 6, 100 questions) and 0.20 -> 0.24 /
-    # 0.18 -> 0.21 (KorQuAD, 60), shown contains -0.03 / -0.02 / -0.02 / -0.01
-    # (docs/benchmarks.md, "Prompt variants")
-    small_model_evidence_sentences: int = 1
     # llama.cpp prompt batch: its default; a whole 4-passage prompt fits in two batches
     llm_batch: int = 512
     # texts per embedding batch (MiniLM on 2 cores: larger batches of chunks were no faster);

@@ -10,7 +10,6 @@ from langchain_core.runnables.config import merge_configs
 from langgraph.config import get_config
 from langgraph.runtime import Runtime
 
-from core.tuning import TUNING
 from graphs.answer_check import decide
 from graphs.budget import fit_evidence
 from graphs.context import Context
@@ -70,9 +69,7 @@ def generate(state: RAGState, runtime: Runtime[Context]) -> dict:
     they come."""
     resources, opts = run_resources(runtime.context)
     loaded = resources.model(opts.llm_settings)
-    question = state["question"]
-    evidence = state["evidence"][:TUNING.small_model_evidence_sentences] \
-        if loaded.quotes_only else state["evidence"]
+    question, evidence = state["question"], state["evidence"]
     fitted = fit_evidence(loaded, question, [e["text"] for e in evidence])
     match loaded.style:
         case "chat":

@@ -1,12 +1,11 @@
 """Every prompt docent sends, selected by the model's prompt style, family and the
 question's language.
 
-The model reads the evidence (the sentences that answer the question, graphs/evidence.py;
-a packaged model only the first, graphs/nodes.generate), not whole passages, and is asked
-for a short answer copied from them: the form a 270M base model can follow
-(docs/benchmarks.md, "Answers"; more examples, none, or whole passages did worse: "Prompt
-variants"). A chat model gets the same evidence with instructions; a completion model gets
-one worked example first. Korean questions get the prompt in Korean.
+The model reads the evidence (the sentences that answer the question, graphs/evidence.py),
+not whole passages, and is asked for a short answer copied from them: the form a 270M
+base model can follow (docs/benchmarks.md, "Answers"). A chat model gets the same
+evidence with instructions; a completion model gets one worked example first. Korean
+questions get the prompt in Korean.
 """
 
 from __future__ import annotations

@@ -161,30 +161,6 @@ def test_a_small_models_answer_is_shown_only_as_a_span_of_the_best_evidence(
     assert "best evidence sentence" in paraphrase["warnings"][0]
 
 
-def test_a_small_model_reads_only_the_first_evidence_sentence(
-        resources_with: Callable[..., Resources]) -> None:
-    from dataclasses import replace
-
-    from langchain_core.callbacks import BaseCallbackHandler
-    from langchain_core.language_models import FakeListLLM
-
-    class Prompts(BaseCallbackHandler):
-        def __init__(self) -> None:
-            self.sent: list[str] = []
-
-        def on_llm_start(self, serialized: object, prompts: list[str], **kwargs: object
-                         ) -> None:
-            self.sent += prompts
-
-    seen = Prompts()
-    small = replace(completion_model([]), quotes_only=True,
-                    model=FakeListLLM(responses=["18 days"], callbacks=[seen]))
-    result, _ = _ask(LEAVE, resources_with(small))
-    first, second = (" ".join(e["text"].split()) for e in result["evidence"])
-    assert first in seen.sent[0] and second not in seen.sent[0]
-    assert result["answer"] == "18 days [1]" and result["dropped_passages"] == []
-
-
 def test_evidence_that_does_not_fit_the_window_is_left_out_and_named(
         resources_with: Callable[..., Resources]) -> None:
     import dataclasses
