@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from langchain_core.prompt_values import ChatPromptValue, PromptValue
+from langchain_core.prompts import BasePromptTemplate
 
 from core.llm import LoadedModel
 from graphs.prompts import build_prompt
@@ -29,8 +30,10 @@ def count_prompt_tokens(loaded: LoadedModel, prompt: PromptValue) -> int:
     return loaded.count_tokens(prompt.to_string())
 
 
-def fit_evidence(loaded: LoadedModel, question: str, texts: list[str]) -> FittedPrompt:
-    """The prompt with as many of the evidence texts as fit beside `max_tokens` of answer.
+def fit_evidence(loaded: LoadedModel, question: str, texts: list[str],
+                 template: BasePromptTemplate | None = None) -> FittedPrompt:
+    """The prompt (the model's own, or `template`) with as many of the evidence texts as fit
+    beside `max_tokens` of answer.
 
     Texts go lowest-ranked first; when even the best one alone is too long, it is cut (its
     beginning kept) so the question is still answered from the documents.
@@ -38,7 +41,7 @@ def fit_evidence(loaded: LoadedModel, question: str, texts: list[str]) -> Fitted
     budget = loaded.context_window - loaded.max_tokens
     kept = list(texts)
     while True:
-        prompt = build_prompt(loaded.style, loaded.family, question, kept)
+        prompt = build_prompt(loaded.style, loaded.family, question, kept, template)
         tokens = count_prompt_tokens(loaded, prompt)
         if tokens <= budget or not kept:
             return FittedPrompt(prompt, kept, texts[len(kept):], tokens)

@@ -28,12 +28,14 @@ INSTRUCTIONS = {
            f'글에 답이 없으면 정확히 "{REFUSALS["ko"]}"라고만 답하세요.'),
 }
 LABELS = {"en": ("Text", "Question", "Answer"), "ko": ("글", "질문", "답")}
-# one worked example for completion models, from docent's own sample documents
-EXAMPLES = {
-    "en": ("[1] Green beans are roasted every Tuesday and Friday morning, starting at 6:30.",
-           "On which days are the beans roasted?", "Tuesday and Friday"),
-    "ko": ("[1] 매장은 평일 오전 7시부터 오후 9시까지 문을 엽니다.",
-           "매장은 평일 몇 시에 문을 여나요?", "오전 7시"),
+# worked examples for completion models (text, question, answer), from docent's own sample
+# documents
+Example = tuple[str, str, str]
+EXAMPLES: dict[str, list[Example]] = {
+    "en": [("[1] Green beans are roasted every Tuesday and Friday morning, starting at 6:30.",
+            "On which days are the beans roasted?", "Tuesday and Friday")],
+    "ko": [("[1] 매장은 평일 오전 7시부터 오후 9시까지 문을 엽니다.",
+            "매장은 평일 몇 시에 문을 여나요?", "오전 7시")],
 }
 FAMILIES_WITHOUT_SYSTEM_ROLE = ("gemma",)
 
@@ -43,13 +45,17 @@ def language(question: str) -> str:
     return "ko" if mostly_hangul(question) else "en"
 
 
-def _completion_prompt(lang: str) -> PromptTemplate:
+def completion_prompt(lang: str, examples: list[Example] | None = None,
+                      instructions: str | None = None) -> PromptTemplate:
+    """The completion model's template: instructions, worked examples (default: `EXAMPLES`),
+    then the evidence and the question, ending at the answer label."""
     text, question, answer = LABELS[lang]
-    example_text, example_question, example_answer = EXAMPLES[lang]
+    shots = "".join(f"{text}:\n{shown}\n{question}: {asked}\n{answer}: {answered}\n\n"
+                    for shown, asked, answered
+                    in (EXAMPLES[lang] if examples is None else examples))
     return PromptTemplate.from_template(
-        f"{INSTRUCTIONS[lang]}\n\n{text}:\n{example_text}\n{question}: {example_question}\n"
-        f"{answer}: {example_answer}\n\n{text}:\n{{passages}}\n{question}: {{question}}\n"
-        f"{answer}:")
+        f"{INSTRUCTIONS[lang] if instructions is None else instructions}\n\n{shots}"
+        f"{text}:\n{{passages}}\n{question}: {{question}}\n{answer}:")
 
 
 def _chat_prompt(lang: str, system_role: bool) -> ChatPromptTemplate:
@@ -64,7 +70,7 @@ def select_prompt(style: PromptStyle, family: str, lang: str) -> BasePromptTempl
     """The grounded-answer template for this kind of model and language."""
     match style:
         case "completion":
-            return _completion_prompt(lang)
+            return completion_prompt(lang)
         case "chat":
             return _chat_prompt(lang, not family.lower().startswith(FAMILIES_WITHOUT_SYSTEM_ROLE))
 
@@ -75,8 +81,9 @@ def format_evidence(texts: list[str]) -> str:
                      for number, text in enumerate(texts, start=1))
 
 
-def build_prompt(style: PromptStyle, family: str, question: str, texts: list[str]
-                 ) -> PromptValue:
-    """The grounded prompt in the form the model needs."""
-    return select_prompt(style, family, language(question)).invoke(
+def build_prompt(style: PromptStyle, family: str, question: str, texts: list[str],
+                 template: BasePromptTemplate | None = None) -> PromptValue:
+    """The grounded prompt in the form the model needs (or in `template`'s)."""
+    chosen = template or select_prompt(style, family, language(question))
+    return chosen.invoke(
         {"question": question, "passages": format_evidence(texts)})
