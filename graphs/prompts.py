@@ -5,7 +5,11 @@ The model reads the evidence (the sentences that answer the question, graphs/evi
 not whole passages, and is asked for a short answer copied from them: the form a 270M
 base model can follow (docs/benchmarks.md, "Answers"). A chat model gets the same
 evidence with instructions; a completion model gets one worked example first. Korean
-questions get the prompt in Korean.
+questions get the prompt in Korean. Measured against this on the tuning halves
+(bench/prompts.py, "Prompt variants"): zero or three examples, whole passages, a
+fewest-words instruction, 16 tokens or a "." stop kept fewer gold answers or as many; the
+first evidence sentence alone raised F1 by 0.03-0.07 but lost 18 answers holding gold for
+5 gained, and showed one invented answer.
 """
 
 from __future__ import annotations
