@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import unicodedata
 from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING, Any
 
@@ -67,7 +69,7 @@ def ask(
         result[key] = result[key] or []
     result["question"] = state.get("question", question)  # the chat graph's standalone form
     if stream is not None:
-        _finish(stream, streamed.strip(), str(result["answer"]))
+        _finish(stream, streamed, str(result["answer"]))
     return result
 
 
@@ -79,13 +81,28 @@ def _write(stream: IO[str], text: str) -> str:
 
 def _finish(stream: IO[str], streamed: str, answer: str) -> None:
     """The shown answer once: the rest of it after the streamed draft (its citation), or,
-    when the draft was not shown as the answer, the answer on a line of its own."""
-    if not streamed:
+    when the draft was not shown as the answer, the answer instead of the draft: on a
+    terminal the draft is erased, elsewhere (a pipe, a log) the answer follows on a line of
+    its own, so the record keeps what was streamed."""
+    draft = streamed.strip()
+    if not draft:
         stream.write(answer)
-    elif answer.startswith(streamed):
-        stream.write(answer[len(streamed):])
+    elif answer.startswith(draft):
+        stream.write(answer[len(draft):])
+    elif stream.isatty():
+        stream.write(_erase(streamed, shutil.get_terminal_size().columns) + answer)
     else:
         stream.write(f"\n→ {answer}")
+
+
+def _erase(written: str, columns: int) -> str:
+    """The terminal codes that clear the rows `written` took, from its last row up, leaving
+    the cursor where it began (a wide character, Hangul among them, takes two columns)."""
+    def width(line: str) -> int:
+        return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
+
+    rows = sum(max(1, -(-width(line) // columns)) for line in written.split("\n"))
+    return "\r\033[K" + "\033[A\033[K" * (rows - 1)
 
 
 def print_report(result: dict[str, Any], out: IO[str]) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -223,3 +224,31 @@ def test_chat_keeps_the_thread_and_condenses_a_follow_up(
     chat(["And what about that?"], Context(resources=resources_with(completion_model(
         ["12 kilograms"]))), "thread-1", again, as_json=True)
     assert json.loads(again.getvalue())["question"].startswith(first)
+
+
+class Terminal(io.StringIO):
+    """What a terminal is sent."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_replaced_draft_is_erased_on_a_terminal_and_kept_in_a_pipe(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.ask import _finish
+
+    monkeypatch.setattr("shutil.get_terminal_size", lambda: os.terminal_size((20, 24)))
+    quote = "The documents say: “Employees get 18 days.” [1]"
+    piped = io.StringIO()
+    _finish(piped, " 25 days", quote)
+    assert piped.getvalue() == f"\n→ {quote}"
+    terminal = Terminal()
+    _finish(terminal, " 25 days", quote)
+    assert terminal.getvalue() == f"\r\033[K{quote}", "one row cleared, then the answer once"
+    # Hangul take two columns each: the first line's 39 fill two rows of 20, then one more
+    wrapped = Terminal()
+    _finish(wrapped, "주말에는 오전 9시부터 오후 6시까지 영업\n합니다", quote)
+    assert wrapped.getvalue() == f"\r\033[K\033[A\033[K\033[A\033[K{quote}"
+    kept = Terminal()
+    _finish(kept, "18 days", "18 days [1]")
+    assert kept.getvalue() == " [1]", "a draft shown as the answer is not written again"
