@@ -35,7 +35,7 @@ from app.benchmarks import (  # noqa: E402
     sample,
     with_unanswerable,
 )
-from app.eval import build_store  # noqa: E402
+from app.eval import build_store, ranked_chunks  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from graphs.context import Context  # noqa: E402
 from graphs.evidence import (  # noqa: E402
@@ -47,9 +47,6 @@ from graphs.evidence import (  # noqa: E402
     rank_sentences,
     ranking_similarity,
 )
-from graphs.options import resolve  # noqa: E402
-from graphs.retrieval import hybrid_search  # noqa: E402
-from graphs.selection import select_passages  # noqa: E402
 
 # name: the weights, and how much of each scorer's cosine makes the dense score
 Mix = dict[str, float]
@@ -151,14 +148,12 @@ def main() -> None:
         bench, golds = questions(dataset, args.shared, args.split, args.limit,
                                  args.unanswerable, args.seed)
         resources = build_store(settings, bench)
-        opts = resolve(resources.settings, Context())
         index = resources.keyword_index()
         rows, tops = [], []
         spent: dict[str, list[float]] = {"store": [], "e5": []}
         for query in bench.queries:
             gold = golds.get(query.id, [])
-            candidates = hybrid_search(resources.store(), index, query.question, opts)
-            kept, _ = select_passages(query.question, candidates, index, opts)
+            kept = ranked_chunks(resources, query.question, Context(), select=True)
             scorers = {
                 "store": remembered(timed(cosine_similarity(resources.embeddings(),
                                                             query.question), spent["store"])),

@@ -32,6 +32,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from app.eval import build_store, ranked_chunks  # noqa: E402
 from bench.evidence import holds, questions  # noqa: E402
 from core.index.tokens import mostly_hangul  # noqa: E402
 from core.model_files import load_llama_cpp, resolve_gguf  # noqa: E402
@@ -44,9 +45,6 @@ from graphs.evidence import (  # noqa: E402
     rank_sentences,
     ranking_similarity,
 )
-from graphs.options import resolve  # noqa: E402
-from graphs.retrieval import hybrid_search  # noqa: E402
-from graphs.selection import select_passages  # noqa: E402
 
 CANDIDATES = 6  # the default ranking's best sentences the LM scores (K = 3 reads the first 3)
 FRAMES = {
@@ -115,8 +113,7 @@ def score_questions(dataset: str, args: argparse.Namespace, lm: QueryLikelihood,
     """One record a question: its default top sentences, their scores and LM log-probs."""
     bench, golds = questions(dataset, args.shared, "tuning", args.limit, args.unanswerable,
                              args.seed)
-    resources = build_store_quietly(bench)
-    opts = resolve(resources.settings, Context())
+    resources = build_store(Settings(), bench)
     index = resources.keyword_index()
     print(f"{bench.name} seed {args.seed}: {len(bench.queries)} questions, {load_average()}",
           flush=True)
@@ -126,8 +123,7 @@ def score_questions(dataset: str, args: argparse.Namespace, lm: QueryLikelihood,
         for number, query in enumerate(interleaved(bench.queries)):
             if (dataset, args.seed, query.id) in done:  # a resumed run
                 continue
-            candidates = hybrid_search(resources.store(), index, query.question, opts)
-            kept, _ = select_passages(query.question, candidates, index, opts)
+            kept = ranked_chunks(resources, query.question, Context(), select=True)
             similarity = ranking_similarity(query.question, cosine_similarity(
                 resources.evidence_embeddings(), query.question))
             ranked = rank_sentences(query.question, kept, index, similarity)
@@ -169,12 +165,6 @@ def interleaved(queries: list[Any]) -> list[Any]:
     placed = [((i + 0.5) / len(answerable), q) for i, q in enumerate(answerable)]
     placed += [((i + 0.5) / len(unanswerable), q) for i, q in enumerate(unanswerable)]
     return [q for _, q in sorted(placed, key=lambda pair: pair[0])]
-
-
-def build_store_quietly(bench: Any) -> Any:
-    from app.eval import build_store
-
-    return build_store(Settings(), bench)
 
 
 def mean(values: list[float]) -> float:

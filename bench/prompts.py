@@ -33,15 +33,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.answer_metrics import contains_gold, exact_match, gold_answers, token_f1  # noqa: E402
-from app.benchmarks import (  # noqa: E402
-    Benchmark,
-    article_half,
-    load_jsonl_benchmark,
-    load_squad_benchmark,
-    sample,
-)
+from app.answer_metrics import contains_gold, exact_match, token_f1  # noqa: E402
+from app.benchmarks import Benchmark  # noqa: E402
 from app.eval import build_store, ranked_chunks  # noqa: E402
+from bench.evidence import questions as sample_questions  # noqa: E402
 from core.index.tokens import mostly_hangul  # noqa: E402
 from core.llm import COMPLETION_STOP, LoadedModel, load_model  # noqa: E402
 from core.settings import Settings  # noqa: E402
@@ -49,7 +44,7 @@ from core.tuning import TUNING  # noqa: E402
 from graphs.answer_check import decide  # noqa: E402
 from graphs.budget import fit_evidence  # noqa: E402
 from graphs.context import Context  # noqa: E402
-from graphs.evidence import cosine_similarity, evidence_for  # noqa: E402
+from graphs.evidence import chosen_evidence  # noqa: E402
 from graphs.prompts import INSTRUCTIONS, REFUSALS, Example, completion_prompt  # noqa: E402
 from graphs.references import evidence_refs  # noqa: E402
 
@@ -128,14 +123,10 @@ class Question:
 def prepare(settings: Settings, bench: Benchmark, golds: dict[str, list[str]]) -> list[Question]:
     """Retrieve, select and find the evidence once per question, as the graph does."""
     resources = build_store(settings, bench)
-    index = resources.keyword_index()
     questions = []
     for query in bench.queries:
         docs = ranked_chunks(resources, query.question, Context(), select=True)
-        chosen = evidence_for(query.question, docs, index,
-                              cosine_similarity(resources.evidence_embeddings(),
-                                                  query.question),
-                              resources.evidence_cosine_floor()) if docs else []
+        chosen = chosen_evidence(resources, query.question, docs)
         questions.append(Question(query.id, query.question, golds.get(query.id, []),
                                   mostly_hangul(query.question),
                                   [d.page_content for d in docs], evidence_refs(chosen, docs)))
@@ -208,20 +199,12 @@ def main() -> None:
     parser.add_argument("--details", type=Path, help="write every draft and answer (JSONL)")
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
     args = parser.parse_args()
-    squad = args.shared / "eval" / "squad-dev-even"
-    korquad = args.shared / "eval" / "korquad" / "KorQuAD_v1.0_dev.json"
-    loaders: dict[str, Callable[[], tuple[Benchmark, dict[str, list[str]]]]] = {
-        "squad": lambda: (load_jsonl_benchmark(squad / "corpus.jsonl", squad / "queries.jsonl"),
-                          gold_answers(squad / "queries.jsonl")),
-        # KorQuAD's even articles only: the odd ones are never read
-        "korquad": lambda: (load_squad_benchmark(korquad, "even"), gold_answers(korquad)),
-    }
     settings = Settings(answer_cache=False)
     loaded = load_model(settings)
     details = args.details.open("w", encoding="utf-8") if args.details else None
     for dataset in args.datasets:
-        full, golds = loaders[dataset]()
-        bench = sample(article_half(full, "tuning"), args.limit, None, args.seed)
+        bench, golds = sample_questions(dataset, args.shared, "tuning", args.limit, 0,
+                                        args.seed)
         questions = prepare(settings, bench, golds)
         refused = sum(not q.evidence for q in questions)
         print(f"\n{bench.name}, tuning half, seed {args.seed}: {len(questions)} answerable "

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
     from core.index.keyword import KeywordIndex
+    from core.resources import Resources
 
 # what a question asks for, and what a sentence holding that answer contains
 NUMBER_QUESTION = re.compile(
@@ -217,3 +218,12 @@ def evidence_for(question: str, docs: list[Document], index: KeywordIndex | None
         if cosine < min_cosine:
             return []
     return ranked[:EVIDENCE_SENTENCES]
+
+
+def chosen_evidence(resources: Resources, question: str, docs: list[Document]
+                    ) -> list[Sentence]:
+    """The evidence `find_evidence` chooses with the run's resources: their keyword index,
+    the evidence model's cosines and its floor."""
+    return evidence_for(question, docs, resources.keyword_index(),
+                        cosine_similarity(resources.evidence_embeddings(), question),
+                        resources.evidence_cosine_floor())

@@ -13,7 +13,7 @@ from langgraph.runtime import Runtime
 from graphs.answer_check import decide
 from graphs.budget import fit_evidence
 from graphs.context import Context
-from graphs.evidence import cosine_similarity, evidence_for
+from graphs.evidence import chosen_evidence
 from graphs.options import run_resources
 from graphs.prompts import REFUSALS, language
 from graphs.question import check_question, language_note
@@ -47,10 +47,7 @@ def find_evidence(state: RAGState, runtime: Runtime[Context]) -> dict:
     none strong enough means a refusal, without a model call."""
     resources, _ = run_resources(runtime.context)
     docs, question = state.get("documents", []), state["question"]
-    chosen = evidence_for(question, docs, resources.keyword_index(),
-                          cosine_similarity(resources.evidence_embeddings(), question),
-                          resources.evidence_cosine_floor())
-    return {"evidence": evidence_refs(chosen, docs)}
+    return {"evidence": evidence_refs(chosen_evidence(resources, question, docs), docs)}
 
 
 def route_after_select(state: RAGState) -> str:
