@@ -83,18 +83,22 @@ def _stamp(path: Path, sha256: str) -> str:
     return f"{sha256} {stat.st_size} {stat.st_mtime_ns}"
 
 
+def _stamp_file(path: Path) -> Path:
+    return path.with_name(path.name + ".verified")
+
+
 def _verified(path: Path, sha256: str) -> bool:
     """Whether `path` was checked against `sha256` and has not changed since: hashing the
     270 MB file on every load took 0.3 s of a cold `ask`."""
     try:
-        return path.with_name(path.name + ".verified").read_text() == _stamp(path, sha256)
+        return _stamp_file(path).read_text() == _stamp(path, sha256)
     except OSError:
         return False
 
 
 def _note_verified(path: Path, sha256: str) -> None:
     with contextlib.suppress(OSError):  # a read-only cache: verified again next time
-        path.with_name(path.name + ".verified").write_text(_stamp(path, sha256))
+        _stamp_file(path).write_text(_stamp(path, sha256))
 
 
 def resolve_gguf(name: str) -> GGUFModel:
