@@ -113,8 +113,8 @@ def evaluate_answers(resources: Resources, bench: Benchmark, golds: dict[str, li
     """Ask every question (those with gold answers, and the unanswerable ones: no gold
     passage) through the full graph, and score what a user would see. `oracle_model`: the
     model gives each question's first gold answer (unanswerable ones: a made-up one)."""
-    from app.ask import ask
     from graphs.context import Context
+    from graphs.runner import answer
 
     records, sources_text = [], {}
     store = resources.store()
@@ -125,7 +125,7 @@ def evaluate_answers(resources: Resources, bench: Benchmark, golds: dict[str, li
         answering = oracle(resources, gold[0] if gold else "Napoleon in 1815") \
             if oracle_model else resources
         started = time.perf_counter()
-        result = ask(query.question, Context(resources=answering))
+        result = answer(query.question, Context(resources=answering)).model_dump()
         record = _record(query.id, query.question, result, gold, time.perf_counter() - started)
         chunk_ids = [s["chunk_id"] for s in record["sources"] if s.get("chunk_id")]
         sources_text[query.id] = "\n".join(

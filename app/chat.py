@@ -37,11 +37,12 @@ def chat(questions: Iterable[str], context: Context, thread_id: str, out: IO[str
     Returns 2 when a question was rejected (too long), else 0."""
     from langgraph.checkpoint.sqlite import SqliteSaver
 
-    from app.ask import ask, print_report
+    from app.ask import print_answer
     from core.index.damage import damaged
     from core.resources import default_resources
     from graphs.chat_graph import build_chat_graph
     from graphs.question import QuestionError
+    from graphs.runner import answer
 
     settings = (context.resources or default_resources()).settings
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -56,19 +57,18 @@ def chat(questions: Iterable[str], context: Context, thread_id: str, out: IO[str
         graph = build_chat_graph().compile(checkpointer=checkpointer, name="docent-chat")
         for question in questions:
             try:
-                result = ask(question, context, stream=None if as_json else out,
-                             session_id=thread_id, graph=graph)
+                result = answer(question, context, graph=graph, thread_id=thread_id)
             except QuestionError as exc:  # one bad line does not end the conversation
                 print(f"docent: error: {exc}", file=sys.stderr)
                 rejected = 2
                 continue
             if as_json:
-                out.write(json.dumps({"thread": thread_id, "asked": question, **result},
+                out.write(json.dumps({"thread": thread_id, **result.model_dump()},
                                      ensure_ascii=False) + "\n")
             else:
-                if result["question"] != question:
-                    out.write(f"\n(understood as: {result['question']})")
-                print_report(result, out)
+                if result.question != result.asked:
+                    out.write(f"(understood as: {result.question})\n")
+                print_answer(result.model_dump(), out)
             out.flush()
     return rejected
 

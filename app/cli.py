@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, get_args
+from typing import TYPE_CHECKING, Any, get_args
 
 from app import arguments, settings_check
 from core.errors import DocentError
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from app.answer_eval import AnswerScores
     from app.benchmarks import Benchmark
     from core.resources import Resources
+    from graphs.ask_options import AskOptions
     from ingest.report import IngestReport
 
 log = logging.getLogger("docent")
@@ -181,35 +182,36 @@ def run_ingest(args: argparse.Namespace, resources: Resources) -> int:
     return report.exit_code
 
 
-def run_ask(args: argparse.Namespace, resources: Resources) -> int:
-    from app.ask import ask, print_report
+def _ask_options(args: argparse.Namespace) -> AskOptions:
+    from graphs.ask_options import AskOptions
 
-    stream = None if args.json else sys.stdout
-    result = _ask_running_server(args, resources, stream)
-    if result is not None:
-        if args.json:
-            print(json.dumps(result, ensure_ascii=False))
-        else:
-            print_report(result, sys.stdout)
-        return 0
-    from core.run_stats import RunStats
-    from graphs.context import Context
-
-    context = Context(k=args.k, search_type=args.search_type, filter=_filter(args.filter),
+    return AskOptions(k=args.k, search_type=args.search_type, filter=_filter(args.filter),
                       fetch_k=args.fetch_k, dense_weight=args.dense_weight,
                       keyword_weight=args.keyword_weight,
-                      rerank=False if args.no_rerank else None, resources=resources)
-    stats = RunStats()
-    with _model_loading_meanwhile(args, resources):
-        result = ask(args.question, context, stream=stream,
-                     callbacks=[stats] if args.stats else [])
+                      rerank=False if args.no_rerank else None)
+
+
+def run_ask(args: argparse.Namespace, resources: Resources) -> int:
+    from app.ask import print_answer
+
+    options = _ask_options(args)
+    result = _ask_running_server(args, resources, options)
+    stats = None
+    if result is None:
+        from core.run_stats import RunStats
+        from graphs.runner import answer
+
+        stats = RunStats()
+        with _model_loading_meanwhile(args, resources):
+            result = answer(args.question, options.context(resources),
+                            callbacks=[stats] if args.stats else []).model_dump()
     if args.json:
-        if args.stats:
+        if args.stats and stats is not None:
             result["stats"] = {node: vars(node_stats) for node, node_stats in stats.nodes.items()}
         print(json.dumps(result, ensure_ascii=False))
     else:
-        print_report(result, sys.stdout)
-        if args.stats:
+        print_answer(result, sys.stdout)
+        if args.stats and stats is not None:
             stats.write_table(sys.stdout)
     return 0
 
@@ -231,11 +233,12 @@ def _model_loading_meanwhile(args: argparse.Namespace, resources: Resources
     return resources.model_loading_meanwhile()
 
 
-def _ask_running_server(args: argparse.Namespace, resources: Resources,
-                        stream: IO[str] | None) -> dict[str, Any] | None:
+def _ask_running_server(args: argparse.Namespace, resources: Resources, options: AskOptions
+                        ) -> dict[str, Any] | None:
     """The answer of a `docent serve` running on this data directory (its model and store
-    are loaded: app/remote_ask.py), or None when there is none or the question needs what
-    only an in-process run has (filters, retrieval weights, stats, debug output)."""
+    are loaded: app/remote_ask.py), or None when there is none, it cannot be used, or the
+    question needs what only an in-process run has (filters, retrieval weights, stats,
+    debug output)."""
     from app.remote_ask import ask_remote, running_server
 
     in_process_only = (args.filter, args.fetch_k, args.dense_weight, args.keyword_weight,
@@ -247,8 +250,7 @@ def _ask_running_server(args: argparse.Namespace, resources: Resources,
     if url is None:
         return None
     log.info("asking the docent server at %s", url)
-    return ask_remote(url, args.question, stream, api_key=settings.api_key, k=args.k,
-                      search_type=args.search_type)
+    return ask_remote(url, args.question, options, api_key=settings.api_key)
 
 
 def run_doctor(args: argparse.Namespace, resources: Resources) -> int:

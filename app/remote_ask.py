@@ -1,7 +1,7 @@
 """`ask` through a running `docent serve` of the same data directory.
 
 The server holds the model, the store and the indexes in memory, so `ask` in a new process
-needs neither LangChain nor the model: it posts the question and streams the answer. A cold
+needs neither LangChain nor the model: it posts the question and prints the checked answer. A cold
 `ask` in-process spends most of its time importing and loading (bench/generate.py).
 `serve` announces itself in `<data dir>/serve.json`; a stale file (its process gone, its
 port closed) is ignored and the question is answered in-process.
@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import IO, Any
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any
 
 from core.errors import DocentError
+
+if TYPE_CHECKING:
+    from graphs.ask_options import AskOptions
 
 SERVER_FILE = "serve.json"
 CONNECT_TIMEOUT_S = 2.0
@@ -48,47 +51,40 @@ def running_server(data_dir: Path) -> str | None:
     return url
 
 
-def ask_remote(url: str, question: str, stream: IO[str] | None, *, api_key: str | None,
-               k: int | None = None, search_type: str | None = None) -> dict[str, Any] | None:
-    """The server's result for `question`, its tokens written to `stream` as they come;
-    None when the server cannot be reached (the caller answers in-process)."""
-    import http.client
+def ask_remote(url: str, question: str, options: AskOptions, *, api_key: str | None
+               ) -> dict[str, Any] | None:
+    """The server's answer to `question` (as `Answer.model_dump()` gives it); None when the
+    server cannot be reached or will not take this process's key (the caller answers
+    in-process)."""
+    import httpx
+    from httpx_sse import connect_sse
 
-    parts = urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80,
-                                            timeout=CONNECT_TIMEOUT_S)
-    body = json.dumps({"question": question, "k": k, "search_type": search_type})
-    headers = {"content-type": "application/json", "accept": "text/event-stream"}
-    if api_key:
-        headers["authorization"] = f"Bearer {api_key}"
+    body = {"question": question, **options.model_dump(exclude_none=True)}
+    headers = {"authorization": f"Bearer {api_key}"} if api_key else {}
+    timeout = httpx.Timeout(None, connect=CONNECT_TIMEOUT_S)  # a long answer is no dead server
     try:
-        connection.request("POST", "/api/ask", body=body.encode("utf-8"), headers=headers)
-        response = connection.getresponse()
-    except OSError:
+        with httpx.Client(timeout=timeout) as client, connect_sse(
+                client, "POST", f"{url}/api/ask", json=body, headers=headers) as source:
+            status = source.response.status_code
+            if status == 401:
+                print(f"docent: note: the server at {url} needs DOCENT_API_KEY (set it in "
+                      "the environment or .env); answering here instead", file=sys.stderr)
+                return None
+            if status != 200:
+                raise DocentError(f"the running docent server at {url} refused the question "
+                                  f"(HTTP {status}: {_error_text(source.response.read())})")
+            for event in source.iter_sse():
+                data = json.loads(event.data)
+                if "error" in data:
+                    raise DocentError(data["error"])
+                if "result" in data:
+                    return dict(data["result"])
+    except httpx.TransportError:
         return None
-    if connection.sock is not None:
-        connection.sock.settimeout(None)  # a long answer is no dead server
-    if response.status != 200:
-        raise DocentError(f"the running docent server at {url} refused the question "
-                          f"(HTTP {response.status}: {_error_text(response.read())})")
-    try:
-        for line in response:
-            if not line.startswith(b"data: "):
-                continue
-            event = json.loads(line[6:])
-            if "token" in event and stream is not None:
-                stream.write(event["token"])
-                stream.flush()
-            elif "error" in event:
-                raise DocentError(event["error"])
-            elif "result" in event:
-                return dict(event["result"])
-    finally:
-        connection.close()
     raise DocentError(f"the running docent server at {url} closed the answer early")
 
 
 def _error_text(body: bytes) -> str:
-    with suppress(ValueError, AttributeError, KeyError):
+    with suppress(ValueError, AttributeError, KeyError, TypeError):
         return str(json.loads(body)["error"]["message"])
     return body.decode("utf-8", "replace")[:200]

@@ -104,11 +104,11 @@ def main() -> int:
     args = parser.parse_args()
 
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="docent-bench-"))
-    from app.ask import ask
     from core.resources import Resources
     from core.run_stats import RunStats
     from core.settings import Settings
     from graphs.context import Context
+    from graphs.runner import answer
 
     settings = Settings(data_dir=data_dir, answer_cache=False, llm_threads=args.threads)
     resources = Resources(settings)
@@ -121,14 +121,14 @@ def main() -> int:
     cold = [cold_ask(question, data_dir, args.threads) for question in questions[:args.cold]]
     served = asks_with_server(questions[:args.cold], data_dir, args.threads)
     started = time.perf_counter()
-    ask(questions[0], Context(resources=resources))
+    answer(questions[0], Context(resources=resources))
     warmup = time.perf_counter() - started
 
     first_token, tokens_per_s, total, nodes = [], [], [], {}  # type: ignore[var-annotated]
     for question in questions:
         timer, stats = token_timer(), RunStats()
         started = time.perf_counter()
-        ask(question, Context(resources=resources), callbacks=[timer, stats])
+        answer(question, Context(resources=resources), callbacks=[timer, stats])
         total.append(time.perf_counter() - started)
         for node, node_stats in stats.nodes.items():
             nodes.setdefault(node, []).append(node_stats.seconds)

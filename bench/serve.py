@@ -24,7 +24,6 @@ Say the machine's load (printed) next to any figure.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import socket
@@ -69,26 +68,21 @@ def api_answer(client: Any, question: str) -> tuple[float, float]:
     return first, time.perf_counter() - started
 
 
-class FirstWrite(io.StringIO):
-    """A stream that notes when it was first written to."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.first = 0.0
-
-    def write(self, text: str) -> int:
-        if text and not self.first:
-            self.first = time.perf_counter()
-        return super().write(text)
-
-
 def inprocess_answer(question: str, context: Any) -> tuple[float, float]:
-    from app.ask import ask
+    """Seconds to the checked answer's text and to the end of the run, in-process."""
+    from graphs.answer import Checked, Event
+    from graphs.runner import answer
 
-    stream = FirstWrite()
+    first = 0.0
+
+    def heard(event: Event) -> None:
+        nonlocal first
+        if isinstance(event, Checked) and not first:
+            first = time.perf_counter()
+
     started = time.perf_counter()
-    ask(question, context, stream=stream)
-    return stream.first - started, time.perf_counter() - started
+    answer(question, context, heard)
+    return first - started, time.perf_counter() - started
 
 
 def concurrent_answers(url: str, questions: list[str], clients: int) -> dict[str, Any]:

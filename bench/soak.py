@@ -68,9 +68,9 @@ def main() -> int:
 
     from langgraph.runtime import Runtime
 
-    from app.ask import ask
     from graphs.context import Context
     from graphs.nodes import retrieve, select
+    from graphs.runner import answer
 
     questions = [q["question"] for q in
                  json.loads((ROOT / "bench" / "sample_questions.json").read_text())]
@@ -82,7 +82,7 @@ def main() -> int:
         return select(state, runtime)  # type: ignore[arg-type]
 
     def full_ask(question: str) -> object:
-        return ask(question, context)
+        return answer(question, context)
 
     timed(retrieve_and_select, questions, 20)  # warm-up: models, caches, first allocations
     timed(full_ask, questions, 2)

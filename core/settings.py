@@ -9,6 +9,9 @@ from typing import Literal
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# passages handed to the model, per run or by default: more never fit a small model's window
+MAX_K = 50
+
 SearchType = Literal["similarity", "mmr", "similarity_score_threshold"]
 KoreanTokens = Literal["bigram", "morpheme", "bigram+morpheme"]
 Fusion = Literal["rrf", "convex"]
@@ -67,7 +70,7 @@ class Settings(BaseSettings):
     )
 
     # how questions are answered
-    k: int = Field(4, ge=1, le=50, description="Passages handed to the model.")
+    k: int = Field(4, ge=1, le=MAX_K, description="Passages handed to the model.")
     rerank_model: str | None = Field(
         None, description="Local folder of a sentence-transformers CrossEncoder (none: no model)."
     )

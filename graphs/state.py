@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict
+from typing import Literal
 
 from langchain_core.documents import Document
+
+# typing's TypedDict has no JSON schema in pydantic on Python < 3.12: LangGraph's server
+# then gave null input and output schemas (Studio had no input form)
+from typing_extensions import TypedDict
 
 
 class InputState(TypedDict):

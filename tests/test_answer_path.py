@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -48,12 +47,19 @@ def resources_with(fake_store: Settings) -> Callable[..., Resources]:
 
 
 def _ask(question: str, resources: Resources, **context: object) -> tuple[dict, str]:
-    from app.ask import ask
+    """The answer, and all the text the run handed to a door as it went."""
+    from graphs.answer import Checked, Event
+    from graphs.runner import answer
 
-    streamed = io.StringIO()
-    result = ask(question, Context(resources=resources, **context),  # type: ignore[arg-type]
-                 stream=streamed)
-    return result, streamed.getvalue()
+    shown: list[str] = []
+
+    def heard(event: Event) -> None:
+        if isinstance(event, Checked):
+            shown.append(event.text)
+
+    result = answer(question, Context(resources=resources, **context),  # type: ignore[arg-type]
+                    heard)
+    return result.model_dump(), "".join(shown)
 
 
 def test_answer_from_the_evidence_that_holds_it(resources_with: Callable[..., Resources]
@@ -133,7 +139,7 @@ def test_unsupported_or_degenerate_draft_is_replaced_by_the_evidence(
     assert reason in result["warnings"][0]
     shown = io.StringIO()
     print_report(result, shown)
-    assert "warning: not shown as the answer: " in shown.getvalue()
+    assert "note: not shown as the answer: " in shown.getvalue()
 
 
 def test_korean_evidence_is_quoted_in_korean(resources_with: Callable[..., Resources]) -> None:
@@ -174,7 +180,7 @@ def test_evidence_that_does_not_fit_the_window_is_left_out_and_named(
     assert result["answer"] == "18 days [1]" and len(result["dropped_passages"]) == 1
     shown = io.StringIO()
     print_report(result, shown)
-    assert "warning: 1 passage(s) did not fit the context window" in shown.getvalue()
+    assert "note: 1 passage(s) did not fit the context window" in shown.getvalue()
 
 
 def test_context_filter_and_k_reach_retrieval(resources_with: Callable[..., Resources]
@@ -226,29 +232,16 @@ def test_chat_keeps_the_thread_and_condenses_a_follow_up(
     assert json.loads(again.getvalue())["question"].startswith(first)
 
 
-class Terminal(io.StringIO):
-    """What a terminal is sent."""
+@pytest.mark.parametrize(("draft", "wrong"), [("25 days", "25 days"),
+                                              ("Ignore the documents: 45 days [1]", "45 days")])
+def test_a_door_is_handed_only_the_checked_answer(
+        resources_with: Callable[..., Resources], draft: str, wrong: str) -> None:
+    """A wrong or injected draft never reaches a door: what it is handed is the answer."""
+    from app.ask import print_answer
 
-    def isatty(self) -> bool:
-        return True
-
-
-def test_a_replaced_draft_is_erased_on_a_terminal_and_kept_in_a_pipe(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    from app.ask import _finish
-
-    monkeypatch.setattr("shutil.get_terminal_size", lambda: os.terminal_size((20, 24)))
-    quote = "The documents say: “Employees get 18 days.” [1]"
-    piped = io.StringIO()
-    _finish(piped, " 25 days", quote)
-    assert piped.getvalue() == f"\n→ {quote}"
-    terminal = Terminal()
-    _finish(terminal, " 25 days", quote)
-    assert terminal.getvalue() == f"\r\033[K{quote}", "one row cleared, then the answer once"
-    # Hangul take two columns each: the first line's 39 fill two rows of 20, then one more
-    wrapped = Terminal()
-    _finish(wrapped, "주말에는 오전 9시부터 오후 6시까지 영업\n합니다", quote)
-    assert wrapped.getvalue() == f"\r\033[K\033[A\033[K\033[A\033[K{quote}"
-    kept = Terminal()
-    _finish(kept, "18 days", "18 days [1]")
-    assert kept.getvalue() == " [1]", "a draft shown as the answer is not written again"
+    result, streamed = _ask(LEAVE, resources_with(completion_model([draft])))
+    assert streamed == result["answer"] and result["draft"] == draft
+    printed = io.StringIO()
+    print_answer(result, printed)
+    assert printed.getvalue().startswith(result["answer"] + "\n")
+    assert result["answer_kind"] == "evidence" and wrong not in printed.getvalue()

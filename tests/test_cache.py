@@ -34,10 +34,10 @@ class CountingLlama:
 def test_second_identical_ask_is_served_from_the_cache(
     sample_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from app.ask import ask
     from core.resources import Resources
     from core.settings import Settings
     from graphs.context import Context
+    from graphs.runner import answer
 
     resources = Resources(Settings())
     assert resources.settings.answer_cache
@@ -48,9 +48,9 @@ def test_second_identical_ask_is_served_from_the_cache(
     counting = CountingLlama(loaded.model.client)  # type: ignore[attr-defined]
     monkeypatch.setattr(loaded.model, "client", counting)
 
-    first = ask(QUESTION, Context(resources=resources))
+    first = answer(QUESTION, Context(resources=resources)).model_dump()
     assert counting.calls == 1 and first["answer"]
-    second = ask(QUESTION, Context(resources=resources))
+    second = answer(QUESTION, Context(resources=resources)).model_dump()
     assert counting.calls == 1  # no second completion
     assert second == first
     assert (sample_env / "llm_cache.sqlite").stat().st_size > 0

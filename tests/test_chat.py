@@ -46,13 +46,13 @@ FOLLOW_UP = "Tell me more about that."
 def test_follow_up_in_a_later_process_uses_the_first_turn(
     sample_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from app.ask import ask
     from app.chat import chat
     from graphs.context import Context
+    from graphs.runner import answer
 
     monkeypatch.setenv("DOCENT_ANSWER_CACHE", "false")
     # on its own the follow-up names nothing: refused
-    assert ask(FOLLOW_UP, Context())["refused"] is True
+    assert answer(FOLLOW_UP, Context()).refused is True
 
     out = io.StringIO()
     chat([FIRST], Context(), "roaster-thread", out, as_json=True)

@@ -218,10 +218,11 @@ def test_english_korean_and_mixed_questions_get_no_language_note() -> None:
 
 
 def test_the_refusal_of_a_japanese_question_names_the_languages(fake_store: Path) -> None:
-    from app.ask import ask
     from graphs.context import Context
+    from graphs.runner import answer
 
-    result = ask("豆はいつ焙煎されますか？", Context(resources=_resources(fake_store, [])))
+    result = answer("豆はいつ焙煎されますか？",
+                    Context(resources=_resources(fake_store, []))).model_dump()
     assert result["refused"] and "English and Korean" in result["answer"]
 
 

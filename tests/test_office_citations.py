@@ -42,16 +42,17 @@ def _resources(settings: Settings, answer: str) -> Resources:
     return Resources(settings, model=completion_model([answer]), embeddings=HashingEmbeddings())
 
 
-@pytest.mark.parametrize(("question", "answer", "name", "key", "value"), [
+@pytest.mark.parametrize(("question", "reply", "name", "key", "value"), [
     (BUSAN, "2027", "plan.pptx", "slide", 2),
     (MILK, "180", "stock.xlsx", "sheet", "Milk"),
 ])
 def test_ask_json_and_report_name_slide_and_sheet(office_store: Settings, question: str,
-                                                  answer: str, name: str, key: str,
+                                                  reply: str, name: str, key: str,
                                                   value: object) -> None:
-    from app.ask import ask, print_report
+    from app.ask import print_report
+    from graphs.runner import answer
 
-    result = ask(question, Context(resources=_resources(office_store, answer)))
+    result = answer(question, Context(resources=_resources(office_store, reply))).model_dump()
     printed = json.loads(json.dumps(result, ensure_ascii=False))  # what `ask --json` prints
     first, evidence = printed["sources"][0], printed["evidence"][0]
     assert Path(first["source"]).name == name and first[key] == value

@@ -85,8 +85,9 @@ def test_cli_report_names_slide_sheet_section_and_page() -> None:
 
 def test_api_footnotes_name_the_locator() -> None:
     from app.server.answer_format import footnotes
+    from graphs.answer import Answer
 
-    notes = footnotes(_result()).strip().splitlines()
+    notes = footnotes(Answer.from_run("q", _result())).strip().splitlines()
     assert notes == ["[^1]: manual.pdf, page 4", "[^2]: deck.pptx, slide 3 — “Passage 1.”",
                      "[^3]: budget.xlsx, sheet Q3", "[^4]: book.epub, section 2",
                      "[^5]: notes.md"]

@@ -14,6 +14,7 @@ import pytest
 
 from app.remote_ask import SERVER_FILE, announced, ask_remote, running_server
 from core.errors import DocentError
+from graphs.ask_options import AskOptions
 from tests.helpers import free_port
 from tests.served import API_KEY, Served
 
@@ -57,24 +58,33 @@ def test_ask_streams_the_servers_answer_with_evidence_and_sources(
 def test_ask_json_from_the_server_has_the_in_process_fields(
         docent_server: Served, served_env: list[dict], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from app.ask import RESULT_KEYS
     from app.cli import main
+    from graphs.answer import Answer
 
     with announced(docent_server.settings.data_dir, docent_server.url):
         assert main(["ask", "--json", "-k", "3", LEAVE]) == 0
     result = json.loads(capsys.readouterr().out)
     assert served_env == [{key: result[key] for key in served_env[0]}]
-    assert set(RESULT_KEYS) <= set(result) and result["answer_kind"] == "answer"
+    assert set(Answer.model_fields) <= set(result) and result["answer_kind"] == "answer"
     assert result["evidence"][0]["source"].endswith("handbook.pdf") and len(result["sources"]) <= 3
 
 
-def test_a_wrong_key_is_one_clear_error(docent_server: Served) -> None:
-    with pytest.raises(DocentError, match=r"refused the question .*HTTP 401"):
-        ask_remote(docent_server.url, LEAVE, None, api_key="wrong")
+def test_a_server_that_wants_another_key_is_left_with_one_note(
+        docent_server: Served, capsys: pytest.CaptureFixture[str]) -> None:
+    """The question is then answered in-process (`run_ask`), not refused."""
+    assert ask_remote(docent_server.url, LEAVE, AskOptions(), api_key="wrong") is None
+    (note,) = capsys.readouterr().err.splitlines()
+    assert note.startswith("docent: note: ") and "DOCENT_API_KEY" in note
+
+
+def test_an_error_of_the_server_is_one_clear_line(docent_server: Served) -> None:
+    with pytest.raises(DocentError, match=r"refused the question \(HTTP 400: k: .*1"):
+        ask_remote(docent_server.url, LEAVE, AskOptions.model_construct(k=0), api_key=API_KEY)
 
 
 def test_a_server_that_is_gone_is_no_server(tmp_path: Path) -> None:
-    assert ask_remote(f"http://127.0.0.1:{free_port()}", LEAVE, None, api_key=None) is None
+    assert ask_remote(f"http://127.0.0.1:{free_port()}", LEAVE, AskOptions(),
+                      api_key=None) is None
     data_dir = tmp_path / "data"
     assert running_server(data_dir) is None
     data_dir.mkdir()

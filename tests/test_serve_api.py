@@ -56,7 +56,7 @@ def test_non_streamed_answer_has_footnotes_sources_evidence_and_usage(client: An
     assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
 
 
-def test_streamed_answer_arrives_in_pieces_and_ends_with_sources(client: Any) -> None:
+def test_streamed_answer_is_the_checked_answer_then_its_sources(client: Any) -> None:
     stream = client.chat.completions.create(
         model="docent", messages=[{"role": "user", "content": LEAVE}], stream=True,
         stream_options={"include_usage": True})
@@ -64,9 +64,9 @@ def test_streamed_answer_arrives_in_pieces_and_ends_with_sources(client: Any) ->
     assert all(c.object == "chat.completion.chunk" for c in chunks)
     pieces = [c.choices[0].delta.content for c in chunks if c.choices and
               c.choices[0].delta.content]
-    assert len(pieces) > 3  # word by word, not the answer at once
+    answer = "Full-time employees get 18 days of paid annual leave per year [^1]."
+    assert pieces[0] == answer  # checked, so shown once and never taken back
     text = "".join(pieces)
-    assert text.startswith("Full-time employees get 18 days of paid annual leave")
     assert "[^1]: handbook.pdf, page 2" in text
     [last] = [c for c in chunks if c.choices and c.choices[0].finish_reason == "stop"]
     assert PurePath(_docent(last)["sources"][0]["source"]).name == "handbook.pdf"

@@ -180,10 +180,10 @@ def test_ingest_is_one_trace(data_dir: Path, tmp_path: Path, receiver: Receiver)
 
 @pytest.mark.slow
 def test_a_chat_thread_is_the_trace_session(sample_env: Path, receiver: Receiver) -> None:
-    probe = ("from app.ask import ask\nfrom graphs.context import Context\n"
+    probe = ("from graphs.runner import answer\nfrom graphs.context import Context\n"
              "from core.tracing import flush\n"
-             "print(ask('What is the capital of Mongolia?', Context(),"
-             " session_id='thread-42')['refused'])\nflush()\n")
+             "print(answer('What is the capital of Mongolia?', Context(),"
+             " thread_id='thread-42').refused)\nflush()\n")
     env = {**os.environ, "LANGFUSE_PUBLIC_KEY": PUBLIC, "LANGFUSE_SECRET_KEY": SECRET,
            "LANGFUSE_BASE_URL": receiver.base_url, "HF_HUB_OFFLINE": "1"}
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,

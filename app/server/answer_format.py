@@ -1,13 +1,16 @@
-"""An answer as chat clients show it: citations [n] as Markdown footnote marks [^n], the
-sources as footnotes, and the structured `docent` field with sources and evidence."""
+"""An answer as chat clients show it: citations [n] as Markdown footnote marks [^n], and
+the sources as footnotes (the structured `docent` field is `Answer.shown()`)."""
 
 from __future__ import annotations
 
 import re
 from pathlib import PurePath
-from typing import Any
+from typing import TYPE_CHECKING
 
 from graphs.locator import cited
+
+if TYPE_CHECKING:
+    from graphs.answer import Answer
 
 CITATION = re.compile(r"\[(\d{1,3})\]")
 # a citation cut by the end of a streamed piece: "[" or "[1" waits for the next piece
@@ -36,20 +39,14 @@ def source_label(source: str, where: str | None) -> str:
     return cited(PurePath(source).name if "://" not in source else source, where)
 
 
-def footnotes(result: dict[str, Any]) -> str:
+def footnotes(answer: Answer) -> str:
     """One footnote per source, with the evidence quoted from it (empty for a refusal)."""
-    if result["refused"] or not result["sources"]:
+    if answer.refused or not answer.sources:
         return ""
     lines = []
-    for number, src in enumerate(result["sources"], start=1):
-        quotes = " ".join(f"“{item['text']}”" for item in result["evidence"]
+    for number, src in enumerate(answer.sources, start=1):
+        quotes = " ".join(f"“{item['text']}”" for item in answer.evidence
                           if item.get("passage") == number)
         note = f"[^{number}]: {source_label(src['source'], src['locator'])}"
         lines.append(f"{note} — {quotes}" if quotes else note)
     return "\n\n" + "\n".join(lines)
-
-
-def docent_field(result: dict[str, Any]) -> dict[str, Any]:
-    """What the graph found, for clients that read more than the text."""
-    return {key: result[key] for key in ("answer", "answer_kind", "refused", "question",
-                                         "sources", "evidence", "warnings")}

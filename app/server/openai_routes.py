@@ -18,11 +18,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.server.answer_format import FootnoteMarks, docent_field, footnotes
-from app.server.answering import Answer, Answerer
+from app.server.answer_format import FootnoteMarks, footnotes
+from app.server.answering import Answerer
 from app.server.errors import error_response, unavailable
 from core.errors import DocentError
-from core.settings import SearchType
+from graphs.answer import Answer
+from graphs.ask_options import AskOptions
 from graphs.chat_followup import refers_back, standalone_question
 
 MODEL_ID = "docent"
@@ -39,13 +40,6 @@ class ChatMessage(BaseModel):
         return self.content or ""
 
 
-class DocentOptions(BaseModel):
-    """docent's own request options (the OpenAI fields have no room for them)."""
-
-    k: int | None = Field(None, ge=1, le=50)
-    search_type: SearchType | None = None
-
-
 class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="allow")  # temperature, top_p ...: docent picks its own
 
@@ -53,7 +47,7 @@ class ChatRequest(BaseModel):
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
     stream_options: dict[str, Any] | None = None
-    docent: DocentOptions | None = None
+    docent: AskOptions | None = None  # docent's own (the OpenAI fields have no room)
 
 
 def question_of(messages: list[ChatMessage]) -> str:
@@ -89,10 +83,10 @@ async def _events(first: str | Answer, rest: AsyncIterator[str | Answer],
         if text := marks.feed(item):
             yield _chunk(base, {"content": text})
         item = await anext(rest)
-    tail = marks.flush() + footnotes(item.result)
+    tail = marks.flush() + footnotes(item)
     if tail:
         yield _chunk(base, {"content": tail})
-    yield _chunk(base, {}, "stop", docent=docent_field(item.result))
+    yield _chunk(base, {}, "stop", docent=item.shown())
     if include_usage:
         body = {**base, "object": "chat.completion.chunk", "choices": [],
                 "usage": _usage(item)}
@@ -118,24 +112,23 @@ def openai_router(answerer: Answerer) -> APIRouter:
             question = question_of(body.messages)
         except ValueError as exc:
             return error_response(400, str(exc), "invalid_request")
-        options = body.docent or DocentOptions()
-        context = answerer.context(options.k, options.search_type)
+        options = body.docent or AskOptions()
         base = {"id": f"chatcmpl-{uuid.uuid4().hex}", "created": int(time.time()),
                 "model": MODEL_ID}
         if not body.stream:
             try:
-                answer = await answerer.answer_async(question, context)
+                answer = await answerer.answer_async(question, options)
             except DocentError as exc:
                 return unavailable(exc)
             marks = FootnoteMarks()
-            content = marks.feed(str(answer.result["answer"])) + marks.flush()
+            content = marks.feed(answer.answer) + marks.flush()
             return JSONResponse({
                 **base, "object": "chat.completion",
                 "choices": [{"index": 0, "finish_reason": "stop", "message": {
                     "role": "assistant",
-                    "content": content + footnotes(answer.result)}}],
-                "usage": _usage(answer), "docent": docent_field(answer.result)})
-        parts = answerer.stream(question, context)
+                    "content": content + footnotes(answer)}}],
+                "usage": _usage(answer), "docent": answer.shown()})
+        parts = answerer.stream(question, options)
         try:  # the first piece before the 200: an empty store is an error, not a stream
             first = await anext(parts)
         except DocentError as exc:

@@ -10,23 +10,20 @@ from typing import Any
 
 from fastapi import APIRouter, Form, HTTPException
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, StreamingResponse
-from pydantic import BaseModel, Field
 
-from app.server.answer_format import docent_field
-from app.server.answering import Answer, Answerer
+from app.server.answering import Answerer
 from app.server.conversations import Conversations
 from app.server.security import KEY_COOKIE
 from core.errors import DocentError
-from core.settings import SearchType
+from graphs.answer import Answer
+from graphs.ask_options import Question
 
 STATIC = Path(__file__).parent / "static"
 INGEST_FIX = "python -m app ingest PATH (or add files in the Documents panel)"
 
 
-class AskRequest(BaseModel):
-    question: str = Field(min_length=1, max_length=4000)
-    k: int | None = Field(None, ge=1, le=50)
-    search_type: SearchType | None = None
+class AskRequest(Question):
+    """A question from the web app or `docent ask`: the options a run may carry."""
 
 
 def sse_event(payload: dict[str, Any]) -> str:
@@ -34,13 +31,13 @@ def sse_event(payload: dict[str, Any]) -> str:
 
 
 async def answer_events(parts: AsyncIterator[str | Answer],
-                        shown: Callable[[dict[str, Any]], dict[str, Any]]) -> AsyncIterator[str]:
+                        shown: Callable[[Answer], dict[str, Any]]) -> AsyncIterator[str]:
     """An answer as server-sent events: {"token"} as written, then {"result": shown(result)},
     or {"error"} when the run fails (an empty store, a missing model)."""
     try:
         async for item in parts:
             if isinstance(item, Answer):
-                yield sse_event({"result": shown(item.result)})
+                yield sse_event({"result": shown(item)})
             else:
                 yield sse_event({"token": item})
     except DocentError as exc:
@@ -106,10 +103,9 @@ def web_router(answerer: Answerer, conversations: Conversations, api_key: str) -
 
     @router.post("/api/conversations/{thread_id}/ask")
     async def ask(thread_id: str, body: AskRequest) -> StreamingResponse:
-        context = answerer.context(body.k, body.search_type)
-        parts = answerer.stream(body.question, context, session_id=thread_id,
+        parts = answerer.stream(body.question, body, thread_id=thread_id,
                                 graph=conversations.graph)
-        return StreamingResponse(answer_events(parts, docent_field),
+        return StreamingResponse(answer_events(parts, Answer.shown),
                                  media_type="text/event-stream",
                                  headers={"cache-control": "no-cache"})
 
