@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from app.answer_eval import AnswerScores
     from app.benchmarks import Benchmark
     from core.resources import Resources
-    from graphs.ask_options import AskOptions
+    from graphs.ask_options import Question
     from ingest.report import IngestReport
 
 log = logging.getLogger("docent")
@@ -182,20 +182,21 @@ def run_ingest(args: argparse.Namespace, resources: Resources) -> int:
     return report.exit_code
 
 
-def _ask_options(args: argparse.Namespace) -> AskOptions:
-    from graphs.ask_options import AskOptions
+def _question(args: argparse.Namespace) -> Question:
+    """The question and its options, checked before anything loads."""
+    from graphs.ask_options import Question
 
-    return AskOptions(k=args.k, search_type=args.search_type, filter=_filter(args.filter),
-                      fetch_k=args.fetch_k, dense_weight=args.dense_weight,
-                      keyword_weight=args.keyword_weight,
-                      rerank=False if args.no_rerank else None)
+    return Question(question=args.question, k=args.k, search_type=args.search_type,
+                    filter=_filter(args.filter), fetch_k=args.fetch_k,
+                    dense_weight=args.dense_weight, keyword_weight=args.keyword_weight,
+                    rerank=False if args.no_rerank else None)
 
 
 def run_ask(args: argparse.Namespace, resources: Resources) -> int:
     from app.ask import print_answer
 
-    options = _ask_options(args)
-    result = _ask_running_server(args, resources, options)
+    question = _question(args)
+    result = _ask_running_server(args, resources, question)
     stats = None
     if result is None:
         from core.run_stats import RunStats
@@ -203,7 +204,7 @@ def run_ask(args: argparse.Namespace, resources: Resources) -> int:
 
         stats = RunStats()
         with _model_loading_meanwhile(args, resources):
-            result = answer(args.question, options.context(resources),
+            result = answer(question.question, question.context(resources),
                             callbacks=[stats] if args.stats else []).model_dump()
     if args.json:
         if args.stats and stats is not None:
@@ -218,22 +219,17 @@ def run_ask(args: argparse.Namespace, resources: Resources) -> int:
 
 def _model_loading_meanwhile(args: argparse.Namespace, resources: Resources
                              ) -> contextlib.AbstractContextManager[None]:
-    """A new process loads the model while it imports and retrieves; not for a question
-    refused before anything loads, nor before anything was ingested, nor with LangChain's
-    debug output on (it prints during the load, which silences the process)."""
+    """A new process loads the model while it imports and retrieves; not before anything
+    was ingested, nor with LangChain's debug output on (it prints during the load, which
+    silences the process)."""
     from core.index.store import nothing_stored
-    from graphs.question import QuestionError, check_question
 
-    try:
-        check_question(args.question)
-    except QuestionError:
-        return contextlib.nullcontext()
     if args.debug or args.verbose or nothing_stored(resources.settings):
         return contextlib.nullcontext()
     return resources.model_loading_meanwhile()
 
 
-def _ask_running_server(args: argparse.Namespace, resources: Resources, options: AskOptions
+def _ask_running_server(args: argparse.Namespace, resources: Resources, question: Question
                         ) -> dict[str, Any] | None:
     """The answer of a `docent serve` running on this data directory (its model and store
     are loaded: app/remote_ask.py), or None when there is none, it cannot be used, or the
@@ -250,7 +246,7 @@ def _ask_running_server(args: argparse.Namespace, resources: Resources, options:
     if url is None:
         return None
     log.info("asking the docent server at %s", url)
-    return ask_remote(url, args.question, options, api_key=settings.api_key)
+    return ask_remote(url, question, api_key=settings.api_key)
 
 
 def run_doctor(args: argparse.Namespace, resources: Resources) -> int:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from core.errors import DocentError
 
 if TYPE_CHECKING:
-    from graphs.ask_options import AskOptions
+    from graphs.ask_options import Question
 
 SERVER_FILE = "serve.json"
 CONNECT_TIMEOUT_S = 2.0
@@ -51,15 +51,14 @@ def running_server(data_dir: Path) -> str | None:
     return url
 
 
-def ask_remote(url: str, question: str, options: AskOptions, *, api_key: str | None
-               ) -> dict[str, Any] | None:
+def ask_remote(url: str, question: Question, *, api_key: str | None) -> dict[str, Any] | None:
     """The server's answer to `question` (as `Answer.model_dump()` gives it); None when the
     server cannot be reached or will not take this process's key (the caller answers
     in-process)."""
     import httpx
     from httpx_sse import connect_sse
 
-    body = {"question": question, **options.model_dump(exclude_none=True)}
+    body = question.model_dump(exclude_none=True)
     headers = {"authorization": f"Bearer {api_key}"} if api_key else {}
     timeout = httpx.Timeout(None, connect=CONNECT_TIMEOUT_S)  # a long answer is no dead server
     try:

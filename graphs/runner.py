@@ -28,16 +28,15 @@ def answer(
 ) -> Answer:
     """Answer `question` with the RAG graph, or `graph` (the chat graph, whose checkpointer
     keeps `thread_id`'s conversation). The run is one Langfuse trace when tracing is
-    configured. An empty or overlong question raises `QuestionError` before anything loads.
+    configured. An empty or overlong question raises `QuestionError` from the graph's first
+    node, before anything loads.
     """
     from core.llm import estimate_tokens
     from core.resources import default_resources
     from core.run_stats import RunStats
     from core.tracing import run_config
     from graphs.graph import graph as rag_graph
-    from graphs.question import check_question
 
-    asked = check_question(question)
     emit = on_event or (lambda _: None)
     stats = RunStats()
     settings = (context.resources or default_resources()).settings
@@ -47,13 +46,13 @@ def answer(
     output: dict[str, Any] = {}
     # "updates": what each node of this run returned (a checkpointed thread's earlier turns
     # leave values in the state that this turn's nodes may not overwrite)
-    for update in (graph or rag_graph).stream({"question": asked}, context=context,
+    for update in (graph or rag_graph).stream({"question": question}, context=context,
                                               stream_mode="updates", config=config):
         for node, returned in update.items():
             output.update(returned or {})
             emit(Step(node))
     used = stats.nodes.get("generate")
-    result = Answer.from_run(asked, output,
+    result = Answer.from_run(question, output,
                              prompt_tokens=(used and used.prompt_tokens) or 0,
                              completion_tokens=(used and used.completion_tokens) or 0)
     if not result.prompt_tokens:  # a fake or remote model may report no usage

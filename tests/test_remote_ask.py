@@ -14,7 +14,7 @@ import pytest
 
 from app.remote_ask import SERVER_FILE, announced, ask_remote, running_server
 from core.errors import DocentError
-from graphs.ask_options import AskOptions
+from graphs.ask_options import Question
 from tests.helpers import free_port
 from tests.served import API_KEY, Served
 
@@ -72,18 +72,19 @@ def test_ask_json_from_the_server_has_the_in_process_fields(
 def test_a_server_that_wants_another_key_is_left_with_one_note(
         docent_server: Served, capsys: pytest.CaptureFixture[str]) -> None:
     """The question is then answered in-process (`run_ask`), not refused."""
-    assert ask_remote(docent_server.url, LEAVE, AskOptions(), api_key="wrong") is None
+    assert ask_remote(docent_server.url, Question(question=LEAVE), api_key="wrong") is None
     (note,) = capsys.readouterr().err.splitlines()
     assert note.startswith("docent: note: ") and "DOCENT_API_KEY" in note
 
 
 def test_an_error_of_the_server_is_one_clear_line(docent_server: Served) -> None:
     with pytest.raises(DocentError, match=r"refused the question \(HTTP 400: k: .*1"):
-        ask_remote(docent_server.url, LEAVE, AskOptions.model_construct(k=0), api_key=API_KEY)
+        ask_remote(docent_server.url, Question.model_construct(question=LEAVE, k=0),
+                   api_key=API_KEY)
 
 
 def test_a_server_that_is_gone_is_no_server(tmp_path: Path) -> None:
-    assert ask_remote(f"http://127.0.0.1:{free_port()}", LEAVE, AskOptions(),
+    assert ask_remote(f"http://127.0.0.1:{free_port()}", Question(question=LEAVE),
                       api_key=None) is None
     data_dir = tmp_path / "data"
     assert running_server(data_dir) is None

@@ -19,15 +19,34 @@ def studio_api(tmp_path: Path) -> Iterator[str]:
 
 
 def test_studio_api_ingests_then_answers_with_sources(studio_api: str) -> None:
-    import httpx
+    import asyncio
 
-    with httpx.Client(base_url=studio_api, timeout=600) as client:
+    import httpx
+    from langgraph_sdk import get_client
+
+    async def sdk_view() -> tuple[dict, dict]:
+        """Both graphs' schemas and a run with an empty question, through langgraph_sdk."""
+        client = get_client(url=studio_api)
         schemas = {}
         for graph_id in ("docent", "indexer"):
-            (assistant,) = client.post("/assistants/search",
-                                       json={"graph_id": graph_id}).json()
-            schemas[graph_id] = client.get(
-                f"/assistants/{assistant['assistant_id']}/schemas").json()
+            (assistant,) = await client.assistants.search(graph_id=graph_id)
+            schemas[graph_id] = await client.assistants.get_schemas(assistant["assistant_id"])
+        thread = await client.threads.create()
+        await client.runs.wait(thread["thread_id"], "docent", input={"question": " "},
+                               raise_error=False)
+        (run,) = await client.runs.list(thread["thread_id"])
+        return schemas, (await client.threads.get(thread["thread_id"])) | {"run": run}
+
+    schemas, empty = asyncio.run(sdk_view())
+    for graph_id, schema in schemas.items():
+        assert schema["input_schema"] and schema["output_schema"], graph_id
+    assert set(schemas["docent"]["input_schema"]["properties"]) == {"question"}
+    assert {"answer", "evidence", "sources"} <= set(
+        schemas["docent"]["output_schema"]["properties"])
+    assert empty["run"]["status"] == "error" and empty["status"] == "error"
+    assert "the question is empty" in str(empty)  # the reason, not "An internal error"
+
+    with httpx.Client(base_url=studio_api, timeout=600) as client:
         form = schemas["docent"]["context_schema"]["properties"]
         assert {"k", "search_type", "filter", "llm_backend", "llm_model"} <= set(form)
         assert all(field.get("description") for field in form.values())
