@@ -291,7 +291,11 @@ def _replacement(phrase: str, given: list[Word], preposition: str | None,
     if word is not None:  # the modifier alone, without its determiner
         return given[-1].text, word, word + 1
     first = found.first + (found.determiner and same_head and not own_determiner)
-    return text, first, found.last
+    last = found.last
+    # "a bag of single origin" for "a bag of house blend": the "of …" goes too
+    if "of" in {w.low for w in given} and last < len(words) and words[last].low == "of":
+        last = next((p.last for p in _phrases(words) if p.first == last + 1), last)
+    return text, first, last
 
 
 def _agree(previous: str, words: list[Word], first: int, last: int, text: str,

@@ -14,8 +14,16 @@ import pytest
 from graphs.chat_followup import Turn, is_refusal, rewrite_followup
 from graphs.prompts import REFUSALS
 
-CASES = [json.loads(line) for line in
-         (Path(__file__).parent / "followup_cases.jsonl").read_text("utf-8").splitlines()]
+CASES_FILE = Path(__file__).parent / "followup_cases.jsonl"
+
+
+def load_cases(path: Path) -> list[dict[str, Any]]:
+    """One case a line: previous (None for a first question), refused, followup, rewrite,
+    kind, and optionally earlier (the answered questions before the previous one)."""
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+
+
+CASES = load_cases(CASES_FILE)
 
 
 def case_turns(case: dict[str, Any]) -> list[Turn]:
