@@ -330,9 +330,13 @@ def _english_pronouns(question: str, previous: str) -> str | None:
         return None
     out = question
     for i in reversed(points_back):
-        # "it" never stands for a plural; "they" may for a singular ("Do they sell beans?")
+        # "it" never stands for a plural (after "Do you grind beans?", "Is it free?" names no
+        # phrase); "they" may for a singular ("Do they sell beans?": the store)
         singular = words[i].low in SINGULAR
-        topic = next((p for p in topics if not (singular and _plural(earlier, p))), topics[0])
+        topic = next((p for p in topics if not (singular and _plural(earlier, p))),
+                     None if singular else topics[0])
+        if topic is None:
+            return None
         text = _span(previous, earlier, topic.first, topic.last)
         possessive = words[i].low in POSSESSIVE
         if possessive:
