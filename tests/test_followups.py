@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from graphs.chat_followup import Turn, is_refusal, rewrite_followup
 from graphs.prompts import REFUSALS
@@ -87,3 +89,19 @@ def test_docents_refusals_are_recognised(answer: str) -> None:
 ])
 def test_answers_are_not_refusals(answer: str) -> None:
     assert not is_refusal(answer)
+
+
+WORDS = sorted({word for case in CASES for text in (case["followup"], case["previous"] or "")
+                for word in text.split()} | {"?", ".", "it", "that", "And", "은요?", "그건"})
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(WORDS), max_size=7), st.lists(st.sampled_from(WORDS), max_size=9),
+       st.booleans())
+def test_any_words_give_a_question_and_never_an_error(
+        asked: list[str], previous: list[str], refused: bool) -> None:
+    question = " ".join(asked)
+    rewritten = rewrite_followup(question, [Turn(" ".join(previous), "An answer.", refused)])
+    assert isinstance(rewritten, str) and (rewritten == question or rewritten.strip())
+    if refused:
+        assert rewritten == question
