@@ -41,13 +41,14 @@ def test_a_conversation_streams_remembers_and_is_listed(docent_server: Served) -
     assert first["answer"].startswith("The drum roaster holds 12")
     assert PurePath(first["sources"][0]["source"]).name == "roasting-schedule.md"
     _, second = _ask(docent_server, "web-thread-1", "Tell me more about that.")
-    assert second["question"] == f"{ROASTER} Tell me more about that."
+    assert second["question"] == "Tell me more about the drum roaster."
 
     listed = httpx.get(f"{docent_server.url}/api/conversations", headers=AUTH).json()
     assert {"id": "web-thread-1", "title": ROASTER} in listed["conversations"]
     messages = httpx.get(f"{docent_server.url}/api/conversations/web-thread-1",
                          headers=AUTH).json()["messages"]
     assert [m["role"] for m in messages] == ["user", "assistant"] * 2
+    assert messages[2]["content"] == "Tell me more about that."  # as typed
     reopened = messages[1]["details"]  # a reopened answer keeps its sources and evidence
     assert reopened["sources"] == first["sources"] and reopened["evidence"] == first["evidence"]
     assert reopened["refused"] is False
