@@ -97,6 +97,15 @@ def _ask(driver: Any, question: str) -> Any:
     return _finished(driver, driver.find_element(By.ID, "ask-button").click)
 
 
+def _unnamed_controls(driver: Any) -> list[str]:
+    """The buttons and fields a screen reader would announce without a name."""
+    return list(driver.execute_script("""
+        return Array.from(document.querySelectorAll('button, input, select, textarea'))
+          .filter((c) => !(c.getAttribute('aria-label') || c.textContent.trim()
+                           || (c.labels && c.labels.length)))
+          .map((c) => c.outerHTML);"""))
+
+
 def _screenshot(driver: Any, name: str) -> None:
     if os.environ.get("DOCENT_SCREENSHOT"):
         driver.save_screenshot(str(ROOT / "docs" / name))
@@ -130,6 +139,7 @@ def test_ask_open_sources_upload_and_nothing_leaves_the_machine(
     assert "(5 files, 11 chunks)" in documents and re.search(r"\b1 chunk\b", documents)
     assert not re.search(r"\b1 (chunk|file)s\b", documents)
 
+    assert _unnamed_controls(driver) == []
     english = _ask(driver, LEAVE)
     assert driver.execute_script("return window.updates") > 5  # token by token
     answer = english.find_element(By.CSS_SELECTOR, ".answer")
@@ -239,9 +249,9 @@ def test_a_phone_screen_keyboard_and_following_the_newest_answer(
     assert not sidebar.is_displayed()  # a drawer behind the menu button
     menu = driver.find_element(By.ID, "menu-open")
     menu.click()
-    _wait(driver, lambda d: sidebar.is_displayed())
+    # slid in: Selenium reads only the text on the screen
+    _wait(driver, lambda d: "handbook.pdf" in d.find_element(By.ID, "documents").text)
     assert menu.get_attribute("aria-expanded") == "true"
-    assert "handbook.pdf" in driver.find_element(By.ID, "documents").text
     driver.switch_to.active_element.send_keys(Keys.ESCAPE)
     _wait(driver, lambda d: not sidebar.is_displayed())
     assert driver.switch_to.active_element == menu
@@ -310,3 +320,26 @@ def test_the_key_form_is_styled_and_a_wrong_key_says_so(browser: Any,
         "border-radius") == "10px"
     _login(driver, docent_server.url)
     assert driver.find_element(By.ID, "empty").is_displayed()
+
+
+def test_notes_under_an_answer_read_as_sentences(browser: Any, docent_server: Served) -> None:
+    """The page's own rendering of a result that carries notes (the fake model's answers
+    carry none), and of streamed text that the result then confirms."""
+    from selenium.webdriver.common.by import By
+
+    driver = browser
+    _login(driver, docent_server.url)
+    driver.execute_script("""
+        const { turn, answer } = addTurn('Wie viele Urlaubstage?');
+        answer.append('Full-time employees get ', '18 days [1].');
+        showResult(turn, answer, {answer: 'Full-time employees get 18 days [1].',
+          answer_kind: 'evidence', refused: false, question: 'Wie viele Urlaubstage?',
+          evidence: [], sources: [{source: '/d/handbook.pdf', locator: 'page 2', page: 2}],
+          warnings: ['not shown as the answer: it names no figure; quoting the documents']});""")
+    turn = driver.find_element(By.CSS_SELECTOR, "#turns .turn")
+    assert turn.find_element(By.CSS_SELECTOR, ".answer").text == (
+        "Full-time employees get 18 days [1].")
+    notes = turn.find_element(By.CSS_SELECTOR, "ul.notes")
+    assert notes.get_attribute("aria-label") == "About this answer"
+    assert notes.text == ("Not shown as the answer: it names no figure; quoting the documents.")
+    assert not turn.find_elements(By.CSS_SELECTOR, ".understood")
