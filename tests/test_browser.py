@@ -322,15 +322,18 @@ def test_the_key_form_is_styled_and_a_wrong_key_says_so(browser: Any,
     assert driver.find_element(By.ID, "empty").is_displayed()
 
 
-def test_notes_under_an_answer_read_as_sentences(browser: Any, docent_server: Served) -> None:
+def test_notes_and_a_refused_question_read_as_sentences(browser: Any,
+                                                        docent_server: Served) -> None:
     """The page's own rendering of a result that carries notes (the fake model's answers
-    carry none), and of streamed text that the result then confirms."""
+    carry none) and of streamed text that the result then confirms; and a question the
+    server refuses, answered in one line."""
     from selenium.webdriver.common.by import By
 
     driver = browser
     _login(driver, docent_server.url)
     driver.execute_script("""
         const { turn, answer } = addTurn('Wie viele Urlaubstage?');
+        turn.classList.add('done');
         answer.append('Full-time employees get ', '18 days [1].');
         showResult(turn, answer, {answer: 'Full-time employees get 18 days [1].',
           answer_kind: 'evidence', refused: false, question: 'Wie viele Urlaubstage?',
@@ -343,3 +346,11 @@ def test_notes_under_an_answer_read_as_sentences(browser: Any, docent_server: Se
     assert notes.get_attribute("aria-label") == "About this answer"
     assert notes.text == ("Not shown as the answer: it names no figure; quoting the documents.")
     assert not turn.find_elements(By.CSS_SELECTOR, ".understood")
+
+    def ask_too_long() -> None:
+        driver.execute_script("""document.getElementById('question').value = 'why '.repeat(1001);
+            document.getElementById('ask-form').requestSubmit();""")
+
+    refused = _finished(driver, ask_too_long).find_element(By.CSS_SELECTOR, ".answer")
+    assert "error" in refused.get_attribute("class")
+    assert refused.text == "question: String should have at most 4000 characters"

@@ -18,14 +18,18 @@ function newThreadId() {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-async function api(path, options = {}) {
-  const response = await fetch(path, options);
+// a response that is not a success becomes an error with the server's one-line reason
+async function checked(response) {
   if (response.status === 401) { location.href = "/login"; throw new Error("key needed"); }
-  const body = await response.json().catch(() => ({}));
   if (!response.ok) {
+    const body = await response.json().catch(() => ({}));
     throw new Error(body.error ? body.error.message : `the server answered ${response.status}`);
   }
-  return body;
+  return response;
+}
+
+async function api(path, options = {}) {
+  return (await checked(await fetch(path, options))).json();
 }
 
 function el(tag, className, text) {
@@ -95,13 +99,13 @@ async function loadConversations() {
 function clearTurns() {
   $("turns").replaceChildren();
   $("empty").hidden = false;
-  setMenu(false);
 }
 
 async function openConversation(id) {
   thread = id;
   loadSettings();
   const { messages } = await api(`/api/conversations/${encodeURIComponent(id)}`);
+  closeMenu();
   clearTurns();
   for (let i = 0; i + 1 < messages.length; i += 2) {
     const { turn, answer } = addTurn(messages[i].content);
@@ -117,6 +121,7 @@ async function openConversation(id) {
 function newConversation() {
   thread = newThreadId();
   loadSettings();
+  setMenu(false);
   clearTurns();
   loadConversations();
   $("question").focus();
@@ -230,16 +235,12 @@ async function ask(event) {
   answer.setAttribute("aria-busy", "true");
   showNewest(true);
   try {
-    const response = await fetch(`/api/conversations/${encodeURIComponent(thread)}/ask`, {
-      method: "POST", headers: { "content-type": "application/json" },
-      body: JSON.stringify({ question, k: Number($("k").value) || null,
-                             search_type: $("search-type").value }),
-    });
-    if (response.status === 401) { location.href = "/login"; return; }
-    if (!response.ok) {
-      const body = await response.json().catch(() => ({}));
-      throw new Error(body.error ? body.error.message : `the server answered ${response.status}`);
-    }
+    const response = await checked(await fetch(
+      `/api/conversations/${encodeURIComponent(thread)}/ask`, {
+        method: "POST", headers: { "content-type": "application/json" },
+        body: JSON.stringify({ question, k: Number($("k").value) || null,
+                               search_type: $("search-type").value }),
+      }));
     // tokens are checked text, which the result then confirms (with its citations linked)
     await readEvents(response, (data) => {
       if (data.token !== undefined) answer.append(data.token);
