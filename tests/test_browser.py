@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 
 from tests.helpers import ROOT
@@ -347,10 +348,15 @@ def test_notes_and_a_refused_question_read_as_sentences(browser: Any,
     assert notes.text == ("Not shown as the answer: it names no figure; quoting the documents.")
     assert not turn.find_elements(By.CSS_SELECTOR, ".understood")
 
+    too_long = " ".join(["why"] * 2000)
+
     def ask_too_long() -> None:
-        driver.execute_script("""document.getElementById('question').value = 'why '.repeat(1001);
-            document.getElementById('ask-form').requestSubmit();""")
+        driver.execute_script("""document.getElementById('question').value = arguments[0];
+            document.getElementById('ask-form').requestSubmit();""", too_long)
 
     refused = _finished(driver, ask_too_long).find_element(By.CSS_SELECTOR, ".answer")
-    assert "error" in refused.get_attribute("class")
-    assert refused.text == "question: String should have at most 4000 characters"
+    reason = httpx.post(f"{docent_server.url}/api/conversations/web-too-long/ask",
+                        json={"question": too_long},
+                        headers={"authorization": f"Bearer {API_KEY}"}).json()["error"]["message"]
+    assert "error" in refused.get_attribute("class") and refused.text == reason
+    assert "\n" not in reason
