@@ -53,7 +53,7 @@ def browser(tmp_path: Path) -> Iterator[Any]:
     options.binary_location = CHROMIUM
     for flag in [*FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]:
         options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
+    options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
     driver = webdriver.Chrome(options=options, service=Service(DRIVER))
     try:
         yield driver
@@ -105,6 +105,13 @@ def _unnamed_controls(driver: Any) -> list[str]:
           .filter((c) => !(c.getAttribute('aria-label') || c.textContent.trim()
                            || (c.labels && c.labels.length)))
           .map((c) => c.outerHTML);"""))
+
+
+def _refused_by_csp(driver: Any) -> list[str]:
+    """What the page's Content-Security-Policy blocked (inline script or style) since the
+    last call."""
+    return [entry["message"] for entry in driver.get_log("browser")
+            if "Content Security Policy" in entry["message"]]
 
 
 def _screenshot(driver: Any, name: str) -> None:
@@ -201,6 +208,7 @@ def test_ask_open_sources_upload_and_nothing_leaves_the_machine(
     outside = {url for url in urls if urlsplit(url).scheme in ("http", "https", "ws", "wss")
                and urlsplit(url).hostname != "127.0.0.1"}
     assert not outside
+    assert _refused_by_csp(driver) == []
 
 
 def _phone(driver: Any) -> None:
@@ -317,6 +325,7 @@ def test_the_key_form_is_styled_and_a_wrong_key_says_so(browser: Any,
     driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     error = _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "p.error[role=alert]"))[0]
     assert "That key is not right" in error.text
+    assert _refused_by_csp(driver) == []
     assert driver.find_element(By.CSS_SELECTOR, "form").value_of_css_property(
         "border-radius") == "10px"
     _login(driver, docent_server.url)
