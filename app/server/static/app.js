@@ -2,7 +2,15 @@
 // docent's web app: plain DOM, nothing fetched from anywhere but this server.
 
 const $ = (id) => document.getElementById(id);
+const plurals = new Intl.PluralRules("en");
 let thread = null;
+// the messages follow the newest answer unless the person scrolled up to read an older one
+let following = true;
+const NEAR_END_PX = 48;
+
+function count(n, noun) {
+  return `${n} ${plurals.select(n) === "one" ? noun : `${noun}s`}`;
+}
 
 function newThreadId() {
   const bytes = new Uint8Array(6);
@@ -10,12 +18,18 @@ function newThreadId() {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-async function api(path, options = {}) {
-  const response = await fetch(path, options);
+// a response that is not a success becomes an error with the server's one-line reason
+async function checked(response) {
   if (response.status === 401) { location.href = "/login"; throw new Error("key needed"); }
-  const body = await response.json();
-  if (!response.ok) throw new Error(body.error ? body.error.message : response.statusText);
-  return body;
+  if (!response.ok) {
+    const body = await response.json().catch(() => ({}));
+    throw new Error(body.error ? body.error.message : `the server answered ${response.status}`);
+  }
+  return response;
+}
+
+async function api(path, options = {}) {
+  return (await checked(await fetch(path, options))).json();
 }
 
 function el(tag, className, text) {
@@ -50,25 +64,49 @@ function loadSettings() {
   if (saved) { $("k").value = saved.k; $("search-type").value = saved.search_type; }
 }
 
+// --- the menu: a drawer on a narrow screen, a sidebar on a wide one -----------------------
+function setMenu(open) {
+  document.body.classList.toggle("menu-open", open);
+  $("menu-open").setAttribute("aria-expanded", String(open));
+  $("backdrop").hidden = !open;
+  if (open) $("menu-close").focus();
+}
+
+function closeMenu() {
+  if (!document.body.classList.contains("menu-open")) return;
+  setMenu(false);
+  $("menu-open").focus();
+}
+
 // --- conversations --------------------------------------------------------------------
 async function loadConversations() {
   const { conversations } = await api("/api/conversations");
   const list = $("conversations");
   list.replaceChildren();
   for (const c of conversations) {
-    const item = el("li", c.id === thread ? "current" : "", c.title);
-    item.title = c.title;
-    item.dataset.id = c.id;
-    item.onclick = () => openConversation(c.id);
+    const button = el("button", "conversation", c.title);
+    button.type = "button";
+    button.title = c.title;
+    button.dataset.id = c.id;
+    if (c.id === thread) button.setAttribute("aria-current", "true");
+    button.onclick = () => openConversation(c.id);
+    const item = el("li");
+    item.append(button);
     list.append(item);
   }
+}
+
+function clearTurns() {
+  $("turns").replaceChildren();
+  $("empty").hidden = false;
 }
 
 async function openConversation(id) {
   thread = id;
   loadSettings();
   const { messages } = await api(`/api/conversations/${encodeURIComponent(id)}`);
-  $("messages").replaceChildren();
+  closeMenu();
+  clearTurns();
   for (let i = 0; i + 1 < messages.length; i += 2) {
     const { turn, answer } = addTurn(messages[i].content);
     const reply = messages[i + 1];
@@ -76,34 +114,78 @@ async function openConversation(id) {
     else answer.textContent = reply.content;
     turn.classList.add("done");
   }
+  showNewest(true);
   await loadConversations();
 }
 
 function newConversation() {
   thread = newThreadId();
   loadSettings();
-  $("messages").replaceChildren();
+  setMenu(false);
+  clearTurns();
   loadConversations();
   $("question").focus();
 }
 
 // --- asking -----------------------------------------------------------------------------
+function showNewest(always = false) {
+  const box = $("messages");
+  if (always) following = true;
+  if (following) box.scrollTop = box.scrollHeight;
+}
+
 function addTurn(question) {
-  const turn = el("div", "turn");
+  const turn = el("article", "turn");
   const answer = el("div", "answer");
-  turn.append(el("div", "question", question), answer);
-  $("messages").append(turn);
+  turn.append(el("p", "question", question), answer);
+  $("turns").append(turn);
+  $("empty").hidden = true;
   return { turn, answer };
 }
 
+function sourceButton(text, src, number) {
+  const button = el("button", "", text);
+  button.type = "button";
+  button.title = `Source ${number}: ${label(src)}`;
+  button.onclick = () => openSource(src, button);
+  return button;
+}
+
+// the answer's citations [n] become buttons that open source n
+function showAnswer(answer, text, sources) {
+  answer.replaceChildren();
+  let shown = 0;
+  for (const match of text.matchAll(/\[(\d{1,3})\]/g)) {
+    const src = sources[Number(match[1]) - 1];
+    if (!src) continue;
+    const cite = sourceButton(match[0], src, match[1]);
+    cite.className = "cite";
+    cite.setAttribute("aria-label", cite.title);
+    answer.append(text.slice(shown, match.index), cite);
+    shown = match.index + match[0].length;
+  }
+  answer.append(text.slice(shown));
+}
+
+// a server note as a sentence: "Not shown as the answer: …."
+function sentence(text) {
+  const capital = text.charAt(0).toUpperCase() + text.slice(1);
+  return /[.!?。]$/.test(capital) ? capital : `${capital}.`;
+}
+
 function showResult(turn, answer, result) {
-  answer.textContent = result.answer;
+  showAnswer(answer, result.answer, result.sources);
   answer.classList.toggle("refusal", result.refused);
   answer.dataset.kind = result.answer_kind;
   if (result.question && result.question !== turn.querySelector(".question").textContent) {
-    turn.append(el("div", "understood", `understood as: ${result.question}`));
+    turn.append(el("p", "understood", `Understood as: ${result.question}`));
   }
-  for (const warning of result.warnings) turn.append(el("div", "warning", `note: ${warning}`));
+  if (result.warnings.length) {
+    const notes = el("ul", "notes");
+    notes.setAttribute("aria-label", "About this answer");
+    for (const warning of result.warnings) notes.append(el("li", "", sentence(warning)));
+    turn.append(notes);
+  }
   if (result.evidence.length) {
     const evidence = el("div", "evidence");
     for (const item of result.evidence) {
@@ -115,9 +197,8 @@ function showResult(turn, answer, result) {
   if (result.sources.length) {
     const sources = el("div", "sources", "Sources: ");
     result.sources.forEach((src, i) => {
-      const button = el("button", "source", `[${i + 1}] ${label(src)}`);
-      button.type = "button";
-      button.onclick = () => openSource(src);
+      const button = sourceButton(`[${i + 1}] ${label(src)}`, src, i + 1);
+      button.className = "source";
       sources.append(button, " ");
     });
     turn.append(sources);
@@ -144,39 +225,49 @@ async function readEvents(response, onEvent) {
 async function ask(event) {
   event.preventDefault();
   const question = $("question").value.trim();
-  if (!question) return;
+  if (!question || $("ask-button").disabled) return;
   if (!thread) thread = newThreadId();
   saveSettings();
   $("question").value = "";
   $("ask-button").disabled = true;
   const { turn, answer } = addTurn(question);
   answer.classList.add("streaming");
+  answer.setAttribute("aria-busy", "true");
+  showNewest(true);
   try {
-    const response = await fetch(`/api/conversations/${encodeURIComponent(thread)}/ask`, {
-      method: "POST", headers: { "content-type": "application/json" },
-      body: JSON.stringify({ question, k: Number($("k").value) || null,
-                             search_type: $("search-type").value }),
-    });
-    if (!response.ok) throw new Error((await response.json()).error.message);
+    const response = await checked(await fetch(
+      `/api/conversations/${encodeURIComponent(thread)}/ask`, {
+        method: "POST", headers: { "content-type": "application/json" },
+        body: JSON.stringify({ question, k: Number($("k").value) || null,
+                               search_type: $("search-type").value }),
+      }));
+    // tokens are checked text, which the result then confirms (with its citations linked)
     await readEvents(response, (data) => {
-      if (data.token !== undefined) answer.textContent += data.token;
+      if (data.token !== undefined) answer.append(data.token);
       else if (data.result) showResult(turn, answer, data.result);
       else if (data.error) { answer.textContent = data.error; answer.classList.add("error"); }
+      showNewest();
     });
   } catch (error) {
     answer.textContent = String(error.message || error);
     answer.classList.add("error");
   } finally {
     answer.classList.remove("streaming");
+    answer.removeAttribute("aria-busy");
     turn.classList.add("done");
+    showNewest();
     $("ask-button").disabled = false;
     loadConversations();
   }
 }
 
 // --- sources ------------------------------------------------------------------------------
-async function openSource(src) {
+let sourceOpener = null;  // the button that opened the source panel gets the focus back
+
+async function openSource(src, opener) {
+  sourceOpener = opener;
   $("viewer").hidden = false;
+  $("viewer-close").focus();
   $("viewer-title").textContent = label(src);
   const file = `/api/sources/file?source=${encodeURIComponent(src.source)}`;
   $("viewer-open").href = file;
@@ -196,7 +287,7 @@ async function openSource(src) {
 // --- documents ---------------------------------------------------------------------------
 async function loadDocuments() {
   const { files, chunks } = await api("/api/documents");
-  $("chunk-total").textContent = `(${files.length} files, ${chunks} chunks)`;
+  $("chunk-total").textContent = `(${count(files.length, "file")}, ${count(chunks, "chunk")})`;
   const list = $("documents");
   list.replaceChildren();
   for (const file of files) {
@@ -205,23 +296,32 @@ async function loadDocuments() {
     const name = el("span", "name", file.name);
     const remove = el("button", "remove", "✕");
     remove.type = "button";
-    remove.title = `remove ${file.name} from the index`;
+    remove.title = `Remove ${file.name} from the index`;
+    remove.setAttribute("aria-label", remove.title);
     remove.onclick = async () => {
       if (!confirm(`Remove ${file.name} from the index? The file itself stays.`)) return;
-      showReport(await api(`/api/documents?source=${encodeURIComponent(file.source)}`,
-                           { method: "DELETE" }));
+      try {
+        const { deleted } = await api(`/api/documents?source=${encodeURIComponent(file.source)}`,
+                                      { method: "DELETE" });
+        $("ingest-report").textContent = `Removed ${file.name} (${count(deleted, "chunk")}).`;
+      } catch (error) {
+        $("ingest-report").textContent = `Not removed: ${error.message || error}`;
+      }
       refresh();
     };
-    item.append(name, el("span", "chunks", `${file.chunks} chunks`), remove);
+    item.append(name, el("span", "chunks", count(file.chunks, "chunk")), remove);
     list.append(item);
   }
 }
 
+// `added`, `updated`, `skipped` (unchanged) and `deleted` count chunks
 function showReport(report) {
-  const lines = [`added ${report.added}, updated ${report.updated}, skipped ${report.skipped}, ` +
-                 `deleted ${report.deleted}, failed ${report.failed.length}`];
-  for (const f of report.failed) lines.push(`failed: ${f.path}: ${f.error}`);
-  for (const s of report.skipped_files) lines.push(`skipped: ${s.path}: ${s.error}`);
+  const lines = [`${count(report.files_loaded, "file")} read: ${count(report.added, "chunk")} ` +
+                 `added, ${report.updated} updated, ${report.skipped} unchanged, ` +
+                 `${report.deleted} removed.`];
+  for (const f of report.failed) lines.push(`Not read: ${f.path}: ${f.error}`);
+  for (const w of report.warnings) lines.push(`Note: ${w.path}: ${w.error}`);
+  for (const s of report.skipped_files) lines.push(`Skipped: ${s.path}: ${s.error}`);
   $("ingest-report").textContent = lines.join("\n");
 }
 
@@ -233,18 +333,18 @@ async function ingest(request, what) {
   let stored = "";
   let running = true;
   const show = () => {
-    box.textContent = `ingesting ${what}… ${Math.round((Date.now() - started) / 1000)} s${stored}`;
+    box.textContent = `Adding ${what}… ${Math.round((Date.now() - started) / 1000)} s${stored}`;
   };
   const timer = setInterval(show, 500);
   const poll = setInterval(async () => {
     const { chunks } = await api("/api/documents");
-    if (running) stored = `, ${chunks} chunks in the index`;
+    if (running) stored = `, ${count(chunks, "chunk")} in the index`;
   }, 2000);
   show();
   try {
     showReport(await request());
   } catch (error) {
-    box.textContent = `failed: ${error.message || error}`;
+    box.textContent = `Not added: ${error.message || error}`;
   } finally {
     running = false;
     clearInterval(timer);
@@ -275,15 +375,44 @@ function refresh() {
   loadDocuments();
 }
 
+function closeSource() {
+  $("viewer").hidden = true;
+  if (sourceOpener && sourceOpener.isConnected) sourceOpener.focus();
+}
+
+function askExample(event) {
+  const example = event.target.closest("button");
+  if (!example) return;
+  $("question").value = example.textContent;
+  $("ask-form").requestSubmit();
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   $("ask-form").addEventListener("submit", ask);
   $("question").addEventListener("keydown", (e) => {
-    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); $("ask-form").requestSubmit(); }
+    // Enter while a Korean (IME) syllable is being composed only ends the composition
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      $("ask-form").requestSubmit();
+    }
+  });
+  $("examples").addEventListener("click", askExample);
+  $("messages").addEventListener("scroll", () => {
+    const box = $("messages");
+    following = box.scrollHeight - box.scrollTop - box.clientHeight < NEAR_END_PX;
+  });
+  $("menu-open").onclick = () => setMenu(true);
+  $("menu-close").onclick = closeMenu;
+  $("backdrop").onclick = closeMenu;
+  document.addEventListener("keydown", (e) => {
+    if (e.key !== "Escape") return;
+    if (!$("viewer").hidden) closeSource();
+    else closeMenu();
   });
   $("new-conversation").onclick = newConversation;
   $("upload-input").addEventListener("change", upload);
   $("path-form").addEventListener("submit", addPath);
-  $("viewer-close").onclick = () => { $("viewer").hidden = true; };
+  $("viewer-close").onclick = closeSource;
   $("k").addEventListener("change", saveSettings);
   $("search-type").addEventListener("change", saveSettings);
   newConversation();
