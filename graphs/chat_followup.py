@@ -50,8 +50,7 @@ def _standalone(question: str, previous: str | None) -> str:
     text = question.strip()
     if previous is None or not text or mostly_hangul(text) != mostly_hangul(previous):
         return question
-    rewrite = _korean(text, previous.strip()) if mostly_hangul(text) else _english(text,
-                                                                                 previous.strip())
+    rewrite = (_korean if mostly_hangul(text) else _english)(text, previous.strip())
     return rewrite or question
 
 
@@ -106,8 +105,10 @@ SINGULAR = _listed("it its this that he she him his her")
 PLURAL = _listed("they them their these those")
 POSSESSIVE = _listed("its their his")
 DEMONSTRATIVES = _listed("this that these those")
-AGREEMENT = {"do": "does", "are": "is", "were": "was", "have": "has", "don't": "doesn't",
-             "aren't": "isn't", "weren't": "wasn't"}
+# an auxiliary's singular form, for one that must agree with the phrase put after it
+SINGULAR_AUX = {"do": "does", "are": "is", "were": "was", "have": "has", "don't": "doesn't",
+                "aren't": "isn't", "weren't": "wasn't"}
+PLURAL_AUX = {singular: plural for plural, singular in SINGULAR_AUX.items()}
 ELLIPSIS = re.compile(
     r"^(?:(?:and|but|so|ok|okay|then)\s*,?\s+)?(?:(?:and\s+)?(?:what|how)\s+about|and)\s+"
     r"(?P<phrase>.+?)[\s?.!]*$", re.IGNORECASE)
@@ -230,9 +231,10 @@ def _english_ellipsis(phrase: str, previous: str) -> str | None:
     target = _counterpart(words, phrases, noun, head, preposition)
     if target is None:
         return None
-    phrase_text, first, last = _replacement(phrase, given, preposition, target, words,
-                                            own[0].determiner)
-    return _agree(previous, words, first, last, phrase_text, _plural(noun, own[0]))
+    text, first, last = _replacement(phrase, given, preposition, target, words,
+                                     own[0].determiner)
+    out = previous[:words[first].start] + text + previous[words[last - 1].end:]
+    return _agreeing(out, words, first, _plural(noun, own[0]))
 
 
 def _pronoun_phrase(words: list[Word], phrase: Phrase) -> bool:
@@ -298,24 +300,15 @@ def _replacement(phrase: str, given: list[Word], preposition: str | None,
     return text, first, last
 
 
-def _agree(previous: str, words: list[Word], first: int, last: int, text: str,
-           plural: bool) -> str:
-    """`previous` with words[first:last] replaced by `text`, and an auxiliary right before
-    it made to agree ("When are green beans roasted?" → "When is decaf roasted?")."""
-    out = previous[:words[first].start] + text + previous[words[last - 1].end:]
-    if first > 0 and words[first - 1].low in AUX | set(AGREEMENT.values()):
-        aux = words[first - 1]
-        form = _aux_form(aux.text, plural)
-        out = out[:aux.start] + form + out[aux.end:]
-    return out
-
-
-def _aux_form(aux: str, plural: bool) -> str:
-    low = aux.lower()
-    singular_of = AGREEMENT
-    plural_of = {v: k for k, v in AGREEMENT.items()}
-    form = plural_of.get(low, low) if plural else singular_of.get(low, low)
-    return form.capitalize() if aux[0].isupper() else form
+def _agreeing(text: str, words: list[Word], at: int, plural: bool) -> str:
+    """`text` (words of which words[at] was replaced) with the auxiliary right before that
+    word made to agree: "When are green beans roasted?" → "When is decaf roasted?"."""
+    if at == 0 or words[at - 1].low not in AUX:
+        return text
+    aux = words[at - 1]
+    form = (PLURAL_AUX if plural else SINGULAR_AUX).get(aux.low, aux.low)
+    return text[:aux.start] + (form.capitalize() if aux.text[0].isupper() else form) + text[
+        aux.end:]
 
 
 def _english_pronouns(question: str, previous: str) -> str | None:
@@ -344,9 +337,8 @@ def _english_pronouns(question: str, previous: str) -> str | None:
         if i == 0:
             text = text[0].upper() + text[1:]
         out = out[:words[i].start] + text + out[words[i].end:]
-        if not possessive and i > 0 and words[i - 1].low in AUX | set(AGREEMENT.values()):
-            aux = words[i - 1]
-            out = out[:aux.start] + _aux_form(aux.text, _plural(earlier, topic)) + out[aux.end:]
+        if not possessive:
+            out = _agreeing(out, words, i, _plural(earlier, topic))
     out = OPENER.sub("", out, count=1)
     return out[0].upper() + out[1:]
 
