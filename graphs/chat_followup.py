@@ -105,6 +105,11 @@ SINGULAR = _listed("it its this that he she him his her")
 PLURAL = _listed("they them their these those")
 POSSESSIVE = _listed("its their his")
 DEMONSTRATIVES = _listed("this that these those")
+PERSONAL = _listed("he she him his her")
+BE = _listed("is are was were what's")
+# verbs whose "to" belongs to them, not to a clause "it" stands for
+CATENATIVES = _listed("need needs needed have has had want wants ought going used seem seems "
+                      "tend tends got")
 # an auxiliary's singular form, for one that must agree with the phrase put after it
 SINGULAR_AUX = {"do": "does", "are": "is", "were": "was", "have": "has", "don't": "doesn't",
                 "aren't": "isn't", "weren't": "wasn't"}
@@ -128,14 +133,11 @@ class Word:
 
 @dataclass(frozen=True)
 class Phrase:
-    """A noun phrase: words[first:last] (a determiner first, if any), its head the last."""
+    """A noun phrase: words[first:last], a determiner first if `determiner`."""
 
     first: int
     last: int
     determiner: bool
-
-    def head(self, words: list[Word]) -> str:
-        return words[self.last - 1].low
 
 
 def _words(text: str) -> list[Word]:
@@ -185,22 +187,45 @@ def _first_aux(words: list[Word]) -> int | None:
 
 
 def _plural(words: list[Word], phrase: Phrase) -> bool:
-    head = phrase.head(words)
+    """Whether the phrase's head (its last word before any preposition) is plural."""
+    span = [w.low for w in words[phrase.first:phrase.last]]
+    head = next((span[n - 1] for n, low in enumerate(span) if n and low in PREPOSITIONS),
+                span[-1])
     return head in ("people", "staff") or (head.endswith("s") and not head.endswith(("ss", "us")))
 
 
-def _topics(words: list[Word]) -> list[Phrase]:
-    """The earlier question's noun phrases, likeliest topic first: what it asks "about",
-    then its subject, then the rest in order."""
-    phrases = _phrases(words)
+def _subject(words: list[Word], phrases: list[Phrase]) -> Phrase | None:
     aux = _first_aux(words)
+    return next((p for p in phrases if aux is not None and p.first == aux + 1), None)
 
-    def rank(phrase: Phrase) -> int:
-        if phrase.first > 0 and words[phrase.first - 1].low == "about":
-            return 0
-        return 1 if aux is not None and phrase.first == aux + 1 else 2
 
-    return sorted(phrases, key=rank)
+def _copular_object(words: list[Word], phrases: list[Phrase]) -> Phrase | None:
+    """In "What is the price of a cafe latte?", "What is the staff discount on beans?": the
+    phrase after the subject's preposition, ending the question."""
+    subject = _subject(words, phrases)
+    if subject is None or words[subject.first - 1].low not in BE:
+        return None
+    after = subject.last
+    if after + 1 >= len(words) or words[after].low not in PREPOSITIONS:
+        return None
+    found = next((p for p in phrases if p.first == after + 1), None)
+    ends = found is not None and all(not w.text[0].isalnum() for w in words[found.last:])
+    return found if ends else None
+
+
+def _topics(words: list[Word], person: bool) -> list[Phrase]:
+    """The earlier question's noun phrases, likeliest topic first: what it asks "about",
+    then its subject (for a thing, in "What is the price of X?" X, and "the discount on
+    beans" whole), then the rest in order."""
+    phrases = _phrases(words)
+    about = [p for p in phrases if p.first > 0 and words[p.first - 1].low == "about"]
+    subject = _subject(words, phrases)
+    first = [] if subject is None else [subject]
+    tail = _copular_object(words, phrases)
+    if subject is not None and tail is not None and not person:
+        first = ([tail] if words[subject.last].low == "of" else
+                 [Phrase(subject.first, tail.last, subject.determiner)]) + first
+    return about + first + [p for p in phrases if p not in about + first]
 
 
 def _span(text: str, words: list[Word], first: int, last: int) -> str:
@@ -274,13 +299,14 @@ def _counterpart(words: list[Word], phrases: list[Phrase], noun: list[Word], hea
         for phrase in phrases:
             if phrase.first > 0 and words[phrase.last - 1].text[0].isupper():
                 return phrase, None, False
+    # the thing after "What is the price of …", the subject, or after "do I/you …" (or with
+    # no auxiliary: "How many grams go into a pour-over?") the last phrase
     aux = _first_aux(words)
-    if aux is not None:  # the subject, or after "do I/you …" the last phrase
-        if aux + 1 < len(words) and words[aux + 1].low in PRONOUNS:
-            later = [p for p in phrases if p.first > aux] or phrases
-            return (later[-1], None, False) if later else None
-        return next(((p, None, False) for p in phrases if p.first == aux + 1), None)
-    return None
+    if aux is None or (aux + 1 < len(words) and words[aux + 1].low in PRONOUNS):
+        later = [p for p in phrases if aux is None or p.first > aux] or phrases
+        return (later[-1], None, False) if later else None
+    found = _copular_object(words, phrases) or _subject(words, phrases)
+    return (found, None, False) if found else None
 
 
 def _replacement(phrase: str, given: list[Word], preposition: str | None,
@@ -317,28 +343,28 @@ def _english_pronouns(question: str, previous: str) -> str | None:
     points_back = [i for i in range(len(words)) if _points_back(words, i)]
     if not points_back:
         return None
+    # the first such pronoun takes the topic; a later one has it in the question then ("Why
+    # is it used for that?" keeps "that")
+    i = points_back[0]
     earlier = _words(previous)
-    topics = [p for p in _topics(earlier) if not _pronoun_phrase(earlier, p)]
-    if not topics:
+    topics = [p for p in _topics(earlier, words[i].low in PERSONAL)
+              if not _pronoun_phrase(earlier, p)]
+    # "it" never stands for a plural (after "Do you grind beans?", "Is it free?" names no
+    # phrase); "they" may for a singular ("Do they sell beans?": the store)
+    singular = words[i].low in SINGULAR
+    topic = next((p for p in topics if not (singular and _plural(earlier, p))),
+                 None if singular or not topics else topics[0])
+    if topic is None:
         return None
-    out = question
-    for i in reversed(points_back):
-        # "it" never stands for a plural (after "Do you grind beans?", "Is it free?" names no
-        # phrase); "they" may for a singular ("Do they sell beans?": the store)
-        singular = words[i].low in SINGULAR
-        topic = next((p for p in topics if not (singular and _plural(earlier, p))),
-                     None if singular else topics[0])
-        if topic is None:
-            return None
-        text = _span(previous, earlier, topic.first, topic.last)
-        possessive = words[i].low in POSSESSIVE
-        if possessive:
-            text += "'" if text.endswith("s") else "'s"
-        if i == 0:
-            text = text[0].upper() + text[1:]
-        out = out[:words[i].start] + text + out[words[i].end:]
-        if not possessive:
-            out = _agreeing(out, words, i, _plural(earlier, topic))
+    text = _span(previous, earlier, topic.first, topic.last)
+    possessive = words[i].low in POSSESSIVE
+    if possessive:
+        text += "'" if text.endswith("s") else "'s"
+    if i == 0:
+        text = text[0].upper() + text[1:]
+    out = question[:words[i].start] + text + question[words[i].end:]
+    if not possessive:
+        out = _agreeing(out, words, i, _plural(earlier, topic))
     out = OPENER.sub("", out, count=1)
     return out[0].upper() + out[1:]
 
@@ -365,7 +391,9 @@ def _dummy_it(words: list[Word], i: int) -> bool:
     "How much does it cost to replace a lost parking permit?", "Is it true that …"."""
     later = [w.low for w in words[i + 1:] if w.text[0].isalnum()]
     for n, low in enumerate(later):
-        if low == "to" and len(later) - n - 1 >= 2:
+        # not "Does it need to be refrigerated?": "need to" is the verb of "it"
+        if low == "to" and len(later) - n - 1 >= 2 and (n == 0 or later[n - 1] not in
+                                                         CATENATIVES):
             return True
         if low in ("that", "if", "whether") and len(later) - n - 1 >= 2:
             return True
