@@ -110,6 +110,7 @@ BE = _listed("is are was were what's")
 # verbs whose "to" belongs to them, not to a clause "it" stands for
 CATENATIVES = _listed("need needs needed have has had want wants ought going used seem seems "
                       "tend tends got")
+DO_AUX = _listed("do does did can could should will would may might must shall")
 # an auxiliary's singular form, for one that must agree with the phrase put after it
 SINGULAR_AUX = {"do": "does", "are": "is", "were": "was", "have": "has", "don't": "doesn't",
                 "aren't": "isn't", "weren't": "wasn't"}
@@ -179,6 +180,15 @@ def _phrases(words: list[Word]) -> list[Phrase]:
             i = k
         else:
             i += 1
+    # "What does the roasting log record?": after "does", a subject that runs to the end
+    # ends in the verb
+    aux = _first_aux(words)
+    subject = next((p for p in found if aux is not None and p.first == aux + 1), None)
+    if (subject is not None and words[aux or 0].low in DO_AUX
+            and subject.last - subject.first - subject.determiner >= 2
+            and all(not w.text[0].isalnum() for w in words[subject.last:])):
+        found[found.index(subject)] = Phrase(subject.first, subject.last - 1,
+                                             subject.determiner)
     return found
 
 
@@ -299,13 +309,14 @@ def _counterpart(words: list[Word], phrases: list[Phrase], noun: list[Word], hea
         for phrase in phrases:
             if phrase.first > 0 and words[phrase.last - 1].text[0].isupper():
                 return phrase, None, False
-    # the thing after "What is the price of …", the subject, or after "do I/you …" (or with
-    # no auxiliary: "How many grams go into a pour-over?") the last phrase
+    # the subject; or the last phrase: after "is" ("What is the price of a cafe latte?"),
+    # after "do I/you …", with no auxiliary ("How many grams go into a pour-over?")
     aux = _first_aux(words)
-    if aux is None or (aux + 1 < len(words) and words[aux + 1].low in PRONOUNS):
+    if (aux is None or words[aux].low in BE
+            or (aux + 1 < len(words) and words[aux + 1].low in PRONOUNS)):
         later = [p for p in phrases if aux is None or p.first > aux] or phrases
         return (later[-1], None, False) if later else None
-    found = _copular_object(words, phrases) or _subject(words, phrases)
+    found = _subject(words, phrases)
     return (found, None, False) if found else None
 
 
@@ -391,9 +402,11 @@ def _dummy_it(words: list[Word], i: int) -> bool:
     "How much does it cost to replace a lost parking permit?", "Is it true that …"."""
     later = [w.low for w in words[i + 1:] if w.text[0].isalnum()]
     for n, low in enumerate(later):
-        # not "Does it need to be refrigerated?": "need to" is the verb of "it"
-        if low == "to" and len(later) - n - 1 >= 2 and (n == 0 or later[n - 1] not in
-                                                         CATENATIVES):
+        # not "Does it need to be refrigerated?", "Does it apply to part-time staff?": a
+        # verb's "to" (but "How much does it cost to replace …" is the clause)
+        verbs_to = n > 0 and later[n - 1] in VERBS | CATENATIVES and later[n - 1] not in (
+            "cost", "costs", "take", "takes", "took")
+        if low == "to" and len(later) - n - 1 >= 2 and not verbs_to:
             return True
         if low in ("that", "if", "whether") and len(later) - n - 1 >= 2:
             return True
@@ -405,6 +418,8 @@ def _demonstrative_pronoun(words: list[Word], i: int) -> bool:
     names its topic) nor "say that …"."""
     before = words[i - 1].low if i > 0 else ""
     if (words[i].low == "that" and before and _noun_like(before)) or before in VERBS:
+        return False
+    if words[0].low == "why":  # "Why is that?" asks about the answer, which names nothing
         return False
     after = words[i + 1] if i + 1 < len(words) else None
     if after is None or not after.text[0].isalnum() or not _noun_like(after.low):
