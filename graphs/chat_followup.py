@@ -5,9 +5,10 @@ an ellipsis ("what about part-time employees?", "그럼 시간제 직원은요?"
 question with the contrasted phrase put in its place, and a pronoun ("when is it
 roasted?", "그건 …?") becomes the earlier question's topic. A question that names its own
 topic ("Is that policy written down anywhere?", "What is it like to work here?") is left
-as typed. Rules, not the model: on the cases in tests/followup_cases.jsonl they make the
-rewrite a person would (bench/followups.py), instantly; Gemma 3 270M asked to rewrite
-mostly echoed the follow-up (docs/benchmarks.md, "Follow-up rewriting").
+as typed. Rules, not the model, instantly: they make the rewrite a person would on every case
+in tests/followup_cases.jsonl and on 87 % of new cases on first sight, where Gemma 3 270M
+rewrote no ellipsis or pronoun right (docs/backends.md, "Chat follow-ups";
+bench/followups.py).
 """
 
 from __future__ import annotations
