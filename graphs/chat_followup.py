@@ -7,7 +7,7 @@ roasted?", "그건 …?") becomes the earlier question's topic. A question that 
 topic ("Is that policy written down anywhere?", "What is it like to work here?") is left
 as typed. Rules, not the model, instantly: they make the rewrite a person would on every case
 in tests/followup_cases.jsonl and on 85 % of new cases on first sight, where Gemma 3 270M
-rewrote 2 of 146 ellipses and pronouns right (docs/backends.md, "Chat follow-ups";
+rewrote 4 of 159 ellipses and pronouns right (docs/backends.md, "Chat follow-ups";
 bench/followups.py).
 """
 
@@ -402,13 +402,14 @@ def _english_pronouns(question: str, previous: str) -> str | None:
     possessive = words[i].low in POSSESSIVE
     if possessive:
         text += "'" if text.endswith("s") else "'s"
-    if i == 0:
+    if i == 0 and question[0].isupper():
         text = text[0].upper() + text[1:]
     out = question[:words[i].start] + text + question[words[i].end:]
     if not possessive:
         out = _agreeing(out, words, i, plural)
     out = OPENER.sub("", out, count=1)
-    return out[0].upper() + out[1:]
+    # "And how long does it keep?" → "How long …"; typed in lower case, it stays so
+    return (out[0].upper() if question[0].isupper() else out[0]) + out[1:]
 
 
 def _points_back(words: list[Word], i: int) -> bool:
