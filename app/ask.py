@@ -5,12 +5,15 @@ from __future__ import annotations
 import shutil
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import IO, TYPE_CHECKING, Any
 
 from graphs.context import Context
 
 if TYPE_CHECKING:
     from langchain_core.callbacks import BaseCallbackHandler
+
+    from core.resources import Resources
 
 RESULT_KEYS = ("answer", "answer_kind", "evidence", "sources", "refused", "warnings",
                "unsupported", "invalid_citations", "dropped_passages")
@@ -44,26 +47,33 @@ def ask(
     from core.tracing import run_config
     from graphs.graph import graph as rag_graph
 
-    state: dict[str, Any] = {}
-    streamed = ""
-    settings = (context.resources or default_resources()).settings
-    config = run_config(settings, "ask", session_id=session_id, callbacks=callbacks)
+    resources = context.resources or default_resources()
+    config = run_config(resources.settings, "ask", session_id=session_id, callbacks=callbacks)
     if session_id is not None:
         config["configurable"] = {"thread_id": session_id}
-    parts: Any = (rag_graph if graph is None else graph).stream(
-        {"question": question}, context=context, stream_mode=["messages", "custom", "values"],
-        config=config,
-    )
-    for mode, payload in parts:
-        match mode:
-            case "values":
-                state = payload
-            case "messages" if stream is not None:
-                chunk, meta = payload
-                if meta.get("langgraph_node") == "generate" and isinstance(chunk, AIMessageChunk):
-                    streamed += _write(stream, str(chunk.content))
-            case "custom" if stream is not None:
-                streamed += _write(stream, payload["token"])
+
+    def run(pinned: Resources) -> tuple[dict[str, Any], str]:
+        state: dict[str, Any] = {}
+        streamed = ""
+        parts: Any = (rag_graph if graph is None else graph).stream(
+            {"question": question}, context=replace(context, resources=pinned),
+            stream_mode=["messages", "custom", "values"], config=config,
+        )
+        for mode, payload in parts:
+            match mode:
+                case "values":
+                    state = payload
+                case "messages" if stream is not None:
+                    chunk, meta = payload
+                    if (meta.get("langgraph_node") == "generate"
+                            and isinstance(chunk, AIMessageChunk)):
+                        streamed += _write(stream, str(chunk.content))
+                case "custom" if stream is not None:
+                    streamed += _write(stream, payload["token"])
+        return state, streamed
+
+    # one index snapshot for the whole run, retried once if another process replaced it
+    state, streamed = resources.answer_on_one_index(run)
     result = {key: state.get(key) for key in RESULT_KEYS}
     for key in LIST_KEYS:
         result[key] = result[key] or []
