@@ -5,10 +5,14 @@ is a real one."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -16,7 +20,7 @@ import pytest
 from core.resources import Resources
 from core.settings import Settings
 from tests.fakes import HashingEmbeddings
-from tests.helpers import ROOT, SAMPLE_DATA
+from tests.helpers import ROOT, SAMPLE_DATA, free_port
 
 ZORBLAT = "The zorblat fountain in the roastery courtyard is painted teal."
 QUOKKA = "The quokka mascot of the roastery is named Pebble."
@@ -153,3 +157,108 @@ def test_a_failure_on_a_live_index_is_not_retried(settings: Settings) -> None:
     with pytest.raises(ValueError, match="model is missing"):
         resources.answer_on_one_index(question)
     assert len(calls) == 1
+
+
+ZORBLAT_QUESTION = "What colour is the zorblat fountain in the courtyard?"
+LEAVE_QUESTION = "How many days of paid annual leave do full-time employees get?"
+AFTER_SWITCH = 5  # questions each door answers once the new generation is live
+
+
+@dataclass
+class Asked:
+    """What one door answered: (question, whether it failed, the reply's text, and
+    whether the other process's --reindex had finished before the question was sent)."""
+
+    replies: list[tuple[str, bool, str, bool]] = field(default_factory=list)
+
+    def enough(self, done: threading.Event) -> bool:
+        after = sum(1 for *_, finished in self.replies if finished)
+        return len(self.replies) >= 50 and after >= AFTER_SWITCH and done.is_set()
+
+
+def _ask_server(url: str, done: threading.Event, asked: Asked) -> None:
+    import httpx
+
+    with httpx.Client(base_url=url, timeout=120) as client:
+        while not asked.enough(done):
+            question = (ZORBLAT_QUESTION, LEAVE_QUESTION)[len(asked.replies) % 2]
+            finished = done.is_set()
+            reply = client.post("/v1/chat/completions", json={
+                "model": "docent", "messages": [{"role": "user", "content": question}]})
+            asked.replies.append((question, reply.status_code != 200, reply.text, finished))
+
+
+async def _ask_mcp(env: dict[str, str], done: threading.Event, asked: Asked) -> None:
+    import json
+
+    from mcp import ClientSession, StdioServerParameters
+    from mcp.client.stdio import stdio_client
+
+    server = StdioServerParameters(command=sys.executable, args=["-m", "app", "mcp"],
+                                   cwd=str(ROOT), env=env)
+    async with stdio_client(server) as (read, write), ClientSession(read, write) as session:
+        await session.initialize()
+        while not asked.enough(done):
+            question = (ZORBLAT_QUESTION, LEAVE_QUESTION)[len(asked.replies) % 2]
+            finished = done.is_set()
+            reply = await session.call_tool("ask_documents", {"question": question})
+            text = json.dumps(reply.structured_content, ensure_ascii=False) \
+                if not reply.is_error else str(reply.content)
+            asked.replies.append((question, reply.is_error, text, finished))
+
+
+@pytest.mark.slow  # the packaged embedding model: the other process is a real `ingest`
+def test_serve_and_mcp_answer_throughout_another_process_reindex(tmp_path: Path,
+                                                                 corpus: Path) -> None:
+    """`serve` and `mcp` answer 50 questions or more each, without an error, while
+    `python -m app ingest --reindex` replaces their index in another process; once it is
+    done they answer from the new one (a document it added)."""
+    from ingest.pipeline import ingest_paths
+    from tests.ollama_standin import serve_ollama
+    from tests.servers import running_server
+
+    data_dir = tmp_path / "docent-data"
+    assert ingest_paths([corpus], Settings(_env_file=None, data_dir=data_dir)).exit_code == 0
+    port = free_port()
+    # the model's reply names no colour: "teal" can only come from the index's evidence
+    with serve_ollama("gemma3:270m", ["The fountain has one colour [1]."]) as ollama:
+        env = {**os.environ, "DOCENT_DATA_DIR": str(data_dir), "DOCENT_API_KEY": "",
+               "DOCENT_ANSWER_CACHE": "false", "DOCENT_LLM_BACKEND": "ollama",
+               "DOCENT_LLM_MODEL": "gemma3:270m", "DOCENT_LLM_URL": ollama.url,
+               "PYTHONPATH": str(ROOT)}
+        url = f"http://127.0.0.1:{port}"
+        with running_server([sys.executable, "-m", "app", "serve", "--port", str(port)],
+                            f"{url}/health", tmp_path / "serve.log", timeout=120, cwd=ROOT,
+                            env=env):
+            done, served, mcp = threading.Event(), Asked(), Asked()
+            asking = threading.Thread(target=_ask_server, args=(url, done, served))
+            asking.start()
+            mcp_asking = threading.Thread(target=asyncio.run,
+                                          args=(_ask_mcp(env, done, mcp),))
+            mcp_asking.start()
+            while len(served.replies) < 5 or len(mcp.replies) < 5:  # both are answering
+                assert asking.is_alive() and mcp_asking.is_alive()
+                time.sleep(0.2)
+            (corpus / "zorblat.md").write_text(f"# Courtyard\n\n{ZORBLAT}\n")
+            started = (len(served.replies), len(mcp.replies))
+            reindex = subprocess.run([sys.executable, "-m", "app", "ingest", str(corpus),
+                                      "--reindex"], cwd=ROOT, env=env, capture_output=True,
+                                     text=True, timeout=600)
+            during = (len(served.replies) - started[0], len(mcp.replies) - started[1])
+            done.set()
+            asking.join(timeout=600)
+            mcp_asking.join(timeout=600)
+            assert reindex.returncode == 0, reindex.stderr[-2000:]
+            # `ask` in another process goes through the running server
+            asked = subprocess.run([sys.executable, "-m", "app", "ask", ZORBLAT_QUESTION,
+                                    "--json"], cwd=ROOT, env=env, capture_output=True,
+                                   text=True, timeout=300)
+    assert asked.returncode == 0 and "teal" in asked.stdout, asked.stderr[-2000:]
+    for door, replies, meanwhile in (("serve", served, during[0]), ("mcp", mcp, during[1])):
+        assert len(replies.replies) >= 50 and meanwhile > 0, (door, meanwhile)
+        assert [r for r in replies.replies if r[1]] == [], door  # no error, ever
+        after = [text for question, _, text, finished in replies.replies
+                 if finished and question == ZORBLAT_QUESTION]
+        assert after and all("teal" in text for text in after), (door, after)
+        first = replies.replies[0]
+        assert first[0] == ZORBLAT_QUESTION and "teal" not in first[2], door
