@@ -73,7 +73,7 @@ def ask(
         return state, streamed
 
     # one index snapshot for the whole run, retried once if another process replaced it
-    state, streamed = resources.answer_on_one_index(run)
+    state, streamed = resources.on_one_index(run)
     result = {key: state.get(key) for key in RESULT_KEYS}
     for key in LIST_KEYS:
         result[key] = result[key] or []

@@ -6,7 +6,7 @@ LangGraph Studio's runs, which bring no `Resources`, use `default_resources()`.
 
 The index follows what is on disk: another process's `--reindex` (a new generation,
 core/index/generation.py) or ingest (a new keyword index build) re-opens it at the next
-look. One question reads one snapshot of it (`answer_on_one_index`).
+look. One question reads one snapshot of it (`on_one_index`).
 """
 
 from __future__ import annotations
@@ -156,9 +156,9 @@ class Resources:
         view._pinned = self.index()
         return view
 
-    def answer_on_one_index(self, run: Callable[[Resources], T]) -> T:
-        """`run(view)` for one question, with `view` pinned to one index snapshot. When it
-        fails and the snapshot is no longer live, it is run once more on the new one:
+    def on_one_index(self, run: Callable[[Resources], T]) -> T:
+        """`run(view)` (one question, one search) with `view` pinned to one index snapshot.
+        When it fails and the snapshot is no longer live, it runs once more on the new one:
         another process's `--reindex` deletes the generation it replaced (Chroma then
         raises NotFoundError), and its ingest may delete chunks being read."""
         view = self.pinned()

@@ -142,7 +142,7 @@ def test_a_question_whose_generation_is_deleted_runs_once_more_on_the_new_one(
         found = view.store().vectorstore.similarity_search("paid annual leave", k=1)
         return found[0].page_content
 
-    assert "annual leave" in resources.answer_on_one_index(question)
+    assert "annual leave" in resources.on_one_index(question)
     assert len(read) == 2 and read[0] != read[1] == resources.store().name
 
 
@@ -155,7 +155,7 @@ def test_a_failure_on_a_live_index_is_not_retried(settings: Settings) -> None:
         raise ValueError("the model is missing")
 
     with pytest.raises(ValueError, match="model is missing"):
-        resources.answer_on_one_index(question)
+        resources.on_one_index(question)
     assert len(calls) == 1
 
 
