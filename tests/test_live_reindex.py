@@ -25,7 +25,8 @@ from tests.helpers import ROOT, SAMPLE_DATA, free_port
 ZORBLAT = "The zorblat fountain in the roastery courtyard is painted teal."
 QUOKKA = "The quokka mascot of the roastery is named Pebble."
 
-# `ingest` with the fake embedding, in a process of its own: DATA_DIR CORPUS [reindex|prune]
+# `ingest` with the fake embedding (under the name the store was built with), in a process
+# of its own: DATA_DIR CORPUS MODEL_NAME [reindex|prune]
 OTHER_PROCESS = """
 import sys
 from pathlib import Path
@@ -33,8 +34,8 @@ from core.settings import Settings
 from ingest.pipeline import ingest_paths
 from tests.fakes import HashingEmbeddings
 
-data_dir, corpus, how = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3:]
-settings = Settings(_env_file=None, data_dir=data_dir, embedding_model="test:hashing")
+data_dir, corpus, name, how = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], sys.argv[4:]
+settings = Settings(_env_file=None, data_dir=data_dir, embedding_model=name)
 report = ingest_paths([corpus], settings, model=HashingEmbeddings(),
                       reindex="reindex" in how, prune="prune" in how)
 sys.exit(report.exit_code)
@@ -49,7 +50,8 @@ def _settings(data_dir: Path) -> Settings:
 def ingest_elsewhere(settings: Settings, corpus: Path, *how: str) -> None:
     """`ingest` (with `--reindex` or `--prune`) run by another process."""
     done = subprocess.run([sys.executable, "-c", OTHER_PROCESS, str(settings.data_dir),
-                           str(corpus), *how], cwd=ROOT, capture_output=True, text=True,
+                           str(corpus), settings.embedding_model, *how], cwd=ROOT,
+                          capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
 
@@ -102,6 +104,27 @@ def test_resources_follow_another_process_reindex_and_ingest(settings: Settings,
     ingest_elsewhere(settings, corpus, "prune")
     assert QUOKKA in best_sentence_text(resources, "quokka mascot Pebble")
     assert ZORBLAT not in best_sentence_text(resources, "zorblat fountain courtyard")
+
+
+def test_watch_goes_on_after_another_process_reindex(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """`ingest --watch` (on a thread, fake embeddings as in tests/test_watch.py) keeps its
+    folder in step after another process rebuilt the index under it."""
+    import core.embeddings
+    from tests.test_watch import Running, settings_for, wait_in_sync
+
+    monkeypatch.setattr(core.embeddings, "load_embeddings",
+                        lambda model, batch_size: HashingEmbeddings())
+    folder, data_dir = tmp_path / "notes", tmp_path / "data"
+    folder.mkdir()
+    (folder / "coffee.md").write_text("The café roasts Ethiopian beans every Tuesday.")
+    running = Running(folder, data_dir)
+    wait_in_sync(folder, data_dir, tmp_path, running.log)
+    (folder / "leave.txt").write_text("Full-time staff get fifteen days of paid leave.")
+    ingest_elsewhere(settings_for(data_dir), folder, "reindex")
+    (folder / "hours.md").write_text("The shop opens at eight and closes at six.")
+    wait_in_sync(folder, data_dir, tmp_path, running.log)
+    assert running.stop() == 0, running.log()
 
 
 def test_a_client_that_missed_a_deletion_skips_the_deleted_records(settings: Settings,
