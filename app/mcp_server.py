@@ -31,7 +31,8 @@ def search(resources: Resources, query: str, k: int) -> list[dict[str, Any]]:
 
     query = check_question(query)
     run, opts = run_resources(Context(resources=resources))
-    found = hybrid_search(run.store(), run.keyword_index(), query, opts)[:k]
+    found = run.on_one_index(
+        lambda index: hybrid_search(index.store(), index.keyword_index(), query, opts))[:k]
     return [{"text": doc.page_content, "source": doc.metadata.get("source"),
              **location(doc.metadata), "chunk_id": doc.id,
              "score": doc.metadata.get("score")} for doc in found]

@@ -8,6 +8,7 @@ out as text to show (a small model's draft was wrong in 4 of 5 streamed `/v1` an
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from graphs.answer import Answer, Checked, Event, Step
@@ -15,6 +16,8 @@ from graphs.context import Context
 
 if TYPE_CHECKING:
     from langchain_core.callbacks import BaseCallbackHandler
+
+    from core.resources import Resources
 
 
 def answer(
@@ -39,18 +42,26 @@ def answer(
 
     emit = on_event or (lambda _: None)
     stats = RunStats()
-    settings = (context.resources or default_resources()).settings
-    config = run_config(settings, "ask", session_id=thread_id, callbacks=[stats, *callbacks])
+    resources = context.resources or default_resources()
+    config = run_config(resources.settings, "ask", session_id=thread_id,
+                        callbacks=[stats, *callbacks])
     if thread_id is not None:
         config["configurable"] = {"thread_id": thread_id}
-    output: dict[str, Any] = {}
-    # "updates": what each node of this run returned (a checkpointed thread's earlier turns
-    # leave values in the state that this turn's nodes may not overwrite)
-    for update in (graph or rag_graph).stream({"question": question}, context=context,
-                                              stream_mode="updates", config=config):
-        for node, returned in update.items():
-            output.update(returned or {})
-            emit(Step(node))
+
+    def run(index: Resources) -> dict[str, Any]:
+        output: dict[str, Any] = {}
+        # "updates": what each node of this run returned (a checkpointed thread's earlier
+        # turns leave values in the state that this turn's nodes may not overwrite)
+        for update in (graph or rag_graph).stream(
+                {"question": question}, context=replace(context, resources=index),
+                stream_mode="updates", config=config):
+            for node, returned in update.items():
+                output.update(returned or {})
+                emit(Step(node))
+        return output
+
+    # one index snapshot for the whole run, retried once if another process replaced it
+    output = resources.on_one_index(run)
     used = stats.nodes.get("generate")
     result = Answer.from_run(question, output,
                              prompt_tokens=(used and used.prompt_tokens) or 0,

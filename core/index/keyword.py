@@ -111,6 +111,12 @@ class KeywordIndex:
         return self._position
 
 
+def current_build(settings: Settings, name: str | None = None) -> str | None:
+    """The build `CURRENT` names for generation `name` (default: the live one), if any:
+    it changes with every ingest that changed chunks."""
+    return _read_current(index_root(settings, name))
+
+
 def _read_current(root: Path) -> str | None:
     try:
         return (root / CURRENT).read_text(encoding="utf-8").strip() or None
@@ -210,12 +216,16 @@ _loaded: dict[Path, KeywordIndex] = {}
 _load_lock = threading.Lock()
 
 
-def load_keyword_index(settings: Settings) -> KeywordIndex | None:
-    """The current index of this data dir, cached per process until `CURRENT` changes."""
+def load_keyword_index(settings: Settings, name: str | None = None) -> KeywordIndex | None:
+    """The current index of generation `name` (default: the live one), cached per process
+    until `CURRENT` changes; loading one forgets those of the data dir's other generations
+    (`--reindex` replaced them)."""
     import bm25s
 
-    root = index_root(settings)
+    root = index_root(settings, name)
     with _load_lock:
+        for other in [r for r in _loaded if r.parent == root.parent and r != root]:
+            del _loaded[other]
         for _attempt in range(3):  # a concurrent rebuild may retire the build being read
             version = _read_current(root)
             if version is None:

@@ -123,7 +123,7 @@ def sentence_collection_name(settings: Settings, name: str | None = None) -> str
 
 def sentence_collection(store: Store, *, create: bool = False) -> Any:
     """The Chroma collection of sentence vectors beside the store's, or None if absent."""
-    client = chroma_client(store.settings)
+    client = store.client
     name = sentence_collection_name(store.settings, store.name)
     if create:
         return client.get_or_create_collection(
@@ -223,6 +223,8 @@ def sentence_ranking(store: Store, question: str, k: int, where: dict[str, Any] 
                              where=where or None, include=["metadatas", "distances"])
     best: dict[str, float] = {}
     for meta, distance in zip(found["metadatas"][0], found["distances"][0], strict=True):
+        if meta is None:  # deleted by another process since this client loaded the vectors
+            continue
         best.setdefault(str(meta["chunk_id"]), max(0.0, 1.0 - float(distance)))
     ranked = list(best)[:k]
     if not ranked:  # a filter nothing matches (Chroma refuses an empty id list)

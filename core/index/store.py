@@ -3,6 +3,7 @@ guard against mixing embedding models."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -33,14 +34,33 @@ def index_fingerprint(settings: Settings) -> dict[str, str | int]:
     }
 
 
-@lru_cache(maxsize=4)
-def _persistent_client(path: Path) -> Any:
+_embedded: dict[Path, Any] = {}
+_embedded_lock = threading.Lock()
+
+
+def _persistent_client(path: Path, *, fresh: bool = False) -> Any:
+    """The process's client of the embedded store at `path`, or with `fresh` a new one
+    for a reader (the process's stays for its writers).
+
+    A client keeps the vector indexes it has loaded: through it, chromadb 1.5's queries
+    showed neither the records another process added since nor that process's deletions
+    (they came back without text) until a new client was opened. Clients and collections
+    handed out before keep working, on what they had loaded."""
     import chromadb
+    from chromadb.api.shared_system_client import SharedSystemClient
     from chromadb.config import Settings as ChromaSettings
 
-    return chromadb.PersistentClient(
-        path=str(path), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-    )
+    def new_client() -> Any:
+        return chromadb.PersistentClient(path=str(path), settings=ChromaSettings(
+            anonymized_telemetry=False, allow_reset=False))
+
+    with _embedded_lock:
+        if fresh:  # chromadb keeps one system per path: without it, a new client reads anew
+            SharedSystemClient.clear_system_cache()
+            return new_client()
+        if path not in _embedded:
+            _embedded[path] = new_client()
+        return _embedded[path]
 
 
 @lru_cache(maxsize=4)
@@ -62,16 +82,17 @@ def collection_names(client: Any) -> set[str]:
     return {c if isinstance(c, str) else c.name for c in client.list_collections()}
 
 
-def chroma_client(settings: Settings) -> Any:
+def chroma_client(settings: Settings, *, fresh: bool = False) -> Any:
     """A `chroma run` server's HttpClient when DOCENT_CHROMA_URL is set, else the embedded
-    store in DATA_DIR/chroma. The record manager and BM25 index live in DATA_DIR either way.
+    store in DATA_DIR/chroma (with `fresh`, a new client of it, which reads what other
+    processes wrote since). The record manager and BM25 index live in DATA_DIR either way.
 
     The token goes in both headers Chroma's token auth may be configured to read
     (`Authorization: Bearer` and `X-Chroma-Token`), so the user sets only the token.
     """
     if not settings.chroma_url:
         try:
-            return _persistent_client(settings.chroma_dir.resolve())
+            return _persistent_client(settings.chroma_dir.resolve(), fresh=fresh)
         except Exception as exc:  # chromadb raises InternalError for a damaged sqlite file
             raise damaged(settings.chroma_dir, exc, CHROMA_FIX) from None
     token = settings.chroma_token
@@ -93,11 +114,13 @@ def chroma_client(settings: Settings) -> Any:
 @dataclass
 class Store:
     """The vector store and the record manager that keeps it idempotent; `name` is the
-    generation (Chroma collection) they belong to."""
+    generation (Chroma collection) they belong to, `client` the Chroma client it reads
+    through (the sentence collection too)."""
 
     vectorstore: Chroma
     settings: Settings
     name: str
+    client: Any
 
     @cached_property
     def record_manager(self) -> RecordManager:
@@ -152,16 +175,16 @@ def store_exists(settings: Settings) -> bool:
 
 
 def open_store(settings: Settings, embeddings: Embeddings, *, create: bool = False,
-               name: str | None = None) -> Store:
+               name: str | None = None, fresh: bool = False) -> Store:
     """Open the live collection, or generation `name` (for `--reindex`); with `create`,
-    make it when it does not exist."""
+    make it when it does not exist; with `fresh`, through a new client (`chroma_client`)."""
     from langchain_chroma import Chroma
 
     if not create and nothing_stored(settings):
         raise DocentError(f"{settings.data_dir}: {EMPTY_STORE_HINT}")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     name = name or active_collection(settings)
-    client = chroma_client(settings)
+    client = chroma_client(settings, fresh=fresh)
     exists = name in collection_names(client)
     if exists:
         _check_fingerprint(client.get_collection(name).metadata, settings)
@@ -176,7 +199,7 @@ def open_store(settings: Settings, embeddings: Embeddings, *, create: bool = Fal
         embedding_function=embeddings,
         collection_metadata={**index_fingerprint(settings), "hnsw:space": "cosine"},
     )
-    store = Store(vectorstore=vectorstore, settings=settings, name=name)
+    store = Store(vectorstore=vectorstore, settings=settings, name=name, client=client)
     if create:
         store.record_manager  # noqa: B018 (damaged records stop an ingest before it writes)
     return store
