@@ -261,6 +261,7 @@ def test_a_phone_screen_keyboard_and_following_the_newest_answer(
     # slid in: Selenium reads only the text on the screen
     _wait(driver, lambda d: "handbook.pdf" in d.find_element(By.ID, "documents").text)
     assert menu.get_attribute("aria-expanded") == "true"
+    assert driver.execute_script("return document.querySelector('main').inert")
     driver.switch_to.active_element.send_keys(Keys.ESCAPE)
     _wait(driver, lambda d: not sidebar.is_displayed())
     assert driver.switch_to.active_element == menu
@@ -287,6 +288,7 @@ def test_a_phone_screen_keyboard_and_following_the_newest_answer(
 
     korean = _ask(driver, WEEKEND)
     assert "오후 6시까지 영업합니다" in korean.find_element(By.CSS_SELECTOR, ".answer").text
+    assert korean.get_attribute("lang") == "ko"
     for part in (".answer", ".evidence"):
         assert _split_words(korean.find_element(By.CSS_SELECTOR, part)) == []
     assert _page_width(driver) <= PHONE_PX

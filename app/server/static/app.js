@@ -69,6 +69,8 @@ function setMenu(open) {
   document.body.classList.toggle("menu-open", open);
   $("menu-open").setAttribute("aria-expanded", String(open));
   $("backdrop").hidden = !open;
+  // what the open drawer covers takes neither focus nor clicks
+  for (const covered of [$("topbar"), document.querySelector("main")]) covered.inert = open;
   if (open) $("menu-close").focus();
 }
 
@@ -136,6 +138,7 @@ function showNewest(always = false) {
 
 function addTurn(question) {
   const turn = el("article", "turn");
+  if (/[\uac00-\ud7a3]/.test(question)) turn.lang = "ko";  // read aloud as Korean
   const answer = el("div", "answer");
   turn.append(el("p", "question", question), answer);
   $("turns").append(turn);
