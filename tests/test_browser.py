@@ -294,6 +294,16 @@ def test_a_phone_screen_keyboard_and_following_the_newest_answer(
     assert _page_width(driver) <= PHONE_PX
     _screenshot(driver, "screenshot-phone.png")
 
+    cite = korean.find_element(By.CSS_SELECTOR, ".answer button.cite")
+    cite.click()  # the source covers the chat; Escape gives the focus back to the citation
+    viewer = driver.find_element(By.ID, "viewer")
+    _wait(driver, lambda d: "store-guide-ko.md" in viewer.text)
+    assert viewer.rect["width"] == PHONE_PX and driver.switch_to.active_element == (
+        driver.find_element(By.ID, "viewer-close"))
+    driver.switch_to.active_element.send_keys(Keys.ESCAPE)
+    _wait(driver, lambda d: not viewer.is_displayed())
+    assert driver.switch_to.active_element == cite
+
     long_path = "/srv/" + "very-long-folder-name/" * 12 + "report.pdf"
     for question in (long_path, "What is the capital of Mongolia?", ROASTER_QUESTION,
                      "매장은 평일 몇 시에 문을 여나요?"):
