@@ -305,9 +305,11 @@ def test_a_phone_screen_keyboard_and_following_the_newest_answer(
     assert driver.switch_to.active_element == cite
 
     long_path = "/srv/" + "very-long-folder-name/" * 12 + "report.pdf"
-    for question in (long_path, "What is the capital of Mongolia?", ROASTER_QUESTION,
-                     "매장은 평일 몇 시에 문을 여나요?"):
+    for question in (long_path, "What is the capital of Mongolia?", ROASTER_QUESTION):
         _ask(driver, question)
+    followup = _ask(driver, "Who cleans it?")
+    understood = "Understood as: Who cleans the drum roaster?"
+    assert followup.find_element(By.CSS_SELECTOR, ".understood").text == understood
     assert len(driver.find_elements(By.CSS_SELECTOR, ".turn")) == 7
     assert _newest_in_view(driver)
     assert _page_width(driver) <= PHONE_PX
@@ -323,6 +325,18 @@ def test_a_phone_screen_keyboard_and_following_the_newest_answer(
 
     _finished(driver, scroll_up_and_ask)
     assert driver.execute_script("return document.getElementById('messages').scrollTop") == 0
+
+    driver.refresh()  # reopened: the questions as typed, the follow-up as it was understood
+    menu = _wait(driver, lambda d: d.find_element(By.ID, "menu-open"))
+    menu.click()
+    _wait(driver, lambda d: d.find_element(By.CSS_SELECTOR, "#conversations li").is_displayed())
+    driver.find_element(By.CSS_SELECTOR, "#conversations li button").click()
+    _wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".turn.done")) == 8)
+    reopened = driver.find_elements(By.CSS_SELECTOR, ".turn")
+    assert reopened[1].find_element(By.CSS_SELECTOR, ".question").text == (
+        "How many days of\npaid annual leave?")
+    assert reopened[6].find_element(By.CSS_SELECTOR, ".understood").text == understood
+    assert _newest_in_view(driver) and driver.switch_to.active_element == menu
 
 
 def test_the_key_form_is_styled_and_a_wrong_key_says_so(browser: Any,

@@ -110,10 +110,13 @@ async function openConversation(id) {
   closeMenu();
   clearTurns();
   for (let i = 0; i + 1 < messages.length; i += 2) {
-    const { turn, answer } = addTurn(messages[i].content);
+    const { turn, answer } = addTurn(messages[i].content);  // as typed
     const reply = messages[i + 1];
-    if (reply.details) showResult(turn, answer, { ...reply.details, answer: reply.content });
-    else answer.textContent = reply.content;
+    // a follow-up keeps the standalone question it was answered as
+    const question = messages[i].details?.understood_as;
+    if (reply.details) {
+      showResult(turn, answer, { ...reply.details, answer: reply.content, question });
+    } else answer.textContent = reply.content;
     turn.classList.add("done");
   }
   showNewest(true);
