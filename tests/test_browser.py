@@ -5,7 +5,7 @@ asks about it, and checks that the page requested nothing outside 127.0.0.1; on 
 phone screen it checks the layout, the keyboard and that the newest answer stays in view;
 and the key form.
 
-With DOCENT_SCREENSHOT=1 it also saves docs/screenshot.png and docs/screenshot-phone.png
+With SAVE_SCREENSHOTS=1 it also saves docs/screenshot.png and docs/screenshot-phone.png
 (the README and docs/serving.md show them).
 """
 
@@ -115,7 +115,8 @@ def _refused_by_csp(driver: Any) -> list[str]:
 
 
 def _screenshot(driver: Any, name: str) -> None:
-    if os.environ.get("DOCENT_SCREENSHOT"):
+    # not a DOCENT_ variable: docent warns about those it does not know
+    if os.environ.get("SAVE_SCREENSHOTS"):
         driver.save_screenshot(str(ROOT / "docs" / name))
 
 
