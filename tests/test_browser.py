@@ -5,7 +5,7 @@ asks about it, and checks that the page requested nothing outside 127.0.0.1; on 
 phone screen it checks the layout, the keyboard and that the newest answer stays in view;
 and the key form.
 
-With DOCENT_SCREENSHOT=1 it also saves docs/screenshot.png and docs/screenshot-phone.png
+With SAVE_SCREENSHOTS=1 it also saves docs/screenshot.png and docs/screenshot-phone.png
 (the README and docs/serving.md show them).
 """
 
@@ -115,7 +115,8 @@ def _refused_by_csp(driver: Any) -> list[str]:
 
 
 def _screenshot(driver: Any, name: str) -> None:
-    if os.environ.get("DOCENT_SCREENSHOT"):
+    # not a DOCENT_ variable: docent warns about those it does not know
+    if os.environ.get("SAVE_SCREENSHOTS"):
         driver.save_screenshot(str(ROOT / "docs" / name))
 
 
@@ -261,6 +262,7 @@ def test_a_phone_screen_keyboard_and_following_the_newest_answer(
     # slid in: Selenium reads only the text on the screen
     _wait(driver, lambda d: "handbook.pdf" in d.find_element(By.ID, "documents").text)
     assert menu.get_attribute("aria-expanded") == "true"
+    assert driver.execute_script("return document.querySelector('main').inert")
     driver.switch_to.active_element.send_keys(Keys.ESCAPE)
     _wait(driver, lambda d: not sidebar.is_displayed())
     assert driver.switch_to.active_element == menu
@@ -287,15 +289,28 @@ def test_a_phone_screen_keyboard_and_following_the_newest_answer(
 
     korean = _ask(driver, WEEKEND)
     assert "오후 6시까지 영업합니다" in korean.find_element(By.CSS_SELECTOR, ".answer").text
+    assert korean.get_attribute("lang") == "ko"
     for part in (".answer", ".evidence"):
         assert _split_words(korean.find_element(By.CSS_SELECTOR, part)) == []
     assert _page_width(driver) <= PHONE_PX
     _screenshot(driver, "screenshot-phone.png")
 
+    cite = korean.find_element(By.CSS_SELECTOR, ".answer button.cite")
+    cite.click()  # the source covers the chat; Escape gives the focus back to the citation
+    viewer = driver.find_element(By.ID, "viewer")
+    _wait(driver, lambda d: "store-guide-ko.md" in viewer.text)
+    assert viewer.rect["width"] == PHONE_PX and driver.switch_to.active_element == (
+        driver.find_element(By.ID, "viewer-close"))
+    driver.switch_to.active_element.send_keys(Keys.ESCAPE)
+    _wait(driver, lambda d: not viewer.is_displayed())
+    assert driver.switch_to.active_element == cite
+
     long_path = "/srv/" + "very-long-folder-name/" * 12 + "report.pdf"
-    for question in (long_path, "What is the capital of Mongolia?", ROASTER_QUESTION,
-                     "매장은 평일 몇 시에 문을 여나요?"):
+    for question in (long_path, "What is the capital of Mongolia?", ROASTER_QUESTION):
         _ask(driver, question)
+    followup = _ask(driver, "Who cleans it?")
+    understood = "Understood as: Who cleans the drum roaster?"
+    assert followup.find_element(By.CSS_SELECTOR, ".understood").text == understood
     assert len(driver.find_elements(By.CSS_SELECTOR, ".turn")) == 7
     assert _newest_in_view(driver)
     assert _page_width(driver) <= PHONE_PX
@@ -311,6 +326,18 @@ def test_a_phone_screen_keyboard_and_following_the_newest_answer(
 
     _finished(driver, scroll_up_and_ask)
     assert driver.execute_script("return document.getElementById('messages').scrollTop") == 0
+
+    driver.refresh()  # reopened: the questions as typed, the follow-up as it was understood
+    menu = _wait(driver, lambda d: d.find_element(By.ID, "menu-open"))
+    menu.click()
+    _wait(driver, lambda d: d.find_element(By.CSS_SELECTOR, "#conversations li").is_displayed())
+    driver.find_element(By.CSS_SELECTOR, "#conversations li button").click()
+    _wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".turn.done")) == 8)
+    reopened = driver.find_elements(By.CSS_SELECTOR, ".turn")
+    assert reopened[1].find_element(By.CSS_SELECTOR, ".question").text == (
+        "How many days of\npaid annual leave?")
+    assert reopened[6].find_element(By.CSS_SELECTOR, ".understood").text == understood
+    assert _newest_in_view(driver) and driver.switch_to.active_element == menu
 
 
 def test_the_key_form_is_styled_and_a_wrong_key_says_so(browser: Any,

@@ -69,6 +69,8 @@ function setMenu(open) {
   document.body.classList.toggle("menu-open", open);
   $("menu-open").setAttribute("aria-expanded", String(open));
   $("backdrop").hidden = !open;
+  // what the open drawer covers takes neither focus nor clicks
+  for (const covered of [$("topbar"), document.querySelector("main")]) covered.inert = open;
   if (open) $("menu-close").focus();
 }
 
@@ -108,10 +110,13 @@ async function openConversation(id) {
   closeMenu();
   clearTurns();
   for (let i = 0; i + 1 < messages.length; i += 2) {
-    const { turn, answer } = addTurn(messages[i].content);
+    const { turn, answer } = addTurn(messages[i].content);  // as typed
     const reply = messages[i + 1];
-    if (reply.details) showResult(turn, answer, { ...reply.details, answer: reply.content });
-    else answer.textContent = reply.content;
+    // a follow-up keeps the standalone question it was answered as
+    const question = messages[i].details?.understood_as;
+    if (reply.details) {
+      showResult(turn, answer, { ...reply.details, answer: reply.content, question });
+    } else answer.textContent = reply.content;
     turn.classList.add("done");
   }
   showNewest(true);
@@ -136,6 +141,7 @@ function showNewest(always = false) {
 
 function addTurn(question) {
   const turn = el("article", "turn");
+  if (/[\uac00-\ud7a3]/.test(question)) turn.lang = "ko";  // read aloud as Korean
   const answer = el("div", "answer");
   turn.append(el("p", "question", question), answer);
   $("turns").append(turn);
