@@ -64,6 +64,11 @@ class Settings(BaseSettings):
         50.0, gt=0, le=100_000,
         description="Files larger than this are refused without being read."
     )
+    max_file_seconds: float = Field(
+        60.0, gt=0, le=86_400,
+        description="A file still being read and split after this many seconds fails alone "
+        "(the batch goes on), so one file cannot hold the ingest lock for longer."
+    )
     html_selector: str = Field(
         "", description="CSS selector for the main text of HTML pages (empty: <main>, "
         "<article> or <body> without navigation)."

@@ -107,6 +107,21 @@ TUNING = Tuning()
 # tokens of it anyway.
 MAX_QUESTION_CHARS = 2000
 
+# What one file may cost to read (`FileBudget`, ingest/loaders/common.py), besides its size
+# (DOCENT_MAX_FILE_MB) and its time (DOCENT_MAX_FILE_SECONDS). Characters of text: the
+# largest file of ../shared/docs, debian-reference.en.pdf, has 571,048 (261 pages); 5
+# million is ~9 times that, ~2,500 pages of prose. A 3.4 MB .docx of 90 MB of text took
+# 1.4 GB and minutes before it was counted (issue #24).
+MAX_FILE_CHARACTERS = 5_000_000
+# Spreadsheet cells read, the empty ones openpyxl pads a row with included. Cells with
+# values parse at 20-60 thousand a second (30,000 rows × 6: 3.1-9.4 s at load 6-10), so a
+# sheet of 2 million meets the time limit about as soon; padding costs ~0.1 µs a cell, and
+# a row reaching column XFD is 16,384 of them: 2 million stops such a sheet at row 123.
+MAX_FILE_CELLS = 2_000_000
+# Pages, slides, sheets or chapters: a PDF of empty pages costs parsing, not text. A
+# 10,000-slide deck loads (tests/test_hostile.py).
+MAX_FILE_PAGES = 10_000
+
 # Evidence sentences are scored against the question by multilingual-e5-small, whatever
 # the store's model (core/resources.py, graphs/evidence.py): trained for question →
 # passage retrieval, it picked a first sentence holding the gold answer more often than

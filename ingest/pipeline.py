@@ -70,10 +70,11 @@ def _chunks(items: list[Item], settings: Settings, limits: UrlLimits, report: In
                 report.skipped += known
                 _advance(bar, heartbeat)
                 continue
-            context = LoadContext(html_selector=settings.html_selector)
+            context = LoadContext.reading(str(item) if isinstance(item, Path) else source,
+                                          settings)
             try:
-                chunks = split(splitter, _load(item, settings, limits, context))
-            except LoadError as exc:
+                chunks = split(splitter, _load(item, settings, limits, context), context.budget)
+            except LoadError as exc:  # OverBudget too: nothing of the file is stored
                 report.failed.append(Problem(exc.path, exc.reason))
                 _advance(bar, heartbeat)
                 continue

@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from langchain_text_splitters import TextSplitter
 
     from core.settings import Settings
+    from ingest.loaders.common import FileBudget
 
 
 def make_splitter(settings: Settings) -> TextSplitter:
@@ -24,5 +25,14 @@ def make_splitter(settings: Settings) -> TextSplitter:
     )
 
 
-def split(splitter: TextSplitter, docs: list[Document]) -> list[Document]:
-    return [chunk for chunk in splitter.split_documents(docs) if chunk.page_content.strip()]
+def split(splitter: TextSplitter, docs: list[Document], budget: FileBudget | None = None
+          ) -> list[Document]:
+    """The non-empty chunks of `docs`; `budget` (the file's) is charged, its clock looked
+    at, before each document is cut."""
+    chunks = []
+    for doc in docs:
+        if budget is not None:
+            budget.charge()
+        chunks += [chunk for chunk in splitter.split_documents([doc])
+                   if chunk.page_content.strip()]
+    return chunks

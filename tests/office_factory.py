@@ -5,7 +5,9 @@ the libraries people's tools are built on (python-docx, python-pptx, openpyxl), 
 from __future__ import annotations
 
 import io
+import re
 import zipfile
+from collections.abc import Callable
 
 
 def make_docx(paragraphs: list[str], *, heading: str = "", table: list[list[str]] | None = None,
@@ -162,3 +164,46 @@ def encrypted_office() -> bytes:
     names = [name.encode("utf-16-le").ljust(64, b"\x00") + bytes(64)
              for name in ("Root Entry", "EncryptionInfo", "EncryptedPackage")]
     return header + b"".join(names).ljust(sector * 2, b"\x00") + bytes(sector * 4)
+
+
+def _rewrite_parts(data: bytes, edit: dict[str, Callable[[bytes], bytes]]) -> bytes:
+    """The zip `data` with the parts named in `edit` passed through their function."""
+    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as package:
+        for info in source.infolist():
+            body = source.read(info)
+            package.writestr(info.filename, edit[info.filename](body)
+                             if info.filename in edit else body)
+    return out.getvalue()
+
+
+def declared_dimension_xlsx(rows: list[list[object]]) -> bytes:
+    """A one-sheet workbook ("Parts") whose sheet declares `A1:XFD1048576` and holds `rows`
+    plus one cell in that corner: openpyxl's read-only mode trusts the declaration, pads
+    every row to 16,384 cells and fills the million missing rows with such rows."""
+    def claim(xml: bytes) -> bytes:
+        xml = re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:XFD1048576"/>', xml)
+        return xml.replace(b"</sheetData>", b'<row r="1048576"><c r="XFD1048576" '
+                           b't="inlineStr"><is><t>corner</t></is></c></row></sheetData>')
+    return _rewrite_parts(make_xlsx({"Parts": rows}), {"xl/worksheets/sheet1.xml": claim})
+
+
+def wide_rows_xlsx(rows: int) -> bytes:
+    """A sheet of `rows` rows, each with a cell in column A and one in XFD, the last
+    column: every row read is 16,384 cells wide, in a file of a few kilobytes."""
+    def widen(xml: bytes) -> bytes:
+        cells = "".join(f'<row r="{n}"><c r="A{n}"><v>{n}</v></c><c r="XFD{n}"><v>{n}</v></c>'
+                        '</row>' for n in range(1, rows + 1))
+        return re.sub(rb"<sheetData>.*</sheetData>|<sheetData/>",
+                      f"<sheetData>{cells}</sheetData>".encode(), xml, flags=re.DOTALL)
+    return _rewrite_parts(make_xlsx({"Wide": [["n"]]}), {"xl/worksheets/sheet1.xml": widen})
+
+
+def long_docx(paragraphs: int, length: int = 1000) -> bytes:
+    """A .docx of `paragraphs` distinct paragraphs of `length` characters each, written as
+    its XML part (python-docx needs minutes for a few thousand)."""
+    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    words = " ".join(f"word{n}" for n in range(length))[:length]
+    body = "".join(f"<w:p><w:r><w:t>{n} {words}</w:t></w:r></w:p>" for n in range(paragraphs))
+    return _zip({"word/document.xml": f'<w:document xmlns:w="{w}"><w:body>{body}'
+                                      "</w:body></w:document>"})

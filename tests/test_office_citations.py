@@ -1,6 +1,6 @@
 """A generated deck and workbook ingested into real Chroma with the fake embedding: the
 answer's sources and evidence (`ask --json`), its printed report and MCP search name the
-slide and the sheet each passage comes from. No real model."""
+slide, and the sheet and row, each passage comes from. No real model."""
 
 from __future__ import annotations
 
@@ -42,13 +42,13 @@ def _resources(settings: Settings, answer: str) -> Resources:
     return Resources(settings, model=completion_model([answer]), embeddings=HashingEmbeddings())
 
 
-@pytest.mark.parametrize(("question", "reply", "name", "key", "value"), [
-    (BUSAN, "2027", "plan.pptx", "slide", 2),
-    (MILK, "180", "stock.xlsx", "sheet", "Milk"),
+@pytest.mark.parametrize(("question", "reply", "name", "key", "value", "where"), [
+    (BUSAN, "2027", "plan.pptx", "slide", 2, "slide 2"),
+    (MILK, "180", "stock.xlsx", "sheet", "Milk", "sheet Milk, row 2"),
 ])
 def test_ask_json_and_report_name_slide_and_sheet(office_store: Settings, question: str,
                                                   reply: str, name: str, key: str,
-                                                  value: object) -> None:
+                                                  value: object, where: str) -> None:
     from app.ask import print_report
     from graphs.runner import answer
 
@@ -56,11 +56,11 @@ def test_ask_json_and_report_name_slide_and_sheet(office_store: Settings, questi
     printed = json.loads(json.dumps(result, ensure_ascii=False))  # what `ask --json` prints
     first, evidence = printed["sources"][0], printed["evidence"][0]
     assert Path(first["source"]).name == name and first[key] == value
-    assert first["page"] is None and first["locator"] == f"{key} {value}"
+    assert first["page"] is None and first["locator"] == where
     assert (evidence["passage"], evidence[key]) == (1, value)
     report = io.StringIO()
     print_report(result, report)
-    assert f"[1] {first['source']}, {key} {value}  (score" in report.getvalue()
+    assert f"[1] {first['source']}, {where}  (score" in report.getvalue()
 
 
 def test_mcp_search_names_the_slide(office_store: Settings) -> None:

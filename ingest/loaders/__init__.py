@@ -13,7 +13,14 @@ from pathlib import Path
 from langchain_core.documents import Document
 
 from core.settings import Settings
-from ingest.loaders.common import LoadContext, LoadError, content_hash, decode_text
+from ingest.loaders.common import (
+    FileBudget,
+    LoadContext,
+    LoadError,
+    OverBudget,
+    content_hash,
+    decode_text,
+)
 from ingest.loaders.html import html_to_text, load_html
 from ingest.loaders.office import load_docx, load_pptx, load_xlsx
 from ingest.loaders.opendoc import load_epub, load_odt
@@ -43,9 +50,9 @@ LOADERS: dict[str, Loader] = {
 CONVERT_HINTS = {".doc": ".docx", ".ppt": ".pptx", ".xls": ".xlsx", ".rtf": ".docx",
                  ".xlsm": ".xlsx", ".ods": ".xlsx", ".odp": ".pptx", ".pages": ".docx"}
 
-__all__ = ["LOADERS", "LoadContext", "LoadError", "content_hash", "decode_text",
-           "html_to_text", "load_csv", "load_file", "load_html", "load_pdf", "load_text",
-           "read_capped", "unsupported"]
+__all__ = ["LOADERS", "FileBudget", "LoadContext", "LoadError", "OverBudget", "content_hash",
+           "decode_text", "html_to_text", "load_csv", "load_file", "load_html", "load_pdf",
+           "load_text", "read_capped", "unsupported"]
 
 
 def unsupported(suffix: str) -> str:
@@ -83,9 +90,10 @@ def read_capped(path: Path, limit: int) -> bytes:
 def load_file(
     path: Path, settings: Settings | None = None, context: LoadContext | None = None
 ) -> list[Document]:
-    """Load one file; raise `LoadError` naming the file and the reason."""
+    """Load one file; raise `LoadError` naming the file and the reason (`OverBudget` when
+    it costs more than its budget, `context.budget`)."""
     settings = settings or Settings()
-    context = context or LoadContext(html_selector=settings.html_selector)
+    context = context or LoadContext.reading(str(path), settings)
     loader = LOADERS.get(path.suffix.lower())
     if loader is None:
         raise LoadError(path, unsupported(path.suffix))

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from typing import IO
 from xml.etree import ElementTree
 
-from ingest.loaders.common import LoadError
+from ingest.loaders.common import FileBudget, LoadError
 
 # A 10,000-slide deck has ~20,000 parts; a 50 MB file (DOCENT_MAX_FILE_MB) of XML
 # unpacks to ~500 MB at the ~10× that deflate gets on it.
@@ -35,12 +35,45 @@ def _refuse_ole(source: str, data: bytes) -> None:
                             "as .docx, .xlsx or .pptx")
 
 
+class _ClockedPart(io.BufferedIOBase):
+    """A part's stream that charges the budget (its clock) at every read: XML parsers read
+    in blocks of 16-64 KB, so a huge part is stopped inside one slide or paragraph."""
+
+    def __init__(self, stream: IO[bytes], budget: FileBudget) -> None:
+        super().__init__()
+        self.stream, self.budget = stream, budget
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        self.budget.charge()
+        return self.stream.read(-1 if size is None else size)
+
+    def close(self) -> None:
+        self.stream.close()
+        super().close()
+
+
+class _ClockedZip(zipfile.ZipFile):
+    """A zip archive whose parts are read through `_ClockedPart`."""
+
+    budget: FileBudget
+
+    def open(self, name: str | zipfile.ZipInfo, mode: str = "r", pwd: bytes | None = None,
+             *, force_zip64: bool = False) -> IO[bytes]:
+        stream = super().open(name, mode, pwd, force_zip64=force_zip64)  # type: ignore[arg-type]
+        return _ClockedPart(stream, self.budget) if mode == "r" else stream  # type: ignore[return-value]
+
+
 @contextmanager
-def open_package(source: str, data: bytes) -> Iterator[zipfile.ZipFile]:
-    """The file as a zip archive, after the encryption and size checks."""
+def open_package(source: str, data: bytes, budget: FileBudget) -> Iterator[zipfile.ZipFile]:
+    """The file as a zip archive, after the encryption and size checks; its parts charge
+    `budget` as they are read."""
     _refuse_ole(source, data)
     try:
-        package = zipfile.ZipFile(io.BytesIO(data))
+        package = _ClockedZip(io.BytesIO(data))
+        package.budget = budget
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
         raise LoadError(source, f"corrupt file: not a readable zip archive ({exc})") from None
     with package:

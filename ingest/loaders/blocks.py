@@ -1,6 +1,7 @@
 """Stream a word-processor body (DOCX, ODT) into text blocks: paragraphs, headings as
-`#` lines, tables as Markdown. Each top-level block is cleared once read, so memory
-follows the largest block, not the document."""
+`#` lines, tables as Markdown. Each top-level block is cleared once read and charged to
+the file's budget, so memory follows the largest block and the characters limit, not
+the document."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from xml.etree import ElementTree
 from langchain_core.documents import Document
 
 from ingest.loaders.archive import open_package, open_part, part_title
-from ingest.loaders.common import LoadError, content_hash, metadata
+from ingest.loaders.common import FileBudget, LoadError, content_hash, metadata
 from ingest.loaders.tables import markdown_table
 
 Element = ElementTree.Element
@@ -30,14 +31,15 @@ class BodyTags:
     heading_level: Callable[[Element], int]  # 0 for body text
 
 
-def body_document(source: str, data: bytes, *, title_part: str, title_tag: str,
-                  body_part: str, tags: BodyTags, mime: str) -> list[Document]:
+def body_document(source: str, data: bytes, budget: FileBudget, *, title_part: str,
+                  title_tag: str, body_part: str, tags: BodyTags, mime: str
+                  ) -> list[Document]:
     """A word-processor file (DOCX, ODT) as one document: its paragraphs, headings (`#`)
     and tables (Markdown), titled from `title_part`."""
-    with open_package(source, data) as package:
+    with open_package(source, data, budget) as package:
         title = part_title(source, package, title_part, title_tag)
         with open_part(source, package, body_part) as body:
-            text = "\n\n".join(body_blocks(source, body, tags))
+            text = "\n\n".join(budget.text(block) for block in body_blocks(source, body, tags))
     if not text.strip():
         raise LoadError(source, "no text in the document")
     return [Document(text, metadata=metadata(source, mime, content_hash(data), title=title))]

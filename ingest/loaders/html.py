@@ -37,8 +37,9 @@ def html_to_text(markup: str, selector: str = "") -> tuple[str, str | None]:
 def load_html(
     source: str, data: bytes, context: LoadContext, charset: str | None = None
 ) -> list[Document]:
+    markup = context.budget.text(decode_text(source, data, charset))  # all of it is parsed
     try:
-        text, title = html_to_text(decode_text(source, data, charset), context.html_selector)
+        text, title = html_to_text(markup, context.html_selector)
     except RecursionError:
         raise LoadError(source, "HTML nested too deeply to parse") from None
     if not text.strip() and context.html_selector:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import shutil
 from functools import lru_cache
 
+from ingest.loaders.common import FileBudget
+
 INSTALL = "apt-get install tesseract-ocr tesseract-ocr-eng tesseract-ocr-kor"
 # Korean first: on mixed pages "kor+eng" kept Korean words that "eng+kor" read as Latin
 # letters ("운영" → "VS"), and English lines came out the same.
@@ -50,8 +52,9 @@ def ocr_status() -> tuple[bool, str]:
     return True, f"tesseract {pytesseract.get_tesseract_version()} ({'+'.join(languages)})"
 
 
-def read_pages(data: bytes, numbers: list[int]) -> dict[int, str]:
-    """Page number (1-based) → the text Tesseract reads on the rendered page."""
+def read_pages(data: bytes, numbers: list[int], budget: FileBudget) -> dict[int, str]:
+    """Page number (1-based) → the text Tesseract reads on the rendered page; each read
+    charges the budget (1-5 s a page)."""
     import pypdfium2
     import pytesseract
 
@@ -63,8 +66,9 @@ def read_pages(data: bytes, numbers: list[int]) -> dict[int, str]:
             page = pdf[number - 1]
             image = page.render(scale=RENDER_DPI / 72).to_pil()
             for layout in LAYOUTS:
-                found[number] = pytesseract.image_to_string(
-                    image, lang=language, config=f"{layout} {CONFIG}")
+                budget.charge()
+                found[number] = budget.text(pytesseract.image_to_string(
+                    image, lang=language, config=f"{layout} {CONFIG}"))
                 if found[number].strip():
                     break
             page.close()

@@ -3,6 +3,7 @@
 Word and PowerPoint parts are read straight from the zip with a streaming XML parser
 (python-docx and python-pptx build the whole object model: a 10,000-slide deck then
 holds every slide in memory); Excel through openpyxl's read-only mode, which streams rows.
+Each loader charges the file's budget (`FileBudget`) as it reads.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from langchain_core.documents import Document
 
 from ingest.loaders.archive import has_part, open_package, parse_part, part_title
 from ingest.loaders.blocks import BodyTags, Element, body_document
-from ingest.loaders.common import LoadContext, LoadError, content_hash, metadata
+from ingest.loaders.common import FileBudget, LoadContext, LoadError, content_hash, metadata
 from ingest.loaders.tables import markdown_table
 from ingest.loaders.text import row_lines
 
@@ -61,7 +62,7 @@ DOCX_TAGS = BodyTags(paragraphs=frozenset({W + "p"}), table=W + "tbl", row=W + "
 
 def load_docx(source: str, data: bytes, context: LoadContext) -> list[Document]:
     """The document's paragraphs, headings (`#`) and tables (Markdown) as one document."""
-    return body_document(source, data, title_part=CORE, title_tag=DC_TITLE,
+    return body_document(source, data, context.budget, title_part=CORE, title_tag=DC_TITLE,
                          body_part="word/document.xml", tags=DOCX_TAGS, mime=DOCX_MIME)
 
 
@@ -101,10 +102,11 @@ def _shape_text(root: Element) -> Iterator[str]:
 
 def load_pptx(source: str, data: bytes, context: LoadContext) -> list[Document]:
     """One document per slide with text (`slide`, 1-based), speaker notes after it."""
-    docs, digest = [], content_hash(data)
-    with open_package(source, data) as package:
+    docs, digest, budget = [], content_hash(data), context.budget
+    with open_package(source, data, budget) as package:
         title = part_title(source, package, CORE, DC_TITLE)
         for number, part in enumerate(_slides(source, package), start=1):
+            budget.charge(pages=1)
             lines = list(_shape_text(parse_part(source, package, part)))
             notes = [target for target in _relationships(source, package, part).values()
                      if "/notesSlides/" in target and has_part(package, target)]
@@ -112,7 +114,7 @@ def load_pptx(source: str, data: bytes, context: LoadContext) -> list[Document]:
                 if text := "\n".join(_shape_text(parse_part(source, package, note))):
                     lines.append(f"Notes: {text}")
             if lines:
-                docs.append(Document("\n".join(lines), metadata=metadata(
+                docs.append(Document(budget.text("\n".join(lines)), metadata=metadata(
                     source, PPTX_MIME, digest, title=title, slide=number)))
     if not docs:
         raise LoadError(source, "no text on any slide")
@@ -120,20 +122,28 @@ def load_pptx(source: str, data: bytes, context: LoadContext) -> list[Document]:
 
 
 def load_xlsx(source: str, data: bytes, context: LoadContext) -> list[Document]:
-    """One document per sheet with values (`sheet` is its name): each row as `header:
-    value` lines, as CSV rows are, rows separated by a blank line."""
+    """Each sheet's rows under its header as `header: value` lines, as CSV rows are, rows
+    separated by a blank line and gathered into documents of up to a chunk's size
+    (`sheet` is the sheet's name, `rows` the spreadsheet rows a document holds: "120–141").
+    Rows stream from openpyxl's read-only mode and are charged to the budget as read."""
     from openpyxl import load_workbook
 
-    with open_package(source, data):
+    with open_package(source, data, context.budget):
         pass  # the encryption and zip-bomb checks, before openpyxl inflates anything
     docs, digest = [], content_hash(data)
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         try:
             for sheet in book.worksheets:
-                if text := _sheet_text(sheet.iter_rows(values_only=True)):
+                context.budget.charge(pages=1)
+                # never trust a sheet's <dimension ref>: openpyxl pads every row to the
+                # declared width and fills missing rows up to the declared height, and
+                # A1:XFD1048576 took 258 s to read for two cells
+                sheet.reset_dimensions()
+                for rows, text in _sheet_texts(sheet.iter_rows(values_only=True),
+                                               context.budget, context.chunk_size):
                     docs.append(Document(text, metadata=metadata(
-                        source, XLSX_MIME, digest, sheet=sheet.title)))
+                        source, XLSX_MIME, digest, sheet=sheet.title, rows=rows)))
         finally:
             book.close()
     except LoadError:
@@ -146,18 +156,38 @@ def load_xlsx(source: str, data: bytes, context: LoadContext) -> list[Document]:
     return docs
 
 
-def _sheet_text(rows: Iterator[tuple]) -> str:
-    """Rows under the first non-empty row (the header); unnamed columns get `column N`."""
+def _sheet_texts(rows: Iterator[tuple], budget: FileBudget, size: int
+                 ) -> Iterator[tuple[str, str]]:
+    """Rows under the first non-empty row (the header; unnamed columns are `column N`),
+    gathered into texts of up to `size` characters (a longer row is a text alone), each
+    with the span of spreadsheet rows it holds ("7", "120–141"). Every cell read is
+    charged, an empty row as one."""
     header: list[str] | None = None
-    blocks = []
-    for row in rows:
+    blocks: list[str] = []
+    first = last = length = 0
+    for number, row in enumerate(rows, start=1):  # openpyxl yields missing rows empty
+        budget.charge(cells=len(row) or 1)
         if not any(value is not None and str(value).strip() for value in row):
             continue
         if header is None:
             header = [str(value).strip() if value is not None and str(value).strip()
                       else f"column {n}" for n, value in enumerate(row, start=1)]
             continue
-        if lines := row_lines(header, list(row)):
-            blocks.append("\n".join(lines))
-    return "\n\n".join(blocks)
+        # rows are as wide as their last cell, not the sheet: name the columns past the header
+        header += [f"column {n}" for n in range(len(header) + 1, len(row) + 1)]
+        if not (lines := row_lines(header, list(row))):
+            continue
+        block = budget.text("\n".join(lines))
+        if blocks and length + 2 + len(block) > size:
+            yield _span(first, last), "\n\n".join(blocks)
+            blocks = []
+        if not blocks:
+            first, length = number, -2
+        blocks.append(block)
+        last, length = number, length + 2 + len(block)
+    if blocks:
+        yield _span(first, last), "\n\n".join(blocks)
 
+
+def _span(first: int, last: int) -> str:
+    return str(first) if first == last else f"{first}–{last}"

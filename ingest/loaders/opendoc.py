@@ -58,7 +58,8 @@ ODT_TAGS = BodyTags(paragraphs=frozenset({TEXT + "p", TEXT + "h"}), table=TABLE 
 
 def load_odt(source: str, data: bytes, context: LoadContext) -> list[Document]:
     """Paragraphs, headings (`#`) and tables (Markdown) as one document."""
-    return body_document(source, data, title_part="meta.xml", title_tag=DC_TITLE,
+    return body_document(source, data, context.budget, title_part="meta.xml",
+                         title_tag=DC_TITLE,
                          body_part="content.xml", tags=ODT_TAGS, mime=ODT_MIME)
 
 
@@ -78,9 +79,11 @@ def _spine(source: str, package: zipfile.ZipFile) -> tuple[str, list[str]]:
 
 
 def load_epub(source: str, data: bytes, context: LoadContext) -> list[Document]:
-    """One document per spine item with text (`section`, 1-based reading order)."""
-    docs, digest = [], content_hash(data)
-    with open_package(source, data) as package:
+    """One document per spine item with text (`section`, 1-based reading order). Each
+    chapter is charged as a page, and for its markup's characters: the HTML parser reads
+    all of it."""
+    docs, digest, budget = [], content_hash(data), context.budget
+    with open_package(source, data, budget) as package:
         opf_path, parts = _spine(source, package)
         title = part_title(source, package, opf_path, DC_TITLE)
         if has_part(package, "META-INF/encryption.xml"):
@@ -89,8 +92,9 @@ def load_epub(source: str, data: bytes, context: LoadContext) -> list[Document]:
             if any(posixpath.basename(part) in listed for part in parts):
                 raise LoadError(source, "encrypted e-book (DRM): its chapters cannot be read")
         for number, part in enumerate(parts, start=1):
+            budget.charge(pages=1)
             with open_part(source, package, part) as stream:
-                markup = decode_text(source, stream.read())
+                markup = budget.text(decode_text(source, stream.read()))
             try:
                 text, _ = html_to_text(markup)
             except RecursionError:

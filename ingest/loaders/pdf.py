@@ -73,7 +73,9 @@ def _field_value(value: object) -> str:
 
 def load_pdf(source: str, data: bytes, context: LoadContext) -> list[Document]:
     """One document per PDF page with text (1-based `page`); a page without any is read by
-    OCR when Tesseract is installed, else counted in a warning."""
+    OCR when Tesseract is installed, else counted in a warning. Each page is charged to
+    the budget, and its text; the clock at every drawing operator pypdf reports, so one
+    endless page is stopped too."""
     from pypdf import PdfReader
     from pypdf.errors import DependencyError
 
@@ -81,6 +83,7 @@ def load_pdf(source: str, data: bytes, context: LoadContext) -> list[Document]:
     texts: dict[int, str] = {}
     fields: dict[int, list[str]] = {}
     scans: list[int] = []  # pages with an image and no text
+    budget = context.budget
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
@@ -88,9 +91,11 @@ def load_pdf(source: str, data: bytes, context: LoadContext) -> list[Document]:
         info = reader.metadata
         title = str(info.title) if info and info.title else None
         for number, page in enumerate(reader.pages, start=1):
-            layout = PageLayout()
+            budget.charge(pages=1)
+            layout = PageLayout(budget)
             text = page.extract_text(visitor_text=layout.on_text,
                                      visitor_operand_before=layout.on_operator) or ""
+            text = budget.text(text)
             texts[number] = (layout.text_with_tables() or text) if text.strip() else text
             fields[number] = _form_fields(page)
             if not text.strip() and not fields[number] and _has_image(page.get("/Resources")):
@@ -134,7 +139,9 @@ def _ocr(source: str, data: bytes, scans: list[int], texts: dict[int, str],
     if not ocr_languages():
         return set()
     try:
-        found = read_pages(data, scans)
+        found = read_pages(data, scans, context.budget)
+    except LoadError:
+        raise
     except Exception as exc:  # a page pdfium cannot render: the rest of the file stays
         context.warnings.append(f"OCR failed ({exc.__class__.__name__}: {exc})")
         return set()

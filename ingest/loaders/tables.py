@@ -16,6 +16,8 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from ingest.loaders.common import FileBudget
+
 TOLERANCE = 2.0  # points: thinner than this is a line, not a box
 # Rules closer than this are one: a framed code block's double frame (3 pt apart) made a
 # sliver column that took each line's first word.
@@ -78,8 +80,10 @@ class Grid:
 @dataclass
 class PageLayout:
     """What pypdf's visitors report for one page: text fragments where they start, and
-    horizontal and vertical rules (lines, thin rectangles, rectangles' edges)."""
+    horizontal and vertical rules (lines, thin rectangles, rectangles' edges). Each
+    operator reported charges the file's budget (its clock)."""
 
+    budget: FileBudget
     fragments: list[tuple[float, float, str]] = field(default_factory=list)
     horizontal: list[Rule] = field(default_factory=list)
     vertical: list[Rule] = field(default_factory=list)
@@ -91,6 +95,7 @@ class PageLayout:
             self.fragments.append((x, y, text))
 
     def on_operator(self, operator: bytes, operands: list, cm: Matrix, tm: Matrix) -> None:
+        self.budget.charge()
         try:
             if operator == b"m":
                 self.point = _apply(cm, float(operands[0]), float(operands[1]))

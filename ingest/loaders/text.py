@@ -23,7 +23,8 @@ def load_text(
 ) -> list[Document]:
     suffix = PurePosixPath(source).suffix.lower()
     mime = "text/markdown" if suffix in {".md", ".markdown"} else "text/plain"
-    return single(source, decode_text(source, data, charset), mime, data, title=None)
+    text = context.budget.text(decode_text(source, data, charset))
+    return single(source, text, mime, data, title=None)
 
 
 def row_lines(header: list[str], row: list) -> list[str]:
@@ -35,11 +36,17 @@ def row_lines(header: list[str], row: list) -> list[str]:
 def load_csv(
     source: str, data: bytes, context: LoadContext, charset: str | None = None
 ) -> list[Document]:
-    """One document per row, written as `header: value` lines (`row` is 1-based)."""
-    text = decode_text(source, data, charset)
+    """One document per row, written as `header: value` lines (`row` is 1-based). The
+    text's characters and each row's cells are charged to the budget."""
+    budget = context.budget
+    text = budget.text(decode_text(source, data, charset))
     csv.field_size_limit(len(text) + 1)
+    rows = []
     try:
-        rows = [row for row in csv.reader(io.StringIO(text)) if any(c.strip() for c in row)]
+        for row in csv.reader(io.StringIO(text)):
+            budget.charge(cells=len(row) or 1)
+            if any(c.strip() for c in row):
+                rows.append(row)
     except csv.Error as exc:
         raise LoadError(source, f"malformed CSV ({exc})") from None
     if len(rows) < 2:
