@@ -58,7 +58,9 @@ class _ClockedPart(io.BufferedIOBase):
 class _ClockedZip(zipfile.ZipFile):
     """A zip archive whose parts are read through `_ClockedPart`."""
 
-    budget: FileBudget
+    def __init__(self, data: bytes, budget: FileBudget) -> None:
+        super().__init__(io.BytesIO(data))
+        self.budget = budget
 
     def open(self, name: str | zipfile.ZipInfo, mode: str = "r", pwd: bytes | None = None,
              *, force_zip64: bool = False) -> IO[bytes]:
@@ -72,8 +74,7 @@ def open_package(source: str, data: bytes, budget: FileBudget) -> Iterator[zipfi
     `budget` as they are read."""
     _refuse_ole(source, data)
     try:
-        package = _ClockedZip(io.BytesIO(data))
-        package.budget = budget
+        package = _ClockedZip(data, budget)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
         raise LoadError(source, f"corrupt file: not a readable zip archive ({exc})") from None
     with package:

@@ -35,7 +35,7 @@ class FileBudget:
     from its size: a 1.6 KB spreadsheet declaring `A1:XFD1048576`, or a 3 MB document of
     90 MB of text, passes every size cap and then held the ingest lock for minutes.
 
-    Loaders charge the `cells`, `characters` and `pages` (or slides, chapters) they read,
+    Loaders charge the `cells`, `characters` and `pages` (slides, sheets, chapters) they read,
     the splitter each document it cuts, and every charge looks at the clock (`clock` is
     injectable for tests). Python threads cannot be killed: a file that takes too long is
     stopped at its next charge, which every loader's loop makes.
