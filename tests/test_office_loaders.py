@@ -46,11 +46,12 @@ def test_pptx_gives_one_document_per_slide_with_its_number_and_notes(tmp_path: P
     assert docs[1].page_content.endswith("Notes: Mention the lease in Mapo.")
 
 
-def test_xlsx_gives_one_document_per_sheet_with_header_value_rows(tmp_path: Path) -> None:
+def test_xlsx_gives_header_value_rows_with_their_sheet_and_rows(tmp_path: Path) -> None:
     path = _write(tmp_path, "prices.xlsx", make_xlsx({
         "Grinders": PRICES, "Empty": [], "메뉴": [["이름", "가격"], ["라떼", 4500]]}))
     docs = load_file(path)
-    assert [d.metadata["sheet"] for d in docs] == ["Grinders", "메뉴"]
+    assert [(d.metadata["sheet"], d.metadata["rows"]) for d in docs] == [
+        ("Grinders", "2–4"), ("메뉴", "2")]
     assert docs[0].page_content.split("\n\n")[1] == (
         "Grinder: Baratza Encore\nPrice (KRW): 210000\nBurrs: conical steel")
     assert docs[1].page_content == "이름: 라떼\n가격: 4500"

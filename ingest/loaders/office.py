@@ -136,9 +136,9 @@ def load_xlsx(source: str, data: bytes, context: LoadContext) -> list[Document]:
         try:
             for sheet in book.worksheets:
                 context.budget.charge(pages=1)
-                # never trust a sheet's <dimension ref>: openpyxl pads every row to the
-                # declared width and fills missing rows up to the declared height, and
-                # A1:XFD1048576 took 258 s to read for two cells
+                # never trust a sheet's <dimension ref>: openpyxl pads every row, and
+                # each missing one, to the declared width; A1:XFD1048576 with a cell in
+                # its last row held the ingest lock for 258 s (issue #24)
                 sheet.reset_dimensions()
                 for rows, text in _sheet_texts(sheet.iter_rows(values_only=True),
                                                context.budget, context.chunk_size):
@@ -178,13 +178,13 @@ def _sheet_texts(rows: Iterator[tuple], budget: FileBudget, size: int
         if not (lines := row_lines(header, list(row))):
             continue
         block = budget.text("\n".join(lines))
-        if blocks and length + 2 + len(block) > size:
+        if blocks and length + len(block) > size:
             yield _span(first, last), "\n\n".join(blocks)
-            blocks = []
+            blocks, length = [], 0
         if not blocks:
-            first, length = number, -2
+            first = number
         blocks.append(block)
-        last, length = number, length + 2 + len(block)
+        last, length = number, length + len(block) + 2  # and the blank line after it
     if blocks:
         yield _span(first, last), "\n\n".join(blocks)
 
