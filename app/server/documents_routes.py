@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
 
 from app.server.deps import ResourcesDep
 from app.server.errors import Refused
@@ -27,6 +27,13 @@ UPLOAD_NAME = re.compile(r"^[^/\\\x00]{1,200}$")
 
 class PathRequest(BaseModel):
     path: str
+
+    @field_validator("path")
+    @classmethod
+    def _a_path(cls, path: str) -> str:
+        if not path.strip() or "\x00" in path:  # the OS would raise on a NUL
+            raise ValueError("give a file or folder path on the server")
+        return path
 
 
 def _stored(resources: Resources) -> dict[str, int]:
