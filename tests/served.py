@@ -68,17 +68,21 @@ class QuestionKeyedChat(BaseChatModel):
 
 
 def keyed_app(settings: Settings, chat: QuestionKeyedChat | None = None) -> Any:
-    """The real app over `settings`' store, answered by `chat` (default: ANSWERS)."""
+    """The real app over `settings`' store, answered by `chat` (default: ANSWERS); it
+    ingests in process, with the fake embedding that no child process could load."""
     from app.server.factory import create_app
+    from app.server.ingesting import in_this_process
     from core.resources import Resources
 
     return create_app(Resources(settings, model=fake_model(chat or QuestionKeyedChat(),
                                                            style="chat", family="gemma3"),
-                                embeddings=HashingEmbeddings()))
+                                embeddings=HashingEmbeddings()), ingest=in_this_process)
 
 
 def in_process(app: Any) -> Any:
-    """FastAPI's TestClient over `app` as 127.0.0.1 (the Host the app serves), no server."""
+    """FastAPI's TestClient over `app` as 127.0.0.1 (the Host the app serves), no server.
+    Not entered as a context: its exit would run the app's shutdown, which a session's
+    shared app must not see."""
     from fastapi.testclient import TestClient
 
     return TestClient(app, base_url="http://127.0.0.1")

@@ -99,8 +99,7 @@ def _keywords(request: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def client(docent_server: Served) -> Iterator[Any]:
-    with in_process(docent_server.app) as local:
-        yield local
+    yield in_process(docent_server.app)
 
 
 def test_hostile_requests_in_process(client: Any, caplog: pytest.LogCaptureFixture) -> None:

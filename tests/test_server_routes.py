@@ -23,16 +23,14 @@ LEAVE = "How many days of paid annual leave do full-time employees get?"
 
 @pytest.fixture(scope="module")
 def client(docent_server: Served) -> Iterator[Any]:
-    with in_process(docent_server.app) as local:
-        yield local
+    yield in_process(docent_server.app)
 
 
 @pytest.fixture(scope="module")
 def keyless(docent_server: Served) -> Iterator[Any]:
     """The same store served with no key set (the default)."""
     settings = docent_server.settings.model_copy(update={"api_key": ""})
-    with in_process(keyed_app(settings)) as local:
-        yield local
+    yield in_process(keyed_app(settings))
 
 
 def _error(response: Any) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, field_validator
 
 from app.server.deps import ResourcesDep
 from app.server.errors import Refused
+from app.server.ingesting import report_dict
 from app.server.security import upload_from_this_site
 from core.errors import DocentError
 from core.resources import Resources
@@ -45,17 +46,7 @@ def _stored(resources: Resources) -> dict[str, int]:
     return chunk_counts(resources.store())
 
 
-def _report(report: Any) -> dict[str, Any]:
-    return {**report.to_dict(), "exit_code": report.exit_code, "table": report.table()}
-
-
 router = APIRouter(prefix="/api")
-
-
-def _ingest(resources: Resources, paths: list[Path]) -> dict[str, Any]:
-    from ingest.pipeline import ingest_paths
-
-    return _report(ingest_paths(paths, resources.settings, model=resources.embeddings()))
 
 
 @router.get("/documents")
@@ -85,13 +76,14 @@ async def upload(name: str, request: Request, resources: ResourcesDep) -> dict[s
     target = folder / base
     async with request.app.state.index_changes:
         await asyncio.to_thread(target.write_bytes, body)
-        return await asyncio.to_thread(_ingest, resources, [target])
+        return await request.app.state.ingest(resources, [target])
 
 
 @router.post("/documents/path")
 async def add_path(body: PathRequest, request: Request, resources: ResourcesDep) -> dict[str, Any]:
     async with request.app.state.index_changes:
-        return await asyncio.to_thread(_ingest, resources, [Path(body.path).expanduser()])
+        return await request.app.state.ingest(
+            resources, [Path(body.path).expanduser()])
 
 
 @router.delete("/documents")
@@ -103,7 +95,7 @@ async def remove(source: str, request: Request, resources: ResourcesDep) -> dict
     async with request.app.state.index_changes:
         report = await asyncio.to_thread(remove_source, resources.settings, source,
                                          resources.embeddings())
-    return _report(report)
+    return report_dict(report)
 
 
 @router.get("/sources/file", response_model=None)

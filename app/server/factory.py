@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
+from app.server.ingesting import IngestRun, in_child_process
 from app.server.security import LOCAL_HOSTS
 
 if TYPE_CHECKING:
@@ -20,10 +21,11 @@ if TYPE_CHECKING:
     from core.resources import Resources
 
 
-def create_app(resources: Resources, *, allowed_hosts: Sequence[str] = tuple(LOCAL_HOSTS)
-               ) -> FastAPI:
+def create_app(resources: Resources, *, allowed_hosts: Sequence[str] = tuple(LOCAL_HOSTS),
+               ingest: IngestRun = in_child_process) -> FastAPI:
     """The app over `resources`; the API key is DOCENT_API_KEY of their settings.
-    `allowed_hosts`: the Host names served (app.server.security.allowed_hosts)."""
+    `allowed_hosts`: the Host names served (app.server.security.allowed_hosts); `ingest`:
+    where uploads and paths are ingested (app/server/ingesting.py)."""
     from fastapi import Depends, FastAPI
     from starlette.middleware.trustedhost import TrustedHostMiddleware
 
@@ -49,6 +51,7 @@ def create_app(resources: Resources, *, allowed_hosts: Sequence[str] = tuple(LOC
     app.state.conversations = conversations
     # one change to the index at a time from this server (the ingest lock guards others)
     app.state.index_changes = asyncio.Lock()
+    app.state.ingest = ingest
     install_error_handlers(app)
 
     @app.get("/health")
