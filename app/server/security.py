@@ -36,7 +36,9 @@ SIMPLE_CONTENT_TYPES = frozenset({"", "text/plain", "application/x-www-form-urle
                                   "multipart/form-data"})
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
+    # not "no-referrer": under it Chromium sends `Origin: null` on the page's own form posts
+    # (the key form), which the same-origin rule must refuse; other sites still get nothing
+    (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"SAMEORIGIN"),
     # the page fetches nothing from elsewhere; the browser enforces it too
     (b"content-security-policy",
