@@ -132,6 +132,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to bind (default 127.0.0.1: this machine only)")
     serve.add_argument("--port", type=arguments.port, default=8000)
+    serve.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
+                       help="also answer requests for this Host name (e.g. "
+                       "host.docker.internal); repeatable")
     commands.add_parser("mcp", help="an MCP server on stdio (search_documents, ask_documents)")
     return parser
 
@@ -329,7 +332,7 @@ def _answer_figures(args: argparse.Namespace, store: Resources, bench: Benchmark
 def run_serve(args: argparse.Namespace, resources: Resources) -> int:
     from app.server.run import serve
 
-    return serve(resources, args.host, args.port)
+    return serve(resources, args.host, args.port, args.allowed_host)
 
 
 def run_mcp(args: argparse.Namespace, resources: Resources) -> int:

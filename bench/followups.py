@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections import defaultdict
 from collections.abc import Callable
@@ -26,12 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from core.index.tokens import mostly_hangul  # noqa: E402
-from graphs.chat_followup import (  # noqa: E402
-    Turn,
-    refers_back,
-    rewrite_followup,
-    standalone_question,
-)
+from graphs.chat_followup import Turn, rewrite_followup  # noqa: E402
 from tests.test_followups import CASES_FILE, case_turns, load_cases  # noqa: E402
 
 Method = Callable[[str, list[Turn]], str]
@@ -49,10 +45,19 @@ MODEL_PROMPT = ("Rewrite the last question so that it can be understood without 
                 "one. If it already can, repeat it unchanged.\n\n")
 
 
+# the rule before rewrite_followup: a question that refers back (a pronoun, an elliptic
+# opener, a Korean demonstrative) follows the earlier question typed
+REFERS_BACK = re.compile(
+    r"\b(it|its|it's|that|this|those|these|they|them|their|there|then|he|she|him|her|his|"
+    r"the same|the former|the latter)\b|^(and|also|what about|how about)\b"
+    r"|(그것|그거|그게|그건|거기|그곳|그때|그분|그 사람|그런|이것|이거|이게|저것|저거|그럼|그러면)"
+    r"|^그\s|[은는]요\s*\??$", re.IGNORECASE)
+
+
 def concatenated(question: str, turns: list[Turn]) -> str:
     """The rule before: a question that refers back follows the earlier question typed."""
-    if turns and refers_back(question):
-        return standalone_question(question, turns[-1].question)
+    if turns and REFERS_BACK.search(question.strip()):
+        return f"{turns[-1].question.strip()} {question.strip()}"
     return question
 
 

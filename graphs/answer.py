@@ -37,11 +37,12 @@ class Answer(BaseModel):
 
     @classmethod
     def from_run(cls, asked: str, output: Mapping[str, Any], prompt_tokens: int = 0,
-                 completion_tokens: int = 0) -> Answer:
-        """The answer of a run whose nodes returned `output` (merged in order)."""
+                 completion_tokens: int = 0, question: str | None = None) -> Answer:
+        """The answer of a run of `question` (default: `asked`) whose nodes returned
+        `output` (merged in order)."""
         fields = {name: output[name] for name in cls.model_fields
                   if output.get(name) is not None}
-        fields.setdefault("question", asked)
+        fields.setdefault("question", question or asked)
         return cls(**{**fields, "asked": asked, "prompt_tokens": prompt_tokens,
                       "completion_tokens": completion_tokens})
 

@@ -593,27 +593,3 @@ def _korean_pronouns(question: str, previous: str) -> str | None:
         parts[n] = noun + _fit(noun, particle)
         changed = True
     return "".join(parts) if changed else None
-
-
-# ---- the /v1 door's rule until app/server/openai_routes.py calls rewrite_followup ---------
-
-ENGLISH_BACK_REFERENCE = re.compile(
-    r"\b(it|its|it's|that|this|those|these|they|them|their|there|then|he|she|him|her|his|"
-    r"the same|the former|the latter)\b|^(and|also|what about|how about)\b",
-    re.IGNORECASE,
-)
-KOREAN_BACK_REFERENCE = re.compile(
-    r"(그것|그거|그게|그건|거기|그곳|그때|그분|그 사람|그런|이것|이거|이게|저것|저거|그럼|그러면)"
-    r"|^그\s|[은는]요\s*\??$"
-)
-
-
-def refers_back(question: str) -> bool:
-    """Whether the question leans on the conversation (pronouns, "that", 그것, 거기 ...)."""
-    text = question.strip()
-    return bool(ENGLISH_BACK_REFERENCE.search(text) or KOREAN_BACK_REFERENCE.search(text))
-
-
-def standalone_question(followup: str, previous_question: str) -> str:
-    """The earlier question, then the follow-up: retrieval and the model see both."""
-    return f"{previous_question.strip()} {followup.strip()}"

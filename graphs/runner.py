@@ -28,9 +28,11 @@ def answer(
     graph: Any = None,
     thread_id: str | None = None,
     callbacks: Sequence[BaseCallbackHandler] = (),
+    asked: str | None = None,
 ) -> Answer:
     """Answer `question` with the RAG graph, or `graph` (the chat graph, whose checkpointer
-    keeps `thread_id`'s conversation). The run is one Langfuse trace when tracing is
+    keeps `thread_id`'s conversation); `asked`: the words typed, when the door already made
+    them the standalone `question` (`/v1`'s history). The run is one Langfuse trace when tracing is
     configured. An empty or overlong question raises `QuestionError` from the graph's first
     node, before anything loads.
     """
@@ -63,7 +65,7 @@ def answer(
     # one index snapshot for the whole run, retried once if another process replaced it
     output = resources.on_one_index(run)
     used = stats.nodes.get("generate")
-    result = Answer.from_run(question, output,
+    result = Answer.from_run(asked or question, output, question=question,
                              prompt_tokens=(used and used.prompt_tokens) or 0,
                              completion_tokens=(used and used.completion_tokens) or 0)
     if not result.prompt_tokens:  # a fake or remote model may report no usage

@@ -16,6 +16,7 @@ from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import Field
 
 from core.settings import Settings
 from tests.fakes import HashingEmbeddings, fake_model
@@ -34,8 +35,10 @@ NOT_SAID = "The documents do not say."
 
 
 class QuestionKeyedChat(BaseChatModel):
-    """Answers by a keyword of the question (the prompt's last "Question"/"질문" part),
-    streaming word by word; anything else is "The documents do not say."."""
+    """Answers by a keyword of the question (the prompt's last "Question"/"질문" part) from
+    `answers`, streaming word by word; anything else is "The documents do not say."."""
+
+    answers: dict[str, str] = Field(default_factory=lambda: dict(ANSWERS))
 
     @property
     def _llm_type(self) -> str:
@@ -44,7 +47,7 @@ class QuestionKeyedChat(BaseChatModel):
     def _answer(self, messages: list[BaseMessage]) -> str:
         prompt = str(messages[-1].content)
         question = prompt.rsplit("Question", 1)[-1].rsplit("질문", 1)[-1]
-        return next((a for key, a in ANSWERS.items() if key in question), NOT_SAID)
+        return next((a for key, a in self.answers.items() if key in question), NOT_SAID)
 
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                   run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any
@@ -64,21 +67,42 @@ class QuestionKeyedChat(BaseChatModel):
             yield chunk
 
 
+def keyed_app(settings: Settings, chat: QuestionKeyedChat | None = None) -> Any:
+    """The real app over `settings`' store, answered by `chat` (default: ANSWERS); it
+    ingests in process, with the fake embedding that no child process could load."""
+    from app.server.factory import create_app
+    from app.server.ingesting import in_this_process
+    from core.resources import Resources
+
+    return create_app(Resources(settings, model=fake_model(chat or QuestionKeyedChat(),
+                                                           style="chat", family="gemma3"),
+                                embeddings=HashingEmbeddings()), ingest=in_this_process)
+
+
+def in_process(app: Any) -> Any:
+    """FastAPI's TestClient over `app` as 127.0.0.1 (the Host the app serves), no server.
+    Not entered as a context: its exit would run the app's shutdown, which a session's
+    shared app must not see."""
+    from fastapi.testclient import TestClient
+
+    return TestClient(app, base_url="http://127.0.0.1")
+
+
 @dataclass
 class Served:
     url: str
     settings: Settings
-    app: Any  # the Guard around the FastAPI app
+    app: Any  # the FastAPI app
 
 
-def fake_store_settings(root: Path) -> Settings:
-    """`data/` ingested into `root` with the fake embedding."""
+def fake_store_settings(root: Path, *more: Path) -> Settings:
+    """`data/` (and `more` files) ingested into `root` with the fake embedding."""
     from ingest.pipeline import ingest_paths
 
     settings = Settings(_env_file=None, data_dir=root / "docent-data",
                         embedding_model="test:hashing", answer_cache=False, api_key=API_KEY,
                         max_file_mb=UPLOAD_CAP_MB)
-    report = ingest_paths([SAMPLE_DATA], settings, model=HashingEmbeddings())
+    report = ingest_paths([SAMPLE_DATA, *more], settings, model=HashingEmbeddings())
     assert report.exit_code == 0, report.table()
     return settings
 
@@ -112,13 +136,7 @@ def run_uvicorn(app: Any) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def docent_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """One server for the session (its store gains the files tests upload)."""
-    from app.server.factory import create_app
-    from core.resources import Resources
-
     settings = fake_store_settings(tmp_path_factory.mktemp("served"))
-    resources = Resources(settings, model=fake_model(QuestionKeyedChat(), style="chat",
-                                                     family="gemma3"),
-                          embeddings=HashingEmbeddings())
-    app = create_app(resources)
+    app = keyed_app(settings)
     for url in run_uvicorn(app):
         yield Served(url, settings, app)

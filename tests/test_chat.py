@@ -17,36 +17,12 @@ import pytest
 
 import tests.test_answer_path as answer_path
 from core.resources import Resources
-from graphs.chat_followup import refers_back, standalone_question
 from graphs.context import Context
 from tests.fakes import completion_model
 from tests.helpers import ROOT
 
 # the sample documents ingested with the fake embedding (tests/test_answer_path.py's fixtures)
 fake_store, resources_with = answer_path.fake_store, answer_path.resources_with
-
-
-# the /v1 door's rule until app/server/openai_routes.py calls rewrite_followup
-@pytest.mark.parametrize("question", [
-    "Tell me more about that.", "What is it used for?", "And an americano?",
-    "What about weekends?", "Why do they do this?", "그건 얼마예요?", "거기서 원두도 파나요?",
-    "주말에는요?", "그 사람은 누구예요?",
-])
-def test_follow_ups_that_refer_back_are_detected(question: str) -> None:
-    assert refers_back(question)
-
-
-@pytest.mark.parametrize("question", [
-    "How many days of paid annual leave do full-time employees get?",
-    "How long should cold brew steep?", "매장은 평일 몇 시에 문을 여나요?",
-    "개인 텀블러를 가져오면 얼마를 할인해 주나요?",
-])
-def test_standalone_questions_are_left_alone(question: str) -> None:
-    assert not refers_back(question)
-
-
-def test_standalone_form_carries_the_earlier_question() -> None:
-    assert standalone_question(" Why? ", "Who roasts? ") == "Who roasts? Why?"
 
 
 LEAVE = "How many days of paid annual leave do full-time employees get?"

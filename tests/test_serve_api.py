@@ -91,8 +91,18 @@ def test_follow_up_with_history_is_made_standalone(client: Any) -> None:
         {"role": "assistant", "content": "The drum roaster holds 12 kilograms [^1]."},
         {"role": "user", "content": "Tell me more about that."}])
     docent = _docent(done)
-    assert docent["question"] == f"{ROASTER} Tell me more about that."
-    assert PurePath(docent["sources"][0]["source"]).name == "roasting-schedule.md"
+    assert docent["question"] == "Tell me more about the drum roaster."
+    assert docent["asked"] == "Tell me more about that."
+
+
+def test_a_question_after_a_refused_one_is_answered_as_typed(client: Any) -> None:
+    """Never merged with the refused turn (it was: "Samsung is a Korean…" was streamed)."""
+    done = client.chat.completions.create(model="docent", messages=[
+        {"role": "user", "content": "Who is the CEO of Samsung?"},
+        {"role": "assistant", "content": "The documents do not say."},
+        {"role": "user", "content": ROASTER}])
+    docent = _docent(done)
+    assert docent["question"] == docent["asked"] == ROASTER
     assert "12 kilograms" in done.choices[0].message.content
 
 

@@ -72,7 +72,8 @@ def test_documents_list_upload_ask_and_remove(docent_server: Served, tmp_path: P
 
     note = "# Fountains\n\nThe zorblat fountain in the courtyard is painted teal.\n"
     report = httpx.post(f"{url}/api/documents/upload", params={"name": "fountain.md"},
-                        content=note.encode(), headers=AUTH, timeout=120).json()
+                        content=note.encode(), timeout=120,
+                        headers={**AUTH, "content-type": "text/markdown"}).json()
     assert report["added"] > 0 and report["failed"] == [] and report["exit_code"] == 0
     uploaded = str(docent_server.settings.data_dir / "uploads" / "fountain.md")
     counts = {f["source"]: f["chunks"] for f in

@@ -30,7 +30,8 @@ class Answerer:
 
     def answer(self, question: str, options: AskOptions, on_event: Any = None,
                **run: Any) -> Answer:
-        """One blocking run (call from a worker thread); `run`: the chat graph and thread."""
+        """One blocking run (call from a worker thread); `run`: the runner's keywords (the chat
+        graph and thread, the words typed)."""
         from graphs.runner import answer
 
         with self._lock:

@@ -4,20 +4,16 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response
 
-from app.server.answering import Answerer
-from app.server.web_routes import AskRequest, answer_events
+from app.server.deps import AnswererDep
+from app.server.sse import answer_stream
+from app.server.web_routes import AskRequest
+from graphs.answer import Answer
+
+router = APIRouter()
 
 
-def ask_router(answerer: Answerer) -> APIRouter:
-    router = APIRouter()
-
-    @router.post("/api/ask")
-    async def ask(body: AskRequest) -> StreamingResponse:
-        parts = answerer.stream(body.question, body)
-        return StreamingResponse(answer_events(parts, lambda answer: answer.model_dump()),
-                                 media_type="text/event-stream",
-                                 headers={"cache-control": "no-cache"})
-
-    return router
+@router.post("/api/ask", response_model=None)
+async def ask(body: AskRequest, answerer: AnswererDep) -> Response:
+    return answer_stream(answerer, body.question, body, Answer.model_dump)

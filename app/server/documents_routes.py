@@ -9,10 +9,14 @@ import re
 from pathlib import Path, PurePath
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
 
+from app.server.deps import ResourcesDep
+from app.server.errors import Refused
+from app.server.ingesting import report_dict
+from app.server.security import upload_from_this_site
 from core.errors import DocentError
 from core.resources import Resources
 
@@ -25,6 +29,13 @@ UPLOAD_NAME = re.compile(r"^[^/\\\x00]{1,200}$")
 class PathRequest(BaseModel):
     path: str
 
+    @field_validator("path")
+    @classmethod
+    def _a_path(cls, path: str) -> str:
+        if not path.strip() or "\x00" in path:  # the OS would raise on a NUL
+            raise ValueError("give a file or folder path on the server")
+        return path
+
 
 def _stored(resources: Resources) -> dict[str, int]:
     from core.index.store import store_exists
@@ -35,84 +46,78 @@ def _stored(resources: Resources) -> dict[str, int]:
     return chunk_counts(resources.store())
 
 
-def _report(report: Any) -> dict[str, Any]:
-    return {**report.to_dict(), "exit_code": report.exit_code, "table": report.table()}
+router = APIRouter(prefix="/api")
 
 
-def documents_router(resources: Resources) -> APIRouter:
+@router.get("/documents")
+def documents(resources: ResourcesDep) -> dict[str, Any]:
     from ingest.loaders import LOADERS
 
-    router = APIRouter(prefix="/api")
-    settings = resources.settings
-    # one change to the index at a time from this server (the ingest lock guards others)
-    changing = asyncio.Lock()
+    stored = _stored(resources)
+    return {"files": [{"source": source, "name": PurePath(source).name, "chunks": count}
+                      for source, count in stored.items()],
+            "chunks": sum(stored.values()), "types": sorted(LOADERS)}
 
-    def ingest(paths: list[Path]) -> dict[str, Any]:
-        from ingest.pipeline import ingest_paths
 
-        return _report(ingest_paths(paths, settings, model=resources.embeddings()))
+@router.post("/documents/upload", dependencies=[Depends(upload_from_this_site)])
+async def upload(name: str, request: Request, resources: ResourcesDep) -> dict[str, Any]:
+    """The request body is the file (Limits caps it at DOCENT_MAX_FILE_MB)."""
+    from ingest.loaders import LOADERS
 
-    @router.get("/documents")
-    def documents() -> dict[str, Any]:
-        stored = _stored(resources)
-        return {"files": [{"source": source, "name": PurePath(source).name, "chunks": count}
-                          for source, count in stored.items()],
-                "chunks": sum(stored.values()), "types": sorted(LOADERS)}
+    base = PurePath(name).name
+    if not UPLOAD_NAME.match(name) or base != name or base.startswith("."):
+        raise Refused(400, f"{name!r}: give a plain file name", "invalid_file_name")
+    if PurePath(base).suffix.lower() not in LOADERS:
+        raise Refused(415, f"{base}: unsupported file type; docent reads "
+                      f"{', '.join(sorted(LOADERS))}", "unsupported_file_type")
+    body = await request.body()
+    folder = resources.settings.uploads_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / base
+    async with request.app.state.index_changes:
+        await asyncio.to_thread(target.write_bytes, body)
+        return await request.app.state.ingest(resources, [target])
 
-    @router.post("/documents/upload")
-    async def upload(name: str, request: Request) -> dict[str, Any]:
-        """The request body is the file (the Guard caps it at DOCENT_MAX_FILE_MB)."""
-        base = PurePath(name).name
-        if not UPLOAD_NAME.match(name) or base != name or base.startswith("."):
-            raise HTTPException(400, f"{name!r}: give a plain file name")
-        if PurePath(base).suffix.lower() not in LOADERS:
-            raise HTTPException(415, f"{base}: unsupported file type; docent reads "
-                                f"{', '.join(sorted(LOADERS))}")
-        body = await request.body()
-        folder = settings.uploads_dir
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / base
-        async with changing:
-            await asyncio.to_thread(target.write_bytes, body)
-            return await asyncio.to_thread(ingest, [target])
 
-    @router.post("/documents/path")
-    async def add_path(body: PathRequest) -> dict[str, Any]:
-        async with changing:
-            return await asyncio.to_thread(ingest, [Path(body.path).expanduser()])
+@router.post("/documents/path")
+async def add_path(body: PathRequest, request: Request, resources: ResourcesDep) -> dict[str, Any]:
+    async with request.app.state.index_changes:
+        return await request.app.state.ingest(
+            resources, [Path(body.path).expanduser()])
 
-    @router.delete("/documents")
-    async def remove(source: str) -> dict[str, Any]:
-        from ingest.catalog import remove_source
 
-        if source not in await asyncio.to_thread(_stored, resources):
-            raise HTTPException(404, f"{source}: not in the index")
-        async with changing:
-            report = await asyncio.to_thread(remove_source, settings, source,
-                                             resources.embeddings())
-        return _report(report)
+@router.delete("/documents")
+async def remove(source: str, request: Request, resources: ResourcesDep) -> dict[str, Any]:
+    from ingest.catalog import remove_source
 
-    @router.get("/sources/file", response_model=None)
-    def source_file(source: str) -> Response:
-        """An ingested file's bytes; any path the index does not hold is a 404. Answers
-        name a source below the working directory relative to it (graphs/references.py)."""
-        path = Path(source) if Path(source).is_absolute() else Path.cwd() / source
-        if str(path) not in _stored(resources) or not path.is_file():
-            raise HTTPException(404, "not an ingested file")
-        media = SERVED_AS.get(path.suffix.lower(), "text/plain; charset=utf-8")
-        return FileResponse(path, media_type=media, content_disposition_type="inline",
-                            filename=path.name)
+    if source not in await asyncio.to_thread(_stored, resources):
+        raise Refused(404, f"{source}: not in the index", "not_found")
+    async with request.app.state.index_changes:
+        report = await asyncio.to_thread(remove_source, resources.settings, source,
+                                         resources.embeddings())
+    return report_dict(report)
 
-    @router.get("/passages/{chunk_id}")
-    def passage(chunk_id: str) -> dict[str, Any]:
-        try:
-            got = resources.store().vectorstore.get(ids=[chunk_id],
-                                                    include=["documents", "metadatas"])
-        except DocentError as exc:
-            raise HTTPException(404, str(exc)) from None
-        if not got["ids"]:
-            raise HTTPException(404, f"no passage {chunk_id}")
-        return {"chunk_id": chunk_id, "text": got["documents"][0],
-                "metadata": got["metadatas"][0]}
 
-    return router
+@router.get("/sources/file", response_model=None)
+def source_file(source: str, resources: ResourcesDep) -> Response:
+    """An ingested file's bytes; any path the index does not hold is a 404. Answers
+    name a source below the working directory relative to it (graphs/references.py)."""
+    path = Path(source) if Path(source).is_absolute() else Path.cwd() / source
+    if str(path) not in _stored(resources) or not path.is_file():
+        raise Refused(404, "not an ingested file", "not_found")
+    media = SERVED_AS.get(path.suffix.lower(), "text/plain; charset=utf-8")
+    return FileResponse(path, media_type=media, content_disposition_type="inline",
+                        filename=path.name)
+
+
+@router.get("/passages/{chunk_id}")
+def passage(chunk_id: str, resources: ResourcesDep) -> dict[str, Any]:
+    try:
+        got = resources.store().vectorstore.get(ids=[chunk_id],
+                                                include=["documents", "metadatas"])
+    except DocentError as exc:
+        raise Refused(404, str(exc), "not_found") from None
+    if not got["ids"]:
+        raise Refused(404, f"no passage {chunk_id}", "not_found")
+    return {"chunk_id": chunk_id, "text": got["documents"][0],
+            "metadata": got["metadatas"][0]}

@@ -4,29 +4,37 @@
 The request's last user message is the question; an earlier user message is the
 conversation it may refer back to, made standalone as `docent chat` does
 (graphs/chat_followup.py).
+An Open WebUI task prompt ("### Task:") is not a question: it gets `{}` (CLIENT_TASK).
 """
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import AsyncIterator
+from itertools import pairwise
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.server.answer_format import FootnoteMarks, footnotes
-from app.server.answering import Answerer
-from app.server.errors import error_response, unavailable
-from core.errors import DocentError
+from app.server.deps import AnswererDep
+from app.server.errors import Refused, error_payload
+from app.server.sse import event_stream, sse_data
 from graphs.answer import Answer
 from graphs.ask_options import AskOptions
-from graphs.chat_followup import refers_back, standalone_question
+from graphs.chat_followup import Turn, is_refusal, rewrite_followup
 
 MODEL_ID = "docent"
+# Open WebUI's background tasks (a chat's title, tags, follow-up suggestions) send their
+# own prompt, marked so, to the chat's model: they get an empty JSON object, which Open
+# WebUI reads as "none", instead of a RAG answer to its prompt (or a 400 for its length)
+CLIENT_TASK = "### Task:"
+CLIENT_TASK_REPLY = "{}"
+
+router = APIRouter(prefix="/v1")
 
 
 class ChatMessage(BaseModel):
@@ -50,15 +58,16 @@ class ChatRequest(BaseModel):
     docent: AskOptions | None = None  # docent's own (the OpenAI fields have no room)
 
 
-def question_of(messages: list[ChatMessage]) -> str:
-    """The last user message, standalone when it refers back to the one before it."""
-    asked = [m.text().strip() for m in messages if m.role == "user" and m.text().strip()]
+def question_of(messages: list[ChatMessage]) -> tuple[str, str]:
+    """The last user message as typed, and its standalone form when it depends on the turn
+    before it (the rules `docent chat` uses; a refused turn is never merged into it)."""
+    asked = messages[-1].text().strip()
     if not asked or messages[-1].role != "user":
         raise ValueError("the last message must be the user's question")
-    question = asked[-1]
-    if len(asked) > 1 and refers_back(question):
-        return standalone_question(question, asked[-2])
-    return question
+    turns = [Turn(question.text().strip(), reply.text(), is_refusal(reply.text()))
+             for question, reply in pairwise(messages[:-1])
+             if question.role == "user" and reply.role == "assistant"]
+    return asked, rewrite_followup(asked, turns)
 
 
 def _usage(answer: Answer) -> dict[str, int]:
@@ -69,74 +78,78 @@ def _usage(answer: Answer) -> dict[str, int]:
 
 def _chunk(base: dict[str, Any], delta: dict[str, Any], finish: str | None = None,
            **extra: Any) -> str:
-    body = {**base, "object": "chat.completion.chunk",
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
-    return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
+    return sse_data({**base, "object": "chat.completion.chunk",
+                     "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+                     **extra})
 
 
 async def _events(first: str | Answer, rest: AsyncIterator[str | Answer],
                   base: dict[str, Any], include_usage: bool) -> AsyncIterator[str]:
+    """OpenAI's chunks: the role, the checked text with footnote marks, the footnotes, the
+    stop with the `docent` field, the usage when asked, then `[DONE]`."""
     marks = FootnoteMarks()
     yield _chunk(base, {"role": "assistant", "content": ""})
     item = first
-    while not isinstance(item, Answer):
-        if text := marks.feed(item):
-            yield _chunk(base, {"content": text})
-        item = await anext(rest)
+    try:
+        while not isinstance(item, Answer):
+            if text := marks.feed(item):
+                yield _chunk(base, {"content": text})
+            item = await anext(rest)
+    except Exception as exc:  # the 200 is sent: OpenAI clients raise on an `error` event
+        yield sse_data(error_payload(exc)[1])
+        return
     tail = marks.flush() + footnotes(item)
     if tail:
         yield _chunk(base, {"content": tail})
     yield _chunk(base, {}, "stop", docent=item.shown())
     if include_usage:
-        body = {**base, "object": "chat.completion.chunk", "choices": [],
-                "usage": _usage(item)}
-        yield f"data: {json.dumps(body)}\n\n"
-    yield "data: [DONE]\n\n"
+        yield sse_data({**base, "object": "chat.completion.chunk", "choices": [],
+                        "usage": _usage(item)})
+    yield "[DONE]"
 
 
-def openai_router(answerer: Answerer) -> APIRouter:
-    router = APIRouter(prefix="/v1")
+def _completion(base: dict[str, Any], content: str, **extra: Any) -> dict[str, Any]:
+    return {**base, "object": "chat.completion",
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": content}}], **extra}
 
-    @router.get("/models")
-    def models() -> dict[str, Any]:
-        return {"object": "list", "data": [
-            {"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "docent"}]}
 
-    @router.post("/chat/completions", response_model=None)
-    async def chat_completions(body: ChatRequest, request: Request
-                               ) -> JSONResponse | StreamingResponse:
-        if body.model != MODEL_ID:
-            return error_response(404, f"The model {body.model!r} does not exist; this "
-                                  f"server has {MODEL_ID!r}", "model_not_found")
-        try:
-            question = question_of(body.messages)
-        except ValueError as exc:
-            return error_response(400, str(exc), "invalid_request")
-        options = body.docent or AskOptions()
-        base = {"id": f"chatcmpl-{uuid.uuid4().hex}", "created": int(time.time()),
-                "model": MODEL_ID}
-        if not body.stream:
-            try:
-                answer = await answerer.answer_async(question, options)
-            except DocentError as exc:
-                return unavailable(exc)
-            marks = FootnoteMarks()
-            content = marks.feed(answer.answer) + marks.flush()
-            return JSONResponse({
-                **base, "object": "chat.completion",
-                "choices": [{"index": 0, "finish_reason": "stop", "message": {
-                    "role": "assistant",
-                    "content": content + footnotes(answer)}}],
-                "usage": _usage(answer), "docent": answer.shown()})
-        parts = answerer.stream(question, options)
-        try:  # the first piece before the 200: an empty store is an error, not a stream
-            first = await anext(parts)
-        except DocentError as exc:
-            return unavailable(exc)
-        include_usage = bool((body.stream_options or {}).get("include_usage"))
-        return StreamingResponse(_events(first, parts, base, include_usage),
-                                 media_type="text/event-stream",
-                                 headers={"cache-control": "no-cache"})
+async def _client_task_events(base: dict[str, Any]) -> AsyncIterator[str]:
+    yield _chunk(base, {"role": "assistant", "content": CLIENT_TASK_REPLY})
+    yield _chunk(base, {}, "stop")
+    yield "[DONE]"
 
-    return router
 
+@router.get("/models")
+def models() -> dict[str, Any]:
+    return {"object": "list", "data": [
+        {"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "docent"}]}
+
+
+@router.post("/chat/completions", response_model=None)
+async def chat_completions(body: ChatRequest, answerer: AnswererDep) -> Response:
+    if body.model != MODEL_ID:
+        raise Refused(404, f"The model {body.model!r} does not exist; this server has "
+                      f"{MODEL_ID!r}", "model_not_found")
+    try:
+        asked, question = question_of(body.messages)
+    except ValueError as exc:
+        raise Refused(400, str(exc), "invalid_request") from None
+    base = {"id": f"chatcmpl-{uuid.uuid4().hex}", "created": int(time.time()),
+            "model": MODEL_ID}
+    if CLIENT_TASK in question:
+        if body.stream:
+            return event_stream(_client_task_events(base))
+        return JSONResponse(_completion(base, CLIENT_TASK_REPLY))
+    options = body.docent or AskOptions()
+    if not body.stream:
+        answer = await answerer.answer_async(question, options, asked=asked)
+        marks = FootnoteMarks()
+        content = marks.feed(answer.answer) + marks.flush() + footnotes(answer)
+        return JSONResponse(_completion(base, content, usage=_usage(answer),
+                                        docent=answer.shown()))
+    parts = answerer.stream(question, options, asked=asked)
+    # the first piece before the 200: a bad question or an empty store is an HTTP error
+    first = await anext(parts)
+    include_usage = bool((body.stream_options or {}).get("include_usage"))
+    return event_stream(_events(first, parts, base, include_usage))

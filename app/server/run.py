@@ -1,10 +1,13 @@
-"""`docent serve`: the app on uvicorn, bound to 127.0.0.1 unless another address is asked."""
+"""`docent serve`: the app on uvicorn, bound to 127.0.0.1 unless another address is asked
+(then only with DOCENT_API_KEY set)."""
 
 from __future__ import annotations
 
 import os
 import signal
 import socket
+import sys
+from collections.abc import Sequence
 from types import FrameType
 
 from core.errors import DocentError
@@ -12,6 +15,9 @@ from core.resources import Resources
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
+# a request still running at SIGTERM (an answer, an ingest) gets this long before it is
+# cancelled: uvicorn's default waits for it however long it takes
+SHUTDOWN_GRACE_S = 2
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -29,22 +35,31 @@ def _exit(signum: int, _frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
 
-def serve(resources: Resources, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> int:
+def serve(resources: Resources, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
+          extra_hosts: Sequence[str] = ()) -> int:
+    """Serve until SIGTERM or Ctrl-C; `extra_hosts`: more Host names to answer to
+    (--allowed-host, e.g. host.docker.internal for Open WebUI in Docker)."""
     import uvicorn
 
     from app.remote_ask import announced
     from app.server.factory import create_app
-    from app.server.security import allowed_hosts
+    from app.server.security import EVERY_INTERFACE, allowed_hosts, bind_refusal, is_loopback
 
+    api_key = resources.settings.api_key
+    if refusal := bind_refusal(host, api_key):
+        raise DocentError(refusal)
     sock = listen(host, port)
-    app = create_app(resources, allowed_hosts=allowed_hosts(host))
+    app = create_app(resources, allowed_hosts=allowed_hosts(host, extra_hosts))
     shown = f"[{host}]" if ":" in host else host
+    if not is_loopback(host):
+        print(f"docent: warning: serving on {host}: other machines can reach this server "
+              "(the API key is required)", file=sys.stderr, flush=True)
     print(f"docent: serving on http://{shown}:{port}/ (OpenAI API: http://{shown}:{port}/v1, "
-          f"model 'docent'){'; API key required' if resources.settings.api_key else ''}",
-          flush=True)
+          f"model 'docent'){'; API key required' if api_key else ''}", flush=True)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", server_header=False,
-                                           proxy_headers=False))
-    local = "127.0.0.1" if host in ("0.0.0.0", "::") else shown
+                                           proxy_headers=False,
+                                           timeout_graceful_shutdown=SHUTDOWN_GRACE_S))
+    local = "127.0.0.1" if host in EVERY_INTERFACE else shown
     with announced(resources.settings.data_dir, f"http://{local}:{port}"):  # for `docent ask`
         # uvicorn re-raises SIGTERM after its graceful shutdown: exit through the `with`
         signal.signal(signal.SIGTERM, _exit)
