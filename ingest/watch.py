@@ -24,11 +24,12 @@ from typing import TYPE_CHECKING, Any, TextIO
 from core.errors import DocentError
 from core.tuning import TUNING
 from ingest.completeness import Stored, stored_files
-from ingest.discover import MISSING, OUTSIDE, discover, matches, source_of
+from ingest.discover import discover, matches
 from ingest.loaders import LOADERS
 from ingest.lock import LOCK_WAIT_S
 from ingest.pipeline import Item, catch_up_keywords, ingest_items, ingest_paths
 from ingest.report import IngestReport, Problem
+from ingest.source_policy import MISSING, OUTSIDE, leads_outside, source_of
 from ingest.watch_report import changes, progress_line
 from ingest.web import is_url, redact
 
@@ -243,7 +244,7 @@ class Watcher:
             try:
                 ingest_items(batch.items, self.settings, report, prune_under=batch.gone,
                              wait_s=self.options.wait_s, model=self.model,
-                             keyword_later=True)
+                             keyword_later=True, follow_links=self.options.follow_links)
             except Exception as exc:  # another ingest holding the lock, a locked database…
                 # the pipeline is safe to stop anywhere: the retry repairs and catches up
                 self.failures += 1
@@ -317,6 +318,8 @@ class Watcher:
             if path.is_dir():  # a linked folder is not followed (nor by the first pass)
                 if not path.is_symlink():
                     self._add_folder(path, root, batch)
+                elif self._has_stored(path):  # a folder swapped for a link: the policy
+                    batch.gone.append(root)
             elif path.exists() or path.is_symlink():
                 self._add_file(path, root, batch)
             elif self._has_stored(path):
@@ -339,15 +342,16 @@ class Watcher:
             batch.skipped.append(Problem(str(path), (
                 f"unsupported file type {path.suffix or '(none)'!r}")))
             return
-        if path.is_symlink() and not self.options.follow_links:
-            try:
-                outside = not path.resolve().is_relative_to(root)
-            except (OSError, RuntimeError):  # a link loop: the loader names the problem
-                outside = False
-            if outside:
-                batch.skipped.append(Problem(str(path), OUTSIDE))
-                return
-        batch.items.append((path, source_of(path, root)))
+        source = source_of(path, root)
+        outside = (path.is_symlink() and not self.options.follow_links
+                   and leads_outside(path, root))
+        if (outside or source != str(path)) and self._has_stored(path):
+            # swapped for a link: the prune of its folder applies the path policy
+            batch.gone.append(root)
+        if outside:
+            batch.skipped.append(Problem(str(path), OUTSIDE))
+            return
+        batch.items.append((path, source))
 
     def _add_folder(self, folder: Path, root: Path, batch: Batch) -> None:
         """A folder created or moved in: its files (no events come for them), and those

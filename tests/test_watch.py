@@ -283,6 +283,22 @@ def test_folder_moved_in_then_removed(watching: Running, folder: Path, tmp_path:
     assert len(snapshot(tmp_path / "data") or {}) == 2
 
 
+def test_a_file_swapped_for_a_link_out_is_removed_and_named(watching: Running, folder: Path,
+                                                            tmp_path: Path) -> None:
+    """Issue 24.1: `ln -sf /elsewhere/secret.txt notes.new && mv -f notes.new coffee.md`."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("the vault combination is 31-4-15")
+    wait_in_sync(folder, tmp_path / "data", tmp_path, watching.log)
+    (folder / "coffee.md.new").symlink_to(secret)
+    os.replace(folder / "coffee.md.new", folder / "coffee.md")
+    wait_for(lambda: f"removed  {folder / 'coffee.md'}" in watching.log(), "the removal",
+             watching.log)
+    sources = {source for source, _ in (snapshot(tmp_path / "data") or {}).values()}
+    assert sources == {str(folder / "leave.txt")}
+    assert (f"warning  {folder / 'coffee.md'}: now a symlink pointing outside the folder: "
+            "removed from the index") in watching.log()
+
+
 def test_unsupported_file_is_named_once_and_not_stored(watching: Running, folder: Path,
                                                        tmp_path: Path) -> None:
     (folder / "photo.jpg").write_bytes(b"\xff\xd8\xff")
