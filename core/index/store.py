@@ -3,6 +3,7 @@ guard against mixing embedding models."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -31,6 +32,11 @@ def index_fingerprint(settings: Settings) -> dict[str, str | int]:
         "docent_chunk_overlap": settings.chunk_overlap,
         "docent_vectors": "sentence-mean",  # chunk vector = mean of its sentences' vectors
     }
+
+
+# Chroma's client is not safe to create from two threads at once ("Could not connect to
+# tenant default_tenant", "'RustBindingsAPI' object has no attribute 'bindings'")
+_OPENING = threading.Lock()
 
 
 @lru_cache(maxsize=4)
@@ -71,7 +77,8 @@ def chroma_client(settings: Settings) -> Any:
     """
     if not settings.chroma_url:
         try:
-            return _persistent_client(settings.chroma_dir.resolve())
+            with _OPENING:  # concurrent first opens failed, as if damaged (issue 24.5)
+                return _persistent_client(settings.chroma_dir.resolve())
         except Exception as exc:  # chromadb raises InternalError for a damaged sqlite file
             raise damaged(settings.chroma_dir, exc, CHROMA_FIX) from None
     token = settings.chroma_token
