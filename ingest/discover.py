@@ -21,7 +21,8 @@ def matches(path: Path, patterns: Iterable[str]) -> bool:
     return any(fnmatch.fnmatch(text, p) or fnmatch.fnmatch(path.name, p) for p in patterns)
 
 
-def _key(path: Path) -> tuple[int, int] | None:
+def identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of what `path` leads to, or None when it is gone."""
     try:
         info = path.stat()
     except OSError:
@@ -81,7 +82,7 @@ def _walk(root: Path, skip: Path | None, follow_links: bool, on_error: Notify | 
             on_error(Path(error.filename or root), f"cannot list folder ({reason})")
 
     top = root.resolve()
-    seen = {_key(root)}  # folders walked (or about to be), when links are followed
+    seen = {identity(root)}  # folders walked (or about to be), when links are followed
     for folder, dirnames, filenames in os.walk(root, onerror=report, followlinks=follow_links):
         here = Path(folder)
         kept = []
@@ -98,7 +99,7 @@ def _walk(root: Path, skip: Path | None, follow_links: bool, on_error: Notify | 
                     yield sub, OUTSIDE, True
                 continue
             if follow_links:
-                key = _key(sub)
+                key = identity(sub)
                 if key in seen:  # a link loop, or a folder reached by another path
                     continue
                 seen.add(key)

@@ -35,15 +35,16 @@ def prune_missing(store: Store, roots: Iterable[Path], report: IngestReport, *,
                   follow_links: bool = False) -> None:
     """Delete the chunks of the files under `roots` that an ingest of them would no longer
     store under their name (`ingest.source_policy.stale_reason`): gone, no longer a file,
-    or now leading elsewhere (out of the folder without `follow_links`). Each is counted in
-    `report`; all but the gone ones are named in its warnings."""
+    over the size cap, or now leading elsewhere (out of the folder without
+    `follow_links`). Each is counted in `report`; all but the gone ones are named in its
+    warnings."""
     stored = get_all(store.vectorstore, ["metadatas"])
     sources = {meta.get("source", "") for meta in stored["metadatas"] if meta}
     for root in roots:
         top = root.resolve()
         for source in sorted(s for s in sources
                              if s == str(top) or s.startswith(str(top).rstrip("/") + "/")):
-            reason = stale_reason(source, top, follow_links)
+            reason = stale_reason(source, top, follow_links, store.settings)
             if reason is None:
                 continue
             keys = store.record_manager.list_keys(group_ids=[source])

@@ -8,8 +8,8 @@ followed link, and its chunks carry the hash of the bytes read then (`content_ha
 
 The same rules are applied again when a source is used, since a file can be swapped for a
 symlink (or its folder for a link) after it was ingested: `--prune` and `--watch` remove a
-source that an ingest of its folder would no longer store under that name
-(`stale_reason`), and the server serves only `servable_path`.
+source that an ingest of its folder would no longer store under that name, or at all
+(over the size cap) (`stale_reason`); the server serves only `servable_path`.
 """
 
 from __future__ import annotations
@@ -55,7 +55,21 @@ def source_of(path: Path, root: Path) -> str:
     return str(real) if real.is_relative_to(top) else str(top / path.relative_to(root))
 
 
-def stale_reason(source: str, top: Path, follow_links: bool) -> str | None:
+def max_file_bytes(settings: Settings) -> int:
+    """DOCENT_MAX_FILE_MB in bytes, as the loaders apply it (`ingest.loaders.load_file`)."""
+    return int(settings.max_file_mb * 2**20)
+
+
+def too_large(path: Path, max_bytes: int) -> bool:
+    """Whether the file `path` is now over the size cap (`max_file_bytes`)."""
+    try:
+        return path.stat().st_size > max_bytes
+    except (OSError, RuntimeError):  # gone, or a link loop: the caller names that
+        return False
+
+
+def stale_reason(source: str, top: Path, follow_links: bool, settings: Settings
+                 ) -> str | None:
     """Why the chunks of `source`, stored from the real folder `top`, must go: an ingest of
     the folder now would not store that file under that name. None when they stay."""
     path = Path(source)
@@ -63,6 +77,9 @@ def stale_reason(source: str, top: Path, follow_links: bool) -> str | None:
         return MISSING  # deleted or moved away: the usual prune
     if not path.is_file():
         return "no longer a file: removed from the index"
+    if too_large(path, max_file_bytes(settings)):
+        return (f"grew past DOCENT_MAX_FILE_MB ({settings.max_file_mb:g} MB): removed from "
+                "the index (its old text is no longer answered)")
     if leads_outside(path, top) and not follow_links:
         return f"now a {OUTSIDE}: removed from the index"
     if source_of(path, top) != source:
