@@ -263,9 +263,10 @@ class Watcher:
 
     def _replaced(self) -> list[Path]:
         """Watched folders whose name now holds another folder (`mv w w.old; mv w.new w`):
-        their events still come from the old one, under the watched names."""
-        return [root for root, key in self.folders.items()
-                if (now := identity(root)) is not None and now != key]
+        their events still come from the old one, under the watched names; and folders
+        found gone that are back (their events meanwhile were dropped)."""
+        return [root for root, key in self.folders.items() if (now := identity(root))
+                is not None and (now != key or root in self.vanished)]
 
     def _resync(self, observer: Any, replaced: list[Path]) -> Any:
         """Watch the folders now at the replaced names, drop the old folders' waiting
@@ -274,8 +275,10 @@ class Watcher:
         observer.join(timeout=5)
         self.pending.clear()
         for root in replaced:
-            self.status("resync", f"{root} was replaced by another folder: reading it again")
-            self.folders[root] = identity(root)
+            now = identity(root)
+            what = "is back" if now == self.folders[root] else "was replaced by another folder"
+            self.status("resync", f"{root} {what}: reading it again")
+            self.folders[root] = now
             self.vanished.discard(root)
         observer = self._observe()
         self._catch_up("resynced")

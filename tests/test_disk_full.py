@@ -68,10 +68,10 @@ def _assert_one_honest_line(err: str, *words: str) -> None:
     assert "damaged" not in err and "restore" not in err and "report it" not in err, err
 
 
-@pytest.fixture
-def hook(tmp_path: Path) -> Path:
-    path = tmp_path / "hook"
-    path.mkdir()
+@pytest.fixture(scope="module")
+def hook(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder whose sitecustomize.py gives the command fake embeddings."""
+    path = tmp_path_factory.mktemp("hook")
     (path / "sitecustomize.py").write_text(HOOK)
     return path
 

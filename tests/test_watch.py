@@ -334,8 +334,13 @@ def test_a_vanished_folder_removes_nothing(folder: Path, tmp_path: Path) -> None
     kept = snapshot(tmp_path / "data")
     shutil.rmtree(folder)
     wait_for(lambda: "is gone (unmounted?)" in running.log(), "the warning", running.log)
-    assert running.stop() == 0
     assert snapshot(tmp_path / "data") == kept
+    folder.mkdir()  # back (remounted): read again
+    (folder / "back.md").write_text("Written while the drive was away.")
+    wait_in_sync(folder, tmp_path / "data", tmp_path, running.log)
+    assert running.stop() == 0
+    assert f"{folder} is back: reading it again" in running.log() or (
+        f"{folder} was replaced by another folder" in running.log())
 
 
 def test_a_replaced_folder_is_resynced_and_the_old_one_ignored(
