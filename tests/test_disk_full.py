@@ -155,21 +155,24 @@ def test_a_read_only_disk_is_named(small_disk: Path, small: Path, hook: Path) ->
         f.read_text() for f in (small / "more.md", small / "notes.md"))
 
 
-def test_a_file_size_limit_is_named_then_nothing_is_lost(tmp_path: Path, big: Path,
-                                                        hook: Path) -> None:
+def test_a_file_size_limit_is_named_then_nothing_is_lost(tmp_path: Path, small: Path,
+                                                        big: Path, hook: Path) -> None:
     """`ulimit -f`: Python ignores SIGXFSZ, so SQLite sees EFBIG and says "disk I/O error"
     (before: "unexpected OperationalError: disk I/O error ... please report it")."""
     data = tmp_path / "data"
+    assert _docent(["ingest", str(small)], data, hook)[0] == 0  # 188 KB of chroma.sqlite3
 
     def limited() -> None:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (1_000_000, 1_000_000))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (250_000, 250_000))
 
     code, err = _docent(["ingest", str(big)], data, hook, preexec=limited)
     assert code == 2
     _assert_one_honest_line(err, f"{data}: the file size limit was reached",
-                            "ulimit -f: 1000000 bytes", "ulimit -f unlimited")
-    assert _docent(["ingest", str(big)], data, hook)[0] == 0
-    assert len(_chunks(data)) == 60 * 20
+                            "ulimit -f: 250000 bytes", "ulimit -f unlimited")
+    (small / "more.md").write_text("The espresso machine is descaled monthly.")
+    assert _docent(["ingest", str(small)], data, hook)[0] == 0
+    texts = {f.read_text() for f in (small / "more.md", small / "notes.md")}
+    assert texts <= set(_chunks(data).values()), "the earlier file is kept, the new one added"
 
 
 def test_a_records_file_locked_by_another_process_is_named(tmp_path: Path, small: Path,
@@ -237,3 +240,28 @@ def test_an_unexplained_failure_of_a_sound_store_does_not_say_restore(
     message = str(caught.value)
     assert "passes an integrity check" in message and "nothing stored is lost" in message
     assert "restore" not in message and "damaged" not in message
+
+
+@pytest.mark.parametrize(("exc", "said"), [
+    (OSError(28, "No space left on device"), "the disk is full"),
+    (sqlite3.OperationalError("database or disk is full"), "the disk is full"),
+    (OSError(27, "File too large"), "the file size limit was reached"),
+    (OSError(30, "Read-only file system"), "read-only file system"),
+    (PermissionError(13, "Permission denied"), "permission denied"),
+    (sqlite3.OperationalError("database is locked"), "locked by another process"),
+    (sqlite3.OperationalError("table collections already exists"), "being created"),
+    (sqlite3.DatabaseError("file is not a database"), None),
+    (FileNotFoundError(2, "No such file or directory"), None),
+    (KeyError("a bug, not the disk"), None),
+])
+def test_storage_problems_are_told_apart(exc: BaseException, said: str | None,
+                                         tmp_path: Path) -> None:
+    from core.index.damage import storage_problem
+
+    problem = storage_problem(tmp_path / "records.sqlite", exc)
+    if said is None:
+        assert problem is None
+    else:
+        assert problem is not None and said in str(problem), problem
+        assert str(problem).startswith(f"{tmp_path / 'records.sqlite'}: ")
+        assert "nothing stored is lost" in str(problem)

@@ -146,7 +146,8 @@ def storage_problem(path: Path, exc: BaseException) -> StorageError | None:
     if "already exists" in text:  # two first opens running the same schema migration
         return StorageError(f"{path}: being created by a concurrent first request",
                             "try again in a moment; " + NOTHING_LOST)
-    if any(word in text for word in CORRUPTION) or not _from_storage(exc):
+    if (any(word in text for word in CORRUPTION) or not _from_storage(exc)
+            or code not in (None, errno.EIO)):  # another OS error says what it is
         return None
     # the cause was lost on the way ("disk I/O error", a Chroma compaction error): the
     # file system tells what it was
