@@ -394,14 +394,6 @@ class Watcher:
             batch.skipped.append(Problem(str(path), (
                 f"unsupported file type {path.suffix or '(none)'!r}")))
             return
-        if too_large(path, self.max_bytes):
-            if self._has_stored(path):  # the prune of its folder removes it and says so
-                batch.gone.append(root)
-            elif path not in self.too_large:  # the loader says so, once
-                batch.items.append((path, source_of(path, root)))
-            self.too_large.add(path)
-            return
-        self.too_large.discard(path)
         source = source_of(path, root)
         outside = (path.is_symlink() and not self.options.follow_links
                    and leads_outside(path, root))
@@ -411,6 +403,14 @@ class Watcher:
         if outside:
             batch.skipped.append(Problem(str(path), OUTSIDE))
             return
+        if too_large(path, self.max_bytes):
+            if self._has_stored(path):  # the prune of its folder removes it and says so
+                batch.gone.append(root)
+            elif path not in self.too_large:  # the loader says so, once
+                batch.items.append((path, source))
+            self.too_large.add(path)
+            return
+        self.too_large.discard(path)
         batch.items.append((path, source))
 
     def _add_folder(self, folder: Path, root: Path, batch: Batch) -> None:
