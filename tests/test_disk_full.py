@@ -231,7 +231,7 @@ def test_an_unexplained_failure_of_a_sound_store_does_not_say_restore(
     data = tmp_path / "data"
     ingest_paths([small], _settings(data), model=HashingEmbeddings())
 
-    def fails(path: Path) -> None:
+    def fails(*args: object, **kwargs: object) -> None:
         raise InternalError("Could not connect to tenant default_tenant. Are you sure it exists?")
 
     monkeypatch.setattr(core.index.store, "_persistent_client", fails)
