@@ -117,7 +117,7 @@ def check_chroma_server(settings: Settings) -> Check | None:
 def check_store(settings: Settings) -> Check:
     """The store opens and was built with the configured embedding model and chunking."""
     from core.embeddings import embeddings_from
-    from core.index.damage import DamagedStoreError
+    from core.index.damage import StorageError, storage_problem
     from core.index.keyword import load_keyword_index
     from core.index.store import EMPTY_STORE_HINT, open_store
 
@@ -125,7 +125,8 @@ def check_store(settings: Settings) -> Check:
         store = open_store(settings, embeddings_from(settings))
         store.record_manager  # noqa: B018 (opened on first use; ingest needs them)
         load_keyword_index(settings)  # what `ask` reads besides the vectors
-    except DamagedStoreError as exc:
+        chunks = store.count()
+    except StorageError as exc:  # damaged, or the disk full, read-only, locked...
         return Check("store", "FAIL", exc.detail, exc.fix)
     except DocentError as exc:
         message = str(exc)
@@ -136,7 +137,11 @@ def check_store(settings: Settings) -> Check:
             return Check("store", "FAIL", message.split(". Run")[0],
                          "python -m app ingest --reindex PATH… (or restore the old settings)")
         return Check("store", "FAIL", message, "check DOCENT_DATA_DIR and DOCENT_CHROMA_URL")
-    return _ok("store", f"collection {settings.collection!r}: {store.count()} chunks, "
+    except Exception as exc:  # Chroma's InternalError when it cannot write its log out
+        if (problem := storage_problem(settings.chroma_dir, exc)) is None:
+            raise
+        return Check("store", "FAIL", problem.detail, problem.fix)
+    return _ok("store", f"collection {settings.collection!r}: {chunks} chunks, "
                f"built with {settings.embedding_model}")
 
 

@@ -9,9 +9,8 @@ from pathlib import Path
 
 from core.errors import DocentError
 from ingest.loaders import LOADERS, unsupported
-
-OUTSIDE = "symlink pointing outside the folder"
-MISSING = "no such file or directory"
+from ingest.source_policy import MISSING, OUTSIDE, leads_outside, real_path
+from ingest.source_policy import source_of as source_of  # the pipeline names it from here
 
 Notify = Callable[[Path, str], None]
 
@@ -22,33 +21,13 @@ def matches(path: Path, patterns: Iterable[str]) -> bool:
     return any(fnmatch.fnmatch(text, p) or fnmatch.fnmatch(path.name, p) for p in patterns)
 
 
-def _real(path: Path) -> Path | None:
-    """Where `path` leads, or None for a symlink loop."""
-    try:
-        return path.resolve()
-    except (OSError, RuntimeError):  # RuntimeError: a loop (Python 3.11)
-        return None
-
-
-def _key(path: Path) -> tuple[int, int] | None:
+def identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of what `path` leads to, or None when it is gone."""
     try:
         info = path.stat()
     except OSError:
         return None
     return info.st_dev, info.st_ino
-
-
-def source_of(path: Path, root: Path) -> str:
-    """The `source` stored for `path`, found under `root`: its real path when that lies in
-    the folder, else the path through the link (under the real folder), so `--prune` of
-    the folder reaches it and the link's target is not what the index names."""
-    real = _real(path)
-    if real is None:
-        return str(path.absolute())
-    if path == root:
-        return str(real)
-    top = root.resolve()
-    return str(real) if real.is_relative_to(top) else str(top / path.relative_to(root))
 
 
 def discover(
@@ -103,7 +82,7 @@ def _walk(root: Path, skip: Path | None, follow_links: bool, on_error: Notify | 
             on_error(Path(error.filename or root), f"cannot list folder ({reason})")
 
     top = root.resolve()
-    seen = {_key(root)}  # folders walked (or about to be), when links are followed
+    seen = {identity(root)}  # folders walked (or about to be), when links are followed
     for folder, dirnames, filenames in os.walk(root, onerror=report, followlinks=follow_links):
         here = Path(folder)
         kept = []
@@ -111,16 +90,16 @@ def _walk(root: Path, skip: Path | None, follow_links: bool, on_error: Notify | 
             if name.startswith("."):
                 continue
             sub = here / name
-            real = _real(sub)
+            real = real_path(sub)
             if real is None or real == skip:
                 continue
             if sub.is_symlink() and not follow_links:
                 # a link within the folder is not followed: its target is walked anyway
-                if not real.is_relative_to(top):
+                if leads_outside(sub, top):
                     yield sub, OUTSIDE, True
                 continue
             if follow_links:
-                key = _key(sub)
+                key = identity(sub)
                 if key in seen:  # a link loop, or a folder reached by another path
                     continue
                 seen.add(key)
@@ -130,9 +109,7 @@ def _walk(root: Path, skip: Path | None, follow_links: bool, on_error: Notify | 
             path = here / name
             if name.startswith("."):
                 continue
-            if not follow_links and path.is_symlink():
-                real = _real(path)  # None (a loop): yielded, the loader names the problem
-                if real is not None and not real.is_relative_to(top):
-                    yield path, OUTSIDE, False
-                    continue
+            if not follow_links and path.is_symlink() and leads_outside(path, top):
+                yield path, OUTSIDE, False  # a loop is yielded: the loader names the problem
+                continue
             yield path, None, False

@@ -1,4 +1,4 @@
-"""One ingest per data directory at a time."""
+"""One ingest, and one `ingest --watch`, per data directory at a time."""
 
 from __future__ import annotations
 
@@ -7,8 +7,11 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from core.errors import DocentError
+from core.index.damage import storage_problem
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from core.settings import Settings
 
 # how long a second ingest waits for the first (`ingest --wait` changes it)
@@ -16,20 +19,45 @@ LOCK_WAIT_S = 600.0
 
 
 @contextmanager
-def ingest_lock(settings: Settings, wait_s: float = LOCK_WAIT_S) -> Iterator[None]:
-    """Hold the data directory's ingest lock; a second ingest waits, then fails clearly."""
+def _held(path: Path, wait_s: float, refusal: str) -> Iterator[None]:
+    """Hold the file lock `path`, waiting at most `wait_s`; else `refusal` (+ the lock)."""
     from filelock import FileLock, Timeout
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(settings.data_dir / "ingest.lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(path)
     try:
         lock.acquire(timeout=wait_s)
     except Timeout:
-        raise DocentError(
-            f"another ingest is running on {settings.data_dir} "
-            f"(waited {wait_s:.0f} s for {lock.lock_file})"
-        ) from None
+        raise DocentError(refusal.format(lock=lock.lock_file)) from None
     try:
         yield
     finally:
         lock.release()
+
+
+@contextmanager
+def ingest_lock(settings: Settings, wait_s: float = LOCK_WAIT_S) -> Iterator[None]:
+    """Hold the data directory's ingest lock; a second ingest waits, then fails clearly.
+    A write that fails for want of space, a read-only disk, a file size limit... is
+    raised as the one line `core.index.damage.storage_problem` gives."""
+    with _held(settings.data_dir / "ingest.lock", wait_s,
+               f"another ingest is running on {settings.data_dir} "
+               f"(waited {wait_s:.0f} s for {{lock}})"):
+        try:
+            yield
+        except Exception as exc:  # every ingest write runs here: a full disk is not a bug
+            if isinstance(exc, DocentError) or (
+                    problem := storage_problem(settings.data_dir, exc)) is None:
+                raise
+            raise problem from exc
+
+
+@contextmanager
+def watch_lock(settings: Settings) -> Iterator[None]:
+    """Hold the data directory's watch lock; a second `ingest --watch` is refused at once
+    (two watchers of one index reported different totals, and each pruned by its own
+    view of the folders)."""
+    with _held(settings.data_dir / "watch.lock", 0,
+               f"another `ingest --watch` is running on {settings.data_dir} ({{lock}}): "
+               "stop it, or watch all the folders from one"):
+        yield

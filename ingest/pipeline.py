@@ -294,7 +294,7 @@ def ingest_paths(
     # prune only under paths that exist: an unmounted drive must not empty the index
     return ingest_items(items, settings, report, prune_under=paths if prune else (),
                         reindex=reindex, url_limits=url_limits, wait_s=wait_s, model=model,
-                        heartbeat_s=heartbeat_s)
+                        heartbeat_s=heartbeat_s, follow_links=follow_links)
 
 
 def ingest_items(
@@ -309,10 +309,12 @@ def ingest_items(
     model: Embeddings | None = None,
     heartbeat_s: float = HEARTBEAT_S,
     keyword_later: bool = False,
+    follow_links: bool = False,
 ) -> IngestReport:
     """Ingest files and URLs, each with its `source` (`ingest.discover.source_of`), then
-    delete the chunks of files gone from under `prune_under`; `report` is filled in.
-    `keyword_later`: see `indexing`."""
+    delete the chunks of files under `prune_under` that are gone or now lead elsewhere
+    (`ingest.repair.prune_missing`); `report` is filled in. `keyword_later`: see
+    `indexing`."""
     with Heartbeat(len(items), heartbeat_s) as heartbeat, indexing(
             settings, report, reindex=reindex, wait_s=wait_s, model=model,
             keyword_later=keyword_later) as (store, check_all):
@@ -321,9 +323,7 @@ def ingest_items(
         chunks = _chunks(list(items), settings, url_limits, report, known, notes, heartbeat)
         index_chunks(prefetched(chunks, 2 * TUNING.embedding_batch * 4), store, report)
         if prune_under:
-            gone = prune_missing(store, prune_under)
-            report.deleted += sum(gone.values())
-            report.touched.update(gone)
+            prune_missing(store, prune_under, report, follow_links=follow_links)
     return report
 
 

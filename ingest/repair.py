@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.index.paging import get_all
+from ingest.report import IngestReport, Problem
+from ingest.source_policy import MISSING, stale_reason
 
 if TYPE_CHECKING:
     from core.index.store import Store
@@ -29,22 +31,28 @@ def repair_interrupted(store: Store) -> int:
     return len(orphan_vectors) + len(orphan_records)
 
 
-def prune_missing(store: Store, roots: Iterable[Path]) -> dict[str, int]:
-    """Delete the chunks of files that no longer exist under `roots`; return how many,
-    by source.
-    Files read through a symlink are stored under the link's path in the folder (see
-    `ingest.discover.source_of`), so they are found here too."""
-    prefixes = [str(root.resolve()) for root in roots]
+def prune_missing(store: Store, roots: Iterable[Path], report: IngestReport, *,
+                  follow_links: bool = False) -> None:
+    """Delete the chunks of the files under `roots` that an ingest of them would no longer
+    store under their name (`ingest.source_policy.stale_reason`): gone, no longer a file,
+    over the size cap, or now leading elsewhere (out of the folder without
+    `follow_links`). Each is counted in `report`; all but the gone ones are named in its
+    warnings."""
     stored = get_all(store.vectorstore, ["metadatas"])
     sources = {meta.get("source", "") for meta in stored["metadatas"] if meta}
-    gone = [s for s in sources
-            if any(s == p or s.startswith(p.rstrip("/") + "/") for p in prefixes)
-            and not Path(s).exists()]
-    deleted = {}
-    for source in gone:
-        keys = store.record_manager.list_keys(group_ids=[source])
-        if keys:
-            store.vectorstore.delete(keys)
-            store.record_manager.delete_keys(keys)
-            deleted[source] = len(keys)
-    return deleted
+    for root in roots:
+        top = root.resolve()
+        for source in sorted(s for s in sources
+                             if s == str(top) or s.startswith(str(top).rstrip("/") + "/")):
+            reason = stale_reason(source, top, follow_links, store.settings)
+            if reason is None:
+                continue
+            keys = store.record_manager.list_keys(group_ids=[source])
+            if keys:
+                store.vectorstore.delete(keys)
+                store.record_manager.delete_keys(keys)
+                report.deleted += len(keys)
+                report.touched.add(source)
+            if reason != MISSING:
+                report.warnings.append(Problem(source, reason))
+            sources.discard(source)

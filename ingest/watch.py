@@ -24,11 +24,19 @@ from typing import TYPE_CHECKING, Any, TextIO
 from core.errors import DocentError
 from core.tuning import TUNING
 from ingest.completeness import Stored, stored_files
-from ingest.discover import MISSING, OUTSIDE, discover, matches, source_of
+from ingest.discover import discover, identity, matches
 from ingest.loaders import LOADERS
-from ingest.lock import LOCK_WAIT_S
+from ingest.lock import LOCK_WAIT_S, watch_lock
 from ingest.pipeline import Item, catch_up_keywords, ingest_items, ingest_paths
 from ingest.report import IngestReport, Problem
+from ingest.source_policy import (
+    MISSING,
+    OUTSIDE,
+    leads_outside,
+    max_file_bytes,
+    source_of,
+    too_large,
+)
 from ingest.watch_report import changes, progress_line
 from ingest.web import is_url, redact
 
@@ -98,6 +106,10 @@ class PendingPaths:
                 wait = min(self._last + debounce_s - now, 0.1) if self._paths else 0.1
                 self._lock.wait(max(wait, 0.001))
             return set()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._paths = set()
 
     def __len__(self) -> int:
         with self._lock:
@@ -183,6 +195,9 @@ class Watcher:
         self.exclude = (*options.exclude, *TEMPORARY)
         self.pending = PendingPaths()
         self.vanished: set[Path] = set()  # roots found gone (warned once)
+        self.folders: dict[Path, tuple[int, int] | None] = {}  # watched folder → identity
+        self.max_bytes = max_file_bytes(settings)
+        self.too_large: set[Path] = set()  # files over the cap, reported once
         self.stored: Stored = {}
         self.batches = 0
         self.failures = 0  # batches failed in a row: the next waits 2**n s (at most 60)
@@ -201,35 +216,73 @@ class Watcher:
 
     def run(self) -> int:
         """The first pass, then batches until `stop()`; returns 0. A path given that does
-        not exist raises `DocentError` before anything is touched."""
+        not exist, or another watch of the data dir, raises `DocentError` before anything
+        is touched."""
         missing = [p for p in self.given if not (p.exists() or p.is_symlink())]
         if missing:
             raise DocentError(f"{missing[0]}: {MISSING}")
-        observer = _start_observer(self.roots, self.pending, self.options,
-                                   lambda line: self.status("polling", line))
-        try:
-            started = time.monotonic()
-            self.stored = self._scan()
-            report = ingest_paths(self.given, self.settings, prune=True,
-                                  reindex=self.options.reindex, include=self.options.include,
-                                  exclude=self.exclude, follow_links=self.options.follow_links,
-                                  wait_s=self.options.wait_s, model=self.model)
-            self._report(report, "caught up", started)
-            mode = "polling" if "Polling" in type(observer).__name__ else "file events"
-            self.status("watching", f"watching {len(self.roots)} path(s) ({mode}); "
-                        "Ctrl-C stops")
-            while not self.stopping:
-                touched = self.pending.take(self.options.debounce_s,
-                                            self.options.max_delay_s, lambda: self.stopping)
-                if touched:
-                    self._apply(touched)
-        finally:
-            observer.stop()
-            observer.join(timeout=5)
+        with watch_lock(self.settings):
+            self._watch()
         waiting = len(self.pending)
         self.status("stopped", "stopped" + (
             f"; {waiting} waiting change(s) are caught up at the next start" if waiting else ""))
         return 0
+
+    def _watch(self) -> None:
+        self.folders = {root: identity(root) for root in self.roots if root.is_dir()}
+        observer = self._observe()
+        try:
+            self.stored = self._scan()
+            self._catch_up("caught up", reindex=self.options.reindex)
+            mode = "polling" if "Polling" in type(observer).__name__ else "file events"
+            self.status("watching", f"watching {len(self.roots)} path(s) ({mode}); "
+                        "Ctrl-C stops")
+            while not self.stopping:
+                touched = self.pending.take(self.options.debounce_s, self.options.max_delay_s,
+                                            lambda: self.stopping or bool(self._replaced()))
+                if replaced := self._replaced():
+                    observer = self._resync(observer, replaced)
+                elif touched:
+                    self._apply(touched)
+        finally:
+            observer.stop()
+            observer.join(timeout=5)
+
+    def _observe(self) -> Any:
+        return _start_observer(self.roots, self.pending, self.options,
+                               lambda line: self.status("polling", line))
+
+    def _catch_up(self, what: str, reindex: bool = False) -> None:
+        """A normal ingest of the paths with prune: the first pass, and after a resync."""
+        started = time.monotonic()
+        report = ingest_paths(self.given, self.settings, prune=True, reindex=reindex,
+                              include=self.options.include, exclude=self.exclude,
+                              follow_links=self.options.follow_links,
+                              wait_s=self.options.wait_s, model=self.model)
+        self._report(report, what, started)
+
+    def _replaced(self) -> list[Path]:
+        """Watched folders whose name now holds another folder (`mv w w.old; mv w.new w`):
+        their events still come from the old one, under the watched names; and folders
+        found gone that are back (their events meanwhile were dropped)."""
+        return [root for root, key in self.folders.items() if (now := identity(root))
+                is not None and (now != key or root in self.vanished)]
+
+    def _resync(self, observer: Any, replaced: list[Path]) -> Any:
+        """Watch the folders now at the replaced names, drop the old folders' waiting
+        events (an edit in `w.old` must not remove `w/…`), and catch up as at the start."""
+        observer.stop()
+        observer.join(timeout=5)
+        self.pending.clear()
+        for root in replaced:
+            now = identity(root)
+            what = "is back" if now == self.folders[root] else "was replaced by another folder"
+            self.status("resync", f"{root} {what}: reading it again")
+            self.folders[root] = now
+            self.vanished.discard(root)
+        observer = self._observe()
+        self._catch_up("resynced")
+        return observer
 
     def _apply(self, touched: set[Path]) -> None:
         started = time.monotonic()
@@ -243,7 +296,7 @@ class Watcher:
             try:
                 ingest_items(batch.items, self.settings, report, prune_under=batch.gone,
                              wait_s=self.options.wait_s, model=self.model,
-                             keyword_later=True)
+                             keyword_later=True, follow_links=self.options.follow_links)
             except Exception as exc:  # another ingest holding the lock, a locked database…
                 # the pipeline is safe to stop anywhere: the retry repairs and catches up
                 self.failures += 1
@@ -312,11 +365,13 @@ class Watcher:
                 if root not in self.vanished:
                     self.vanished.add(root)
                     self.status("warning", f"{root} is gone (unmounted?): nothing is removed "
-                                "from the index; restart the watch when it is back")
+                                "from the index; it is read again when it is back")
                 continue
             if path.is_dir():  # a linked folder is not followed (nor by the first pass)
                 if not path.is_symlink():
                     self._add_folder(path, root, batch)
+                elif self._has_stored(path):  # a folder swapped for a link: the policy
+                    batch.gone.append(root)
             elif path.exists() or path.is_symlink():
                 self._add_file(path, root, batch)
             elif self._has_stored(path):
@@ -339,15 +394,24 @@ class Watcher:
             batch.skipped.append(Problem(str(path), (
                 f"unsupported file type {path.suffix or '(none)'!r}")))
             return
-        if path.is_symlink() and not self.options.follow_links:
-            try:
-                outside = not path.resolve().is_relative_to(root)
-            except (OSError, RuntimeError):  # a link loop: the loader names the problem
-                outside = False
-            if outside:
-                batch.skipped.append(Problem(str(path), OUTSIDE))
-                return
-        batch.items.append((path, source_of(path, root)))
+        source = source_of(path, root)
+        outside = (path.is_symlink() and not self.options.follow_links
+                   and leads_outside(path, root))
+        if (outside or source != str(path)) and self._has_stored(path):
+            # swapped for a link: the prune of its folder applies the path policy
+            batch.gone.append(root)
+        if outside:
+            batch.skipped.append(Problem(str(path), OUTSIDE))
+            return
+        if too_large(path, self.max_bytes):
+            if self._has_stored(path):  # the prune of its folder removes it and says so
+                batch.gone.append(root)
+            elif path not in self.too_large:  # the loader says so, once
+                batch.items.append((path, source))
+            self.too_large.add(path)
+            return
+        self.too_large.discard(path)
+        batch.items.append((path, source))
 
     def _add_folder(self, folder: Path, root: Path, batch: Batch) -> None:
         """A folder created or moved in: its files (no events come for them), and those

@@ -139,9 +139,10 @@ def wait_in_sync(folder: Path, data_dir: Path, tmp_path: Path, log: Callable[[],
 class Running:
     """A `Watcher` on a thread, as the tests drive it."""
 
-    def __init__(self, folder: Path, data_dir: Path, **options: float | bool) -> None:
+    def __init__(self, folder: Path, data_dir: Path, settings: Settings | None = None,
+                 **options: float | bool) -> None:
         self.out = io.StringIO()
-        self.watcher = Watcher([folder], settings_for(data_dir),
+        self.watcher = Watcher([folder], settings or settings_for(data_dir),
                                WatchOptions(**{**FAST, **options}), out=self.out)
         self.code: int | None = None
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -283,6 +284,22 @@ def test_folder_moved_in_then_removed(watching: Running, folder: Path, tmp_path:
     assert len(snapshot(tmp_path / "data") or {}) == 2
 
 
+def test_a_file_swapped_for_a_link_out_is_removed_and_named(watching: Running, folder: Path,
+                                                            tmp_path: Path) -> None:
+    """Issue 24.1: `ln -sf /elsewhere/secret.txt notes.new && mv -f notes.new coffee.md`."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("the vault combination is 31-4-15")
+    wait_in_sync(folder, tmp_path / "data", tmp_path, watching.log)
+    (folder / "coffee.md.new").symlink_to(secret)
+    os.replace(folder / "coffee.md.new", folder / "coffee.md")
+    wait_for(lambda: f"removed  {folder / 'coffee.md'}" in watching.log(), "the removal",
+             watching.log)
+    sources = {source for source, _ in (snapshot(tmp_path / "data") or {}).values()}
+    assert sources == {str(folder / "leave.txt")}
+    assert (f"warning  {folder / 'coffee.md'}: now a symlink pointing outside the folder: "
+            "removed from the index") in watching.log()
+
+
 def test_unsupported_file_is_named_once_and_not_stored(watching: Running, folder: Path,
                                                        tmp_path: Path) -> None:
     (folder / "photo.jpg").write_bytes(b"\xff\xd8\xff")
@@ -317,8 +334,90 @@ def test_a_vanished_folder_removes_nothing(folder: Path, tmp_path: Path) -> None
     kept = snapshot(tmp_path / "data")
     shutil.rmtree(folder)
     wait_for(lambda: "is gone (unmounted?)" in running.log(), "the warning", running.log)
-    assert running.stop() == 0
     assert snapshot(tmp_path / "data") == kept
+    folder.mkdir()  # back (remounted): read again
+    (folder / "back.md").write_text("Written while the drive was away.")
+    wait_in_sync(folder, tmp_path / "data", tmp_path, running.log)
+    assert running.stop() == 0
+    assert f"{folder} is back: reading it again" in running.log() or (
+        f"{folder} was replaced by another folder" in running.log())
+
+
+def test_a_replaced_folder_is_resynced_and_the_old_one_ignored(
+        watching: Running, folder: Path, tmp_path: Path) -> None:
+    """Issue 24.6: `mv w w.old; mv w.new w` left the new files unindexed, and edits in
+    w.old reached the index under w's names."""
+    data_dir, log = tmp_path / "data", watching.log
+    wait_in_sync(folder, data_dir, tmp_path, log)
+    new = tmp_path / "notes.new"
+    new.mkdir()
+    (new / "coffee.md").write_text("The new café roasts Kenyan beans on Fridays.")
+    (new / "menu.md").write_text("The menu lists five kinds of espresso.")
+    old = tmp_path / "notes.old"
+    folder.rename(old)
+    new.rename(folder)
+    wait_in_sync(folder, data_dir, tmp_path, log)
+    assert f"{folder} was replaced by another folder: reading it again" in log()
+
+    (old / "coffee.md").unlink()  # edits in the old folder: none may reach the index
+    (old / "leave.txt").write_text("Changed in the old folder.")
+    (old / "extra.md").write_text("Written in the old folder.")
+    (folder / "hours.md").write_text("The shop opens at eight.")  # and it keeps watching
+    wait_in_sync(folder, data_dir, tmp_path, log)
+    sources = {source for source, _ in (snapshot(data_dir) or {}).values()}
+    assert sources == {str(folder / n) for n in ("coffee.md", "menu.md", "hours.md")}
+
+
+def test_a_second_watcher_of_one_data_dir_is_refused(watching: Running, folder: Path,
+                                                    tmp_path: Path) -> None:
+    """Issue 24.6: several watchers on one data dir reported different totals."""
+    from core.errors import DocentError
+
+    other = tmp_path / "other"
+    other.mkdir()
+    out = io.StringIO()
+    second = Watcher([other], settings_for(tmp_path / "data"), WatchOptions(**FAST), out=out)
+    refused: list[DocentError] = []
+
+    def run_second() -> None:
+        try:
+            second.run()
+        except DocentError as exc:
+            refused.append(exc)
+
+    thread = threading.Thread(target=run_second, daemon=True)
+    thread.start()
+    wait_for(lambda: bool(refused) or "watching" in out.getvalue(), "the second watch's end",
+             out.getvalue)
+    second.stop()
+    thread.join(TIMEOUT_S)
+    assert refused and "another `ingest --watch` is running on" in str(refused[0]), out.getvalue()
+    (folder / "hours.md").write_text("The shop opens at eight.")
+    wait_in_sync(folder, tmp_path / "data", tmp_path, watching.log)
+
+
+def test_a_file_grown_past_the_cap_is_removed_and_named_once(folder: Path,
+                                                             tmp_path: Path) -> None:
+    """Issue 24.6: it was "failed" at each write, while its old text kept being answered."""
+    settings = Settings(_env_file=None, data_dir=tmp_path / "data",  # type: ignore[call-arg]
+                        max_file_mb=0.001)
+    running = Running(folder, tmp_path / "data", settings=settings)
+    coffee = folder / "coffee.md"
+    (folder / "coffee.md").write_text("The café roasts beans. " * 100)  # 2.3 KB > 1 KB
+    wait_for(lambda: f"removed  {coffee}" in running.log(), "the removal", running.log)
+    with coffee.open("a") as grows:
+        grows.write("It still grows. " * 10)
+    (folder / "hours.md").write_text("The shop opens at eight.")
+    wait_for(lambda: f"added    {folder / 'hours.md'}" in running.log(), "the next batch",
+             running.log)
+    assert running.stop() == 0
+    sources = {source for source, _ in (snapshot(tmp_path / "data") or {}).values()}
+    assert sources == {str(folder / "leave.txt"), str(folder / "hours.md")}
+    watched = running.log().split("Ctrl-C stops\n")[1]
+    named = [line for line in watched.splitlines() if str(coffee) in line]
+    assert named == [f"removed  {coffee} (1 chunks)",
+                     f"warning  {coffee}: grew past DOCENT_MAX_FILE_MB (0.001 MB): removed "
+                     "from the index (its old text is no longer answered)"], running.log()
 
 
 def test_json_lines(folder: Path, tmp_path: Path) -> None:

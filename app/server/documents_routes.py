@@ -100,14 +100,21 @@ async def remove(source: str, request: Request, resources: ResourcesDep) -> dict
 
 @router.get("/sources/file", response_model=None)
 def source_file(source: str, resources: ResourcesDep) -> Response:
-    """An ingested file's bytes; any path the index does not hold is a 404. Answers
-    name a source below the working directory relative to it (graphs/references.py)."""
-    path = Path(source) if Path(source).is_absolute() else Path.cwd() / source
-    if str(path) not in _stored(resources) or not path.is_file():
+    """An ingested file's bytes, read where it lies now only if the index still holds it
+    there (ingest/source_policy.py: a file swapped for a link out of its folder is a 404).
+    Answers name a source below the working directory relative to it (graphs/references.py)."""
+    from ingest.source_policy import servable_path
+
+    named = Path(source) if Path(source).is_absolute() else Path.cwd() / source
+    try:
+        path = servable_path(resources.store(), str(named))
+    except DocentError:  # nothing ingested
+        path = None
+    if path is None:
         raise Refused(404, "not an ingested file", "not_found")
     media = SERVED_AS.get(path.suffix.lower(), "text/plain; charset=utf-8")
     return FileResponse(path, media_type=media, content_disposition_type="inline",
-                        filename=path.name)
+                        filename=named.name)
 
 
 @router.get("/passages/{chunk_id}")
