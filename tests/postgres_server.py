@@ -77,9 +77,9 @@ def _server_user() -> str | None:
 
 def _run(command: list[str], user: str | None) -> None:
     """Run a server command (as `user`), its output kept for the error."""
-    switch = {"user": user, "group": user, "extra_groups": []} if user else {}
-    done = subprocess.run(command, capture_output=True, text=True, cwd="/",
-                          **switch)  # type: ignore[call-overload]
+    # without extra_groups root's own groups stay, and their bits then decide the access
+    done = subprocess.run(command, capture_output=True, text=True, cwd="/", user=user,
+                          group=user, extra_groups=[] if user else None)
     if done.returncode:
         raise PostgresUnavailable(f"{Path(command[0]).name} failed: "
                                   f"{(done.stderr or done.stdout).strip()}")

@@ -28,7 +28,7 @@ def advisory_lock(url: str, collection: str, wait_s: float) -> Iterator[None]:
                                (f"docent ingest {collection}",))
         except psycopg.errors.LockNotAvailable:
             raise DocentError(f"another ingest is running on collection {collection!r} of "
-                              f"{shown_url(url)} (waited {wait_s:.0f} s)") from None
+                              f"{shown_url(url)} (waited {wait_s:g} s)") from None
         yield
     finally:
         connection.close()  # ends the session, and with it the lock
