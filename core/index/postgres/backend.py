@@ -20,7 +20,8 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from core.errors import DocentError
@@ -153,8 +154,7 @@ class PostgresBackend:
 
         chunk_table, sentence_table = self._tables(generation)
         metadata = {chunk.id: chunk.metadata for chunk in chunks}
-        db = self._db()
-        with db.transaction(), db.cursor() as cursor:
+        with self._on(generation) as db, db.transaction(), db.cursor() as cursor:
             cursor.execute(sql.SQL("DELETE FROM {} WHERE chunk_id = ANY(%s)").format(
                 sentence_table), ([chunk.id for chunk in chunks],))
             cursor.executemany(sql.SQL(
@@ -176,8 +176,7 @@ class PostgresBackend:
         from psycopg import sql
 
         chunk_table, _ = self._tables(generation)
-        db = self._db()
-        with db.transaction(), db.cursor() as cursor:
+        with self._on(generation) as db, db.transaction(), db.cursor() as cursor:
             cursor.execute(sql.SQL("DELETE FROM {} WHERE id = ANY(%s)").format(chunk_table),
                            (list(ids),))
             self._bump(cursor, generation)
@@ -189,12 +188,27 @@ class PostgresBackend:
 
     # reading
 
+    def _missing(self, generation: str) -> DocentError:
+        return DocentError(f"generation {generation!r} of {self.collection!r} is not in the "
+                           "database: run `python -m app ingest PATH…` first")
+
+    @contextmanager
+    def _on(self, generation: str) -> Iterator[psycopg.Connection]:
+        """The connection, for statements on `generation`'s tables: tables that are not
+        there (never built, or dropped by `--reindex`) are one line, not psycopg's."""
+        import psycopg
+
+        try:
+            yield self._db()
+        except psycopg.errors.UndefinedTable:
+            raise self._missing(generation) from None
+
     def count(self, generation: str) -> int:
         from psycopg import sql
 
         chunk_table, _ = self._tables(generation)
-        row = self._db().execute(sql.SQL("SELECT count(*) FROM {}").format(chunk_table)
-                                 ).fetchone()
+        with self._on(generation) as db:
+            row = db.execute(sql.SQL("SELECT count(*) FROM {}").format(chunk_table)).fetchone()
         return int(row[0]) if row else 0
 
     def get_chunks(self, generation: str, ids: Sequence[str]) -> list[Document]:
@@ -202,14 +216,15 @@ class PostgresBackend:
         from psycopg import sql
 
         chunk_table, _ = self._tables(generation)
-        rows = self._db().execute(sql.SQL("SELECT id, text, metadata FROM {} WHERE id = ANY(%s)"
-                                          ).format(chunk_table), (list(ids),)).fetchall()
+        with self._on(generation) as db:
+            rows = db.execute(sql.SQL("SELECT id, text, metadata FROM {} WHERE id = ANY(%s)"
+                                      ).format(chunk_table), (list(ids),)).fetchall()
         found = {row[0]: Document(id=row[0], page_content=row[1], metadata=row[2])
                  for row in rows}
         return [found[i] for i in ids if i in found]
 
-    def _nearest(self, table: sql.Identifier, key: str, vector: Sequence[float], limit: int,
-                 where: Where) -> list[tuple[str, float]]:
+    def _nearest(self, generation: str, table: sql.Identifier, key: str,
+                 vector: Sequence[float], limit: int, where: Where) -> list[tuple[str, float]]:
         """(key, cosine relevance) of the `limit` rows nearest `vector` by the HNSW index."""
         from pgvector import HalfVector
         from psycopg import sql
@@ -219,8 +234,7 @@ class PostgresBackend:
                         "ORDER BY embedding <=> %s LIMIT %s").format(
             sql.Identifier(key), table, condition)
         probe = HalfVector(vector)
-        db = self._db()
-        with db.transaction():
+        with self._on(generation) as db, db.transaction():
             db.execute("SELECT set_config('hnsw.ef_search', %s, true)",
                        (str(max(EF_SEARCH, limit)),))
             if where:  # keep scanning the graph until enough rows pass the filter
@@ -233,12 +247,13 @@ class PostgresBackend:
     def dense_chunks(self, generation: str, vector: Sequence[float], k: int,
                      where: Where = None) -> list[tuple[str, float]]:
         chunk_table, _ = self._tables(generation)
-        return self._nearest(chunk_table, "id", vector, k, where)
+        return self._nearest(generation, chunk_table, "id", vector, k, where)
 
     def dense_sentences(self, generation: str, vector: Sequence[float], k: int,
                         where: Where = None) -> list[tuple[str, float]]:
         _, sentence_table = self._tables(generation)
-        hits = self._nearest(sentence_table, "chunk_id", vector, k * SENTENCES_PER_CHUNK, where)
+        hits = self._nearest(generation, sentence_table, "chunk_id", vector,
+                             k * SENTENCES_PER_CHUNK, where)
         return best_per_chunk(hits, k)
 
     def keyword_search(self, generation: str, query: str, k: int,
@@ -259,7 +274,8 @@ class PostgresBackend:
         condition, params = where_sql(where)
         statement = sql.SQL("SELECT id, pdb.score(id) AS score FROM {} WHERE tokens ||| %s "
                             "AND {} ORDER BY score DESC LIMIT %s").format(chunk_table, condition)
-        rows = self._db().execute(statement, [" ".join(tokens), *params, k]).fetchall()
+        with self._on(generation) as db:
+            rows = db.execute(statement, [" ".join(tokens), *params, k]).fetchall()
         # Tantivy's term score has bm25s' numerator times (k1 + 1): the same ranking,
         # put on bm25s' scale so `keyword_score` means what it means on the embedded index
         return [(str(row[0]), float(row[1]) / (BM25_K1 + 1)) for row in rows if row[1] > 0]
@@ -269,8 +285,7 @@ class PostgresBackend:
         row = self._db().execute("SELECT revision, korean FROM docent_revisions "
                                  "WHERE generation = %s", (generation,)).fetchone()
         if row is None:
-            raise DocentError(f"generation {generation!r} of {self.collection!r} is not in "
-                              f"the database: run `python -m app ingest PATH…` first")
+            raise self._missing(generation)
         return int(row[0]), row[1]
 
     def _ids(self, generation: str, where: Where) -> list[tuple[str, str]]:
@@ -279,9 +294,10 @@ class PostgresBackend:
 
         chunk_table, _ = self._tables(generation)
         condition, params = where_sql(where)
-        return [(str(row[0]), str(row[1])) for row in self._db().execute(
-            sql.SQL("SELECT id, tokens FROM {} WHERE {} ORDER BY id").format(
-                chunk_table, condition), params)]
+        with self._on(generation) as db:
+            rows = db.execute(sql.SQL("SELECT id, tokens FROM {} WHERE {} ORDER BY id").format(
+                chunk_table, condition), params).fetchall()
+        return [(str(row[0]), str(row[1])) for row in rows]
 
     def keyword_index(self, generation: str) -> KeywordIndex | None:
         """A bm25s index of the tokens column, rebuilt when the generation's revision moved
