@@ -44,7 +44,8 @@ bench: venv
 	$(BIN)/python bench/ingest.py
 
 # a local PostgreSQL with pgvector and pg_search on 127.0.0.1 (docs/deployment.md); the
-# last line printed is DOCENT_DATABASE_URL=…; PG_PORT fixes the port (default: a free one)
+# last line printed is DOCENT_DATABASE_URL=…; PG_PORT fixes the port (default: the last one,
+# else a free one)
 PG_DATA ?= .docent/postgres
 PG_PORT ?=
 postgres:

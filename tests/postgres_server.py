@@ -101,6 +101,17 @@ def _running_port(cluster: Path) -> int | None:
         return None
 
 
+def _last_port(data: Path) -> int | None:
+    """The port the server on `data` had last time, when it is free: the URL stays."""
+    try:
+        port = int((data / "port").read_text())
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", port))
+        return port
+    except (OSError, ValueError):
+        return None
+
+
 def url_for(port: int) -> str:
     return f"postgresql://postgres@127.0.0.1:{port}/postgres"
 
@@ -124,7 +135,8 @@ def start(data: Path = DEFAULT_DATA, port: int | None = None) -> str:
     if not (cluster / "PG_VERSION").exists():
         _run([str(bin_dir / "initdb"), "-D", str(cluster), "-U", "postgres", "--auth=trust",
               "--encoding=UTF8", "--locale=C", "--no-sync"], user)
-    port = port or _free_port()
+    port = port or _last_port(data) or _free_port()
+    (data / "port").write_text(str(port))
     _run([str(bin_dir / "pg_ctl"), "-D", str(cluster), "-l", str(data / "server.log"), "-w",
           "-t", "60", "-o", f"-h 127.0.0.1 -p {port} -k {data}", "start"], user)
     return url_for(port)
@@ -146,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
                         help=f"the server's folder (default {DEFAULT_DATA})")
     parser.add_argument("--port", type=int, default=None,
-                        help="port on 127.0.0.1 (default: a free one)")
+                        help="port on 127.0.0.1 (default: the last one, else a free one)")
     args = parser.parse_args(argv)
     started = time.monotonic()
     try:
