@@ -32,7 +32,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.benchmarks import article_half, load_jsonl_benchmark, sample  # noqa: E402
+from app.benchmarks import (  # noqa: E402
+    article_half,
+    load_jsonl_benchmark,
+    load_squad_benchmark,
+    sample,
+)
 from core.index.backend import Chunk, Sentence, best_per_chunk  # noqa: E402
 from core.index.postgres.backend import PostgresBackend, generation_tables  # noqa: E402
 from core.index.sentences import dense_pieces  # noqa: E402
@@ -126,6 +131,47 @@ def exact_sentences(backend: PostgresBackend, generation: str, vector: list[floa
     return best_per_chunk(((str(r[0]), float(r[1])) for r in rows), k)
 
 
+def keyword_quality(url: str, limit: int) -> None:
+    """MRR@10 of BM25 alone, pg_search against bm25s over the same tokens (the index the
+    embedded store builds), on the tuning halves; each paragraph is one chunk."""
+    korquad = SHARED / "eval" / "korquad" / "KorQuAD_v1.0_dev.json"
+    squad = SHARED / "eval" / "squad-dev-even"
+    benchmarks = [("SQuAD", load_jsonl_benchmark(squad / "corpus.jsonl",
+                                                 squad / "queries.jsonl")),
+                  ("KorQuAD", load_squad_benchmark(korquad, "even"))]
+    print("| set | questions | chunks | bm25s MRR@10 | pg_search MRR@10 | same top 10 |\n"
+          "|---|---|---|---|---|---|")
+    for name, bench in benchmarks:
+        tuning = sample(article_half(bench, "tuning"), limit, None, seed=1)
+        backend = PostgresBackend(url, f"quality-{name.lower()}-{os.getpid()}")
+        generation = backend.collection
+        backend.create_generation(generation, 1)
+        try:
+            for first in range(0, len(tuning.passages), BATCH):
+                backend.add_chunks(generation, [
+                    Chunk(p.id, p.text, [1.0], keyword_tokens(p.text, TUNING.keyword_korean))
+                    for p in tuning.passages[first:first + BATCH]], [])
+            index = backend.keyword_index(generation)
+            assert index is not None
+            reciprocal: dict[str, list[float]] = {"bm25s": [], "pg_search": []}
+            same = 0
+            for query in tuning.queries:
+                rankings = {"bm25s": [i for i, _ in index.search(query.question, 10)],
+                            "pg_search": [i for i, _ in backend.keyword_search(
+                                generation, query.question, 10)]}
+                same += rankings["bm25s"] == rankings["pg_search"]
+                for engine, ids in rankings.items():
+                    ranks = [r for r, i in enumerate(ids, 1) if i in query.relevant_ids]
+                    reciprocal[engine].append(1 / ranks[0] if ranks else 0.0)
+            print(f"| {name} tuning | {len(tuning.queries)} | {len(tuning.passages)} | "
+                  f"{statistics.mean(reciprocal['bm25s']):.4f} | "
+                  f"{statistics.mean(reciprocal['pg_search']):.4f} | "
+                  f"{same / len(tuning.queries):.3f} |")
+        finally:
+            backend.drop_generation(generation)
+            backend.close()
+
+
 def percentiles(values: list[float]) -> str:
     cuts = statistics.quantiles(values, n=20)
     return f"{statistics.median(values):.1f} / {cuts[18]:.1f}"
@@ -144,31 +190,15 @@ def disk(backend: PostgresBackend, generation: str) -> list[tuple[str, int]]:
     return sizes
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--chunks", type=int, default=100_000)
-    parser.add_argument("--sentences", type=int, default=3,
-                        help="sentence vectors per chunk, at most (real: about 10)")
-    parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--recall-queries", type=int, default=50)
-    parser.add_argument("--database-url", default=os.environ.get("DOCENT_DATABASE_URL"))
-    args = parser.parse_args()
+def scale(url: str, args: argparse.Namespace) -> None:
+    """Load `args.chunks` synthetic chunks, time the searches, print the tables."""
     from psycopg import sql
 
     squad = SHARED / "eval" / "squad-dev-even"
-    if not squad.is_dir():
-        sys.exit(f"bench: {squad} is missing (see ../shared/README.md)")
     bench = load_jsonl_benchmark(squad / "corpus.jsonl", squad / "queries.jsonl")
     texts = [p.text for p in bench.passages]
     questions = [q.question for q in
                  sample(article_half(bench, "tuning"), args.queries, None, seed=1).queries]
-
-    folder = None
-    url = args.database_url
-    if not url:
-        folder = Path(tempfile.mkdtemp(prefix="docent-scale-"))
-        url = postgres_server.start(folder)
-    print(f"load average at start: {os.getloadavg()}", file=sys.stderr)
     backend = PostgresBackend(url, f"scale-{os.getpid()}")
     generation = backend.collection
     try:
@@ -203,7 +233,6 @@ def main() -> None:
             found = {i for i, _ in backend.dense_sentences(generation, vector, K)}
             recalls.append(len(exact & found) / max(len(exact), 1))
 
-        print(f"\nload average at end: {os.getloadavg()}")
         print(f"| chunks | sentence vectors | load s | chunks/s |\n|---|---|---|---|\n"
               f"| {args.chunks} | {sentences[0] if sentences else 0} | {seconds:.0f} | "
               f"{args.chunks / seconds:.0f} |")
@@ -218,6 +247,35 @@ def main() -> None:
     finally:
         backend.drop_generation(generation)
         backend.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chunks", type=int, default=100_000)
+    parser.add_argument("--sentences", type=int, default=3,
+                        help="sentence vectors per chunk, at most (real: about 10)")
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--recall-queries", type=int, default=50)
+    parser.add_argument("--database-url", default=os.environ.get("DOCENT_DATABASE_URL"))
+    parser.add_argument("--keyword-quality", type=int, metavar="QUESTIONS", default=0,
+                        help="instead: BM25 MRR@10, pg_search against bm25s, on this many "
+                        "questions of each tuning half")
+    args = parser.parse_args()
+    if not (SHARED / "eval").is_dir():
+        sys.exit(f"bench: {SHARED / 'eval'} is missing (see ../shared/README.md)")
+    folder = None
+    url = args.database_url
+    if not url:
+        folder = Path(tempfile.mkdtemp(prefix="docent-scale-"))
+        url = postgres_server.start(folder)
+    print(f"load average at start: {os.getloadavg()}", file=sys.stderr)
+    try:
+        if args.keyword_quality:
+            keyword_quality(url, args.keyword_quality)
+        else:
+            scale(url, args)
+        print(f"\nload average at end: {os.getloadavg()}")
+    finally:
         if folder is not None:
             postgres_server.stop(folder)
             shutil.rmtree(folder, ignore_errors=True)
