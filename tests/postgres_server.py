@@ -119,6 +119,8 @@ def url_for(port: int) -> str:
 def start(data: Path = DEFAULT_DATA, port: int | None = None) -> str:
     """Start (or find running) the server whose files are in `data`; return its URL."""
     data = data.resolve()
+    if data.exists() and not data.is_dir():
+        raise PostgresUnavailable(f"{data}: not a folder (PG_DATA names the server's folder)")
     cluster = data / "cluster"
     running = _running_port(cluster)
     if running is not None:
