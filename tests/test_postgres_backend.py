@@ -116,6 +116,8 @@ def test_chunks_round_trip_and_dense_search(backend: IndexBackend) -> None:
     by_sentence = backend.dense_sentences(generation, EMBEDDINGS.embed_query(sentence), 4)
     assert by_sentence[0] == ("c007", pytest.approx(1.0, abs=2e-3))
     assert len({chunk_id for chunk_id, _ in by_sentence}) == len(by_sentence) == 4
+    everything = backend.dense_sentences(generation, EMBEDDINGS.embed_query(sentence), 300)
+    assert len(everything) == len(texts)  # more than HNSW's largest candidate list
 
 
 def test_filters_and_deletes_reach_sentences(backend: IndexBackend) -> None:

@@ -49,8 +49,8 @@ CREATE TABLE IF NOT EXISTS docent_revisions (
     korean text NOT NULL, rules text NOT NULL, dimensions int NOT NULL);
 """
 # HNSW's candidate list: pgvector returns at most ef_search rows from an index scan, so a
-# search for more raises it to the number wanted
-EF_SEARCH = 40
+# search for more raises it to the number wanted, up to pgvector's maximum
+EF_SEARCH, MAX_EF_SEARCH = 40, 1000
 
 
 def generation_tables(generation: str) -> tuple[str, str]:
@@ -240,7 +240,7 @@ class PostgresBackend:
         probe = HalfVector(vector)
         with self._on(generation) as db, db.transaction():
             db.execute("SELECT set_config('hnsw.ef_search', %s, true)",
-                       (str(max(EF_SEARCH, limit)),))
+                       (str(min(MAX_EF_SEARCH, max(EF_SEARCH, limit))),))
             if where:  # keep scanning the graph until enough rows pass the filter
                 db.execute("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)")
             rows = db.execute(query, [probe, *params, probe, limit]).fetchall()
