@@ -150,7 +150,7 @@ def test_pg_search_ranks_as_bm25s(postgres: PostgresBackend, tmp_path: Path) -> 
     same chunks: Tantivy and bm25s both use Lucene's BM25 with k1 1.2, b 0.75. Tantivy keeps
     a chunk's length in one byte, exact up to 40 tokens: here a chunk of 71 tokens scores
     2.3 % higher than in bm25s, so two chunks whose scores differ by less may swap."""
-    assert postgres.has_bm25_index
+    assert postgres.keyword_in_server
     embedded = EmbeddedBackend(Settings(data_dir=tmp_path, collection="docent"), EMBEDDINGS)
     embedded.create_generation("docent", DIMENSIONS)
     embedded.add_chunks("docent", *chunks_of(paragraphs()))
@@ -170,18 +170,18 @@ def test_bm25s_fallback_follows_other_writers(postgres: PostgresBackend,
     """Without pg_search, each process ranks with bm25s built from the tokens column, and
     rebuilds it when another process changed the generation."""
     generation = postgres.collection
+    reader = PostgresBackend(database_url, generation, use_pg_search=False)
+    assert not reader.keyword_in_server
     expected = postgres.keyword_search(generation, "roast coffee beans", 10)
-    postgres._bm25 = False  # as on a server without pg_search
-    assert postgres.keyword_search(generation, "roast coffee beans", 10) == [
+    assert reader.keyword_search(generation, "roast coffee beans", 10) == [
         (i, pytest.approx(s, rel=1e-3)) for i, s in expected]
 
-    other = PostgresBackend(database_url, postgres.collection)
     text = "Zebra roast: a coffee roast for zebra lovers."
-    other.add_chunks(generation, [Chunk("zebra", text, EMBEDDINGS.embed_query(text),
-                                        keyword_tokens(text), {"source": "z.md"})], [])
-    other.close()
-    assert postgres.keyword_search(generation, "zebra", 5)[0][0] == "zebra"
-    assert postgres.keyword_search(generation, "zebra", 5, {"source": "none"}) == []
+    postgres.add_chunks(generation, [Chunk("zebra", text, EMBEDDINGS.embed_query(text),
+                                           keyword_tokens(text), {"source": "z.md"})], [])
+    assert reader.keyword_search(generation, "zebra", 5)[0][0] == "zebra"
+    assert reader.keyword_search(generation, "zebra", 5, {"source": "none"}) == []
+    reader.close()
 
 
 def test_records_are_shared_and_per_generation(opener: Opener) -> None:

@@ -62,10 +62,11 @@ def generation_tables(generation: str) -> tuple[str, str]:
 
 
 class PostgresBackend:
-    """`core.index.backend.IndexBackend` on PostgreSQL, for collection `collection`."""
+    """`core.index.backend.IndexBackend` on PostgreSQL, for collection `collection`;
+    `use_pg_search` False ranks keywords with bm25s even where the server has pg_search."""
 
-    def __init__(self, url: str, collection: str) -> None:
-        self.url, self.collection = url, collection
+    def __init__(self, url: str, collection: str, *, use_pg_search: bool = True) -> None:
+        self.url, self.collection, self.use_pg_search = url, collection, use_pg_search
         self._connection: psycopg.Connection | None = None
         self._bm25: bool | None = None
         self._open = threading.Lock()
@@ -91,10 +92,10 @@ class PostgresBackend:
             return self._connection
 
     @property
-    def has_bm25_index(self) -> bool:
+    def keyword_in_server(self) -> bool:
         """Whether keyword search runs in the server (pg_search) rather than in bm25s."""
         self._db()
-        return bool(self._bm25)
+        return self.use_pg_search and bool(self._bm25)
 
     def close(self) -> None:
         if self._connection is not None:
@@ -262,7 +263,7 @@ class PostgresBackend:
 
     def keyword_search(self, generation: str, query: str, k: int,
                        where: Where = None) -> list[tuple[str, float]]:
-        if not self.has_bm25_index:
+        if not self.keyword_in_server:
             index = self.keyword_index(generation)
             allowed = {i for i, _ in self._ids(generation, where)} if where else None
             return index.search(query, k, allowed) if index else []
