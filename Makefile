@@ -12,7 +12,7 @@ export CMAKE_ARGS ?= -DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AV
 export HF_HUB_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: venv demo test test-fast lint bench clean
+.PHONY: venv demo test test-fast lint bench clean postgres postgres-stop
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,17 @@ lint: venv
 
 bench: venv
 	$(BIN)/python bench/ingest.py
+
+# a local PostgreSQL with pgvector and pg_search on 127.0.0.1 (docs/deployment.md); the
+# last line printed is DOCENT_DATABASE_URL=…; PG_PORT fixes the port (default: the last one,
+# else a free one)
+PG_DATA ?= .docent/postgres
+PG_PORT ?=
+postgres:
+	@$(PYTHON) tests/postgres_server.py start --data $(PG_DATA) $(if $(PG_PORT),--port $(PG_PORT))
+
+postgres-stop:
+	@$(PYTHON) tests/postgres_server.py stop --data $(PG_DATA)
 
 clean:
 	rm -rf $(VENV) .docent

@@ -10,8 +10,8 @@ import pytest
 
 from tests.helpers import SAMPLE_DATA, SHARED, reset_caches
 
-# the shared `docent serve` fixture (tests/served.py)
-pytest_plugins = ["tests.served"]
+# the shared `docent serve` fixture (tests/served.py) and PostgreSQL (tests/postgres_fixture.py)
+pytest_plugins = ["tests.served", "tests.postgres_fixture"]
 
 
 @pytest.fixture

@@ -1,0 +1,363 @@
+"""The index in one PostgreSQL database, shared by every `serve` replica and ingest worker.
+
+Per generation, two tables named after it (`generation_tables`):
+- `…_chunks`: id, text, metadata (jsonb), `tokens` (docent's keyword tokens, space-joined)
+  and `embedding` (pgvector `halfvec`, HNSW over cosine distance);
+- `…_sentences`: the sentence vectors of each chunk (halfvec, HNSW), deleted with it.
+Keyword search is pg_search's `bm25` index on `tokens` under the whitespace tokenizer
+(Tantivy's BM25 with k1 1.2 and b 0.75, as docent's bm25s), or, where the server lacks
+pg_search, a bm25s index each process builds from the tokens column and rebuilds when the
+generation's revision changes (one query per search tells).
+
+Shared tables: `docent_generations` (the pointer of each collection: one row, replaced in
+one statement) and `docent_revisions` (per generation: a counter bumped by every write, the
+Korean token mode and the vector width). Records are LangChain's `SQLRecordManager` in the
+same database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from core.errors import DocentError
+from core.index.backend import SENTENCES_PER_CHUNK, Chunk, Sentence, Where, best_per_chunk
+from core.index.generation import Generations
+from core.index.postgres.connection import connect, has_pg_search, sqlalchemy_url
+from core.index.postgres.filters import where_sql
+from core.index.tokens import TOKEN_RULES
+from core.tuning import TUNING
+
+if TYPE_CHECKING:
+    import psycopg
+    from langchain_core.documents import Document
+    from langchain_core.indexing import RecordManager
+    from psycopg import sql
+
+    from core.index.keyword import KeywordIndex
+    from core.settings import KoreanTokens
+
+SHARED_SCHEMA = """
+CREATE TABLE IF NOT EXISTS docent_generations (
+    collection text PRIMARY KEY, active text NOT NULL, building text, retired text);
+CREATE TABLE IF NOT EXISTS docent_revisions (
+    generation text PRIMARY KEY, revision bigint NOT NULL DEFAULT 0,
+    korean text NOT NULL, rules text NOT NULL, dimensions int NOT NULL);
+"""
+# HNSW's candidate list: pgvector returns at most ef_search rows from an index scan, so a
+# search for more raises it to the number wanted, up to pgvector's maximum
+EF_SEARCH, MAX_EF_SEARCH = 40, 1000
+
+
+def generation_tables(generation: str) -> tuple[str, str]:
+    """The chunk and sentence tables of a generation: a readable slug plus a hash, within
+    PostgreSQL's 63-byte names whatever the collection is called."""
+    slug = re.sub(r"[^a-z0-9]+", "_", generation.lower()).strip("_")[:32]
+    digest = hashlib.sha1(generation.encode()).hexdigest()[:10]
+    return f"docent_{slug}_{digest}_chunks", f"docent_{slug}_{digest}_sentences"
+
+
+class PostgresBackend:
+    """`core.index.backend.IndexBackend` on PostgreSQL, for collection `collection`;
+    `use_pg_search` False ranks keywords with bm25s even where the server has pg_search."""
+
+    def __init__(self, url: str, collection: str, *, use_pg_search: bool = True) -> None:
+        self.url, self.collection, self.use_pg_search = url, collection, use_pg_search
+        self._connection: psycopg.Connection | None = None
+        self._bm25: bool | None = None
+        self._open = threading.Lock()
+        self._keyword: dict[str, tuple[int, KeywordIndex | None]] = {}
+        self._keyword_lock = threading.Lock()
+
+    # connections and schema
+
+    def _db(self) -> psycopg.Connection:
+        """The process's connection (psycopg serialises its use across threads)."""
+        with self._open:
+            if self._connection is None or self._connection.closed:
+                connection = connect(self.url)
+                # docent's queries are top-k lookups: a parallel worker's start cost more
+                # than it saves (a BM25 search of 2,000 chunks: 146 ms with one, 74 without,
+                # load 12 on 2 cores)
+                connection.execute("SET max_parallel_workers_per_gather = 0")
+                with connection.transaction():
+                    connection.execute("SELECT pg_advisory_xact_lock(hashtext('docent schema'))")
+                    connection.execute(SHARED_SCHEMA)
+                self._bm25 = has_pg_search(connection)
+                self._connection = connection
+            return self._connection
+
+    @property
+    def keyword_in_server(self) -> bool:
+        """Whether keyword search runs in the server (pg_search) rather than in bm25s."""
+        self._db()
+        return self.use_pg_search and bool(self._bm25)
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+
+    def _tables(self, generation: str) -> tuple[sql.Identifier, sql.Identifier]:
+        from psycopg import sql
+
+        chunks, sentences = generation_tables(generation)
+        return sql.Identifier(chunks), sql.Identifier(sentences)
+
+    def create_generation(self, generation: str, dimensions: int) -> None:
+        from psycopg import sql
+
+        chunks, sentences = self._tables(generation)
+        db = self._db()
+        names = generation_tables(generation)
+        statements = [
+            sql.SQL("CREATE TABLE IF NOT EXISTS {} (id text PRIMARY KEY, text text NOT NULL, "
+                    "metadata jsonb NOT NULL, tokens text NOT NULL, embedding halfvec({}) NOT NULL)"
+                    ).format(chunks, sql.Literal(dimensions)),
+            sql.SQL("CREATE TABLE IF NOT EXISTS {} (chunk_id text NOT NULL REFERENCES {} (id) "
+                    "ON DELETE CASCADE, number int NOT NULL, metadata jsonb NOT NULL, "
+                    "embedding halfvec({}) NOT NULL, PRIMARY KEY (chunk_id, number))"
+                    ).format(sentences, chunks, sql.Literal(dimensions)),
+            sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING hnsw (embedding halfvec_cosine_ops)"
+                    ).format(sql.Identifier(f"{names[0]}_hnsw"), chunks),
+            sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING hnsw (embedding halfvec_cosine_ops)"
+                    ).format(sql.Identifier(f"{names[1]}_hnsw"), sentences),
+        ]
+        if self._bm25:
+            statements.append(sql.SQL(
+                "CREATE INDEX IF NOT EXISTS {} ON {} USING bm25 (id, (tokens::pdb.whitespace)) "
+                "WITH (key_field = 'id')").format(sql.Identifier(f"{names[0]}_bm25"), chunks))
+        with db.transaction():
+            db.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (generation,))
+            for statement in statements:
+                db.execute(statement)
+            db.execute("INSERT INTO docent_revisions (generation, korean, rules, dimensions) "
+                       "VALUES (%s, %s, %s, %s) ON CONFLICT (generation) DO NOTHING",
+                       (generation, TUNING.keyword_korean, TOKEN_RULES, dimensions))
+
+    def drop_generation(self, generation: str) -> None:
+        from psycopg import sql
+
+        chunks, sentences = self._tables(generation)
+        db = self._db()
+        with db.transaction():
+            db.execute(sql.SQL("DROP TABLE IF EXISTS {}, {}").format(sentences, chunks))
+            db.execute("DELETE FROM docent_revisions WHERE generation = %s", (generation,))
+        manager = self.record_manager(generation)
+        manager.delete_keys(manager.list_keys())
+
+    # writing
+
+    def add_chunks(self, generation: str, chunks: Sequence[Chunk],
+                   sentences: Sequence[Sentence]) -> None:
+        from pgvector import HalfVector
+        from psycopg import sql
+        from psycopg.types.json import Jsonb
+
+        chunk_table, sentence_table = self._tables(generation)
+        metadata = {chunk.id: chunk.metadata for chunk in chunks}
+        with self._on(generation) as db, db.transaction(), db.cursor() as cursor:
+            cursor.execute(sql.SQL("DELETE FROM {} WHERE chunk_id = ANY(%s)").format(
+                sentence_table), ([chunk.id for chunk in chunks],))
+            cursor.executemany(sql.SQL(
+                "INSERT INTO {} (id, text, metadata, tokens, embedding) "
+                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET "
+                "text = EXCLUDED.text, metadata = EXCLUDED.metadata, "
+                "tokens = EXCLUDED.tokens, embedding = EXCLUDED.embedding"
+            ).format(chunk_table), [
+                (c.id, c.text, Jsonb(c.metadata), " ".join(c.tokens), HalfVector(c.vector))
+                for c in chunks])
+            cursor.executemany(sql.SQL(
+                "INSERT INTO {} (chunk_id, number, metadata, embedding) VALUES (%s, %s, %s, %s)"
+            ).format(sentence_table), [
+                (s.chunk_id, s.number, Jsonb(metadata.get(s.chunk_id, {})), HalfVector(s.vector))
+                for s in sentences])
+            self._bump(cursor, generation)
+
+    def delete_chunks(self, generation: str, ids: Collection[str]) -> None:
+        from psycopg import sql
+
+        chunk_table, _ = self._tables(generation)
+        with self._on(generation) as db, db.transaction(), db.cursor() as cursor:
+            cursor.execute(sql.SQL("DELETE FROM {} WHERE id = ANY(%s)").format(chunk_table),
+                           (list(ids),))
+            self._bump(cursor, generation)
+
+    @staticmethod
+    def _bump(cursor: psycopg.Cursor, generation: str) -> None:
+        cursor.execute("UPDATE docent_revisions SET revision = revision + 1 "
+                       "WHERE generation = %s", (generation,))
+
+    # reading
+
+    def _missing(self, generation: str) -> DocentError:
+        return DocentError(f"generation {generation!r} of {self.collection!r} is not in the "
+                           "database: run `python -m app ingest PATH…` first")
+
+    @contextmanager
+    def _on(self, generation: str) -> Iterator[psycopg.Connection]:
+        """The connection, for statements on `generation`'s tables: tables that are not
+        there (never built, or dropped by `--reindex`) are one line, not psycopg's."""
+        import psycopg
+
+        try:
+            yield self._db()
+        except psycopg.errors.UndefinedTable:
+            raise self._missing(generation) from None
+
+    def count(self, generation: str) -> int:
+        from psycopg import sql
+
+        chunk_table, _ = self._tables(generation)
+        with self._on(generation) as db:
+            row = db.execute(sql.SQL("SELECT count(*) FROM {}").format(chunk_table)).fetchone()
+        return int(row[0]) if row else 0
+
+    def get_chunks(self, generation: str, ids: Sequence[str]) -> list[Document]:
+        from langchain_core.documents import Document
+        from psycopg import sql
+
+        chunk_table, _ = self._tables(generation)
+        with self._on(generation) as db:
+            rows = db.execute(sql.SQL("SELECT id, text, metadata FROM {} WHERE id = ANY(%s)"
+                                      ).format(chunk_table), (list(ids),)).fetchall()
+        found = {row[0]: Document(id=row[0], page_content=row[1], metadata=row[2])
+                 for row in rows}
+        return [found[i] for i in ids if i in found]
+
+    def _nearest(self, generation: str, table: sql.Identifier, key: str,
+                 vector: Sequence[float], limit: int, where: Where) -> list[tuple[str, float]]:
+        """(key, cosine relevance) of the `limit` rows nearest `vector` by the HNSW index."""
+        from pgvector import HalfVector
+        from psycopg import sql
+
+        condition, params = where_sql(where)
+        query = sql.SQL("SELECT {}, embedding <=> %s FROM {} WHERE {} "
+                        "ORDER BY embedding <=> %s LIMIT %s").format(
+            sql.Identifier(key), table, condition)
+        probe = HalfVector(vector)
+        with self._on(generation) as db, db.transaction():
+            db.execute("SELECT set_config('hnsw.ef_search', %s, true)",
+                       (str(min(MAX_EF_SEARCH, max(EF_SEARCH, limit))),))
+            if where:  # keep scanning the graph until enough rows pass the filter
+                db.execute("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)")
+            rows = db.execute(query, [probe, *params, probe, limit]).fetchall()
+        ranked = sorted(((str(row[0]), 1.0 - float(row[1])) for row in rows),
+                        key=lambda pair: -pair[1])
+        return ranked
+
+    def dense_chunks(self, generation: str, vector: Sequence[float], k: int,
+                     where: Where = None) -> list[tuple[str, float]]:
+        chunk_table, _ = self._tables(generation)
+        return self._nearest(generation, chunk_table, "id", vector, k, where)
+
+    def dense_sentences(self, generation: str, vector: Sequence[float], k: int,
+                        where: Where = None) -> list[tuple[str, float]]:
+        _, sentence_table = self._tables(generation)
+        hits = self._nearest(generation, sentence_table, "chunk_id", vector,
+                             k * SENTENCES_PER_CHUNK, where)
+        return best_per_chunk(hits, k)
+
+    def keyword_search(self, generation: str, query: str, k: int,
+                       where: Where = None) -> list[tuple[str, float]]:
+        if not self.keyword_in_server:
+            index = self.keyword_index(generation)
+            allowed = {i for i, _ in self._ids(generation, where)} if where else None
+            return index.search(query, k, allowed) if index else []
+        from psycopg import sql
+
+        from core.index.keyword import BM25_K1
+        from core.index.tokens import keyword_tokens
+
+        tokens = keyword_tokens(query, self._revision(generation)[1])
+        if not tokens:
+            return []
+        chunk_table, _ = self._tables(generation)
+        condition, params = where_sql(where)
+        statement = sql.SQL("SELECT id, pdb.score(id) AS score FROM {} WHERE tokens ||| %s "
+                            "AND {} ORDER BY score DESC LIMIT %s").format(chunk_table, condition)
+        with self._on(generation) as db:
+            rows = db.execute(statement, [" ".join(tokens), *params, k]).fetchall()
+        # Tantivy's term score has bm25s' numerator times (k1 + 1): the same ranking,
+        # put on bm25s' scale so `keyword_score` means what it means on the embedded index
+        return [(str(row[0]), float(row[1]) / (BM25_K1 + 1)) for row in rows if row[1] > 0]
+
+    def _revision(self, generation: str) -> tuple[int, KoreanTokens]:
+        """The generation's write counter and the Korean token mode its tokens were made in."""
+        row = self._db().execute("SELECT revision, korean FROM docent_revisions "
+                                 "WHERE generation = %s", (generation,)).fetchone()
+        if row is None:
+            raise self._missing(generation)
+        return int(row[0]), row[1]
+
+    def _ids(self, generation: str, where: Where) -> list[tuple[str, str]]:
+        """(id, tokens) of the chunks `where` selects, in id order."""
+        from psycopg import sql
+
+        chunk_table, _ = self._tables(generation)
+        condition, params = where_sql(where)
+        with self._on(generation) as db:
+            rows = db.execute(sql.SQL("SELECT id, tokens FROM {} WHERE {} ORDER BY id").format(
+                chunk_table, condition), params).fetchall()
+        return [(str(row[0]), str(row[1])) for row in rows]
+
+    def keyword_index(self, generation: str) -> KeywordIndex | None:
+        """A bm25s index of the tokens column, rebuilt when the generation's revision moved
+        (another process wrote); None for an empty generation."""
+        import bm25s
+
+        from core.index.keyword import BM25_B, BM25_K1, KeywordIndex
+
+        revision, korean = self._revision(generation)
+        with self._keyword_lock:
+            cached = self._keyword.get(generation)
+            if cached is not None and cached[0] == revision:
+                return cached[1]
+            rows = self._ids(generation, None)
+            index = None
+            if rows:
+                retriever = bm25s.BM25(k1=BM25_K1, b=BM25_B)
+                retriever.index([tokens.split() for _, tokens in rows], show_progress=False)
+                index = KeywordIndex(version=f"r{revision}", ids=[i for i, _ in rows],
+                                     korean=korean, retriever=retriever)
+            self._keyword[generation] = (revision, index)
+            return index
+
+    # records and the pointer
+
+    def record_manager(self, generation: str) -> RecordManager:
+        from langchain_classic.indexes import SQLRecordManager
+
+        manager = SQLRecordManager(namespace=f"postgres/{generation}",
+                                   engine=_engine(sqlalchemy_url(self.url)))
+        manager.create_schema()
+        return manager
+
+    def generations(self) -> Generations:
+        row = self._db().execute("SELECT active, building, retired FROM docent_generations "
+                                 "WHERE collection = %s", (self.collection,)).fetchone()
+        return Generations(self.collection) if row is None else Generations(*row)
+
+    def write_generations(self, generations: Generations) -> None:
+        self._db().execute(
+            "INSERT INTO docent_generations (collection, active, building, retired) "
+            "VALUES (%s, %s, %s, %s) ON CONFLICT (collection) DO UPDATE SET "
+            "active = EXCLUDED.active, building = EXCLUDED.building, retired = EXCLUDED.retired",
+            (self.collection, generations.active, generations.building, generations.retired))
+
+
+_engines: dict[str, Any] = {}
+_engines_lock = threading.Lock()
+
+
+def _engine(url: str) -> Any:
+    """One SQLAlchemy engine (a connection pool) per database and process."""
+    from sqlalchemy import create_engine
+
+    with _engines_lock:
+        if url not in _engines:
+            _engines[url] = create_engine(url, pool_pre_ping=True)
+        return _engines[url]

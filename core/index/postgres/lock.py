@@ -1,0 +1,34 @@
+"""The ingest lock as a PostgreSQL advisory lock: one ingest per collection across every
+machine that shares the database. The lock belongs to a connection of its own, so a
+process that dies (kill -9 included) releases it when the server sees the connection go."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from core.errors import DocentError
+from core.index.postgres.connection import connect, shown_url
+
+
+@contextmanager
+def advisory_lock(url: str, collection: str, wait_s: float) -> Iterator[None]:
+    """Hold collection `collection`'s ingest lock; a second holder waits up to `wait_s`,
+    then fails with one line."""
+    import psycopg
+
+    connection = connect(url)
+    try:
+        # lock_timeout bounds the wait for any lock, advisory ones included; 0 would mean
+        # no bound, so the shortest wait is 1 ms
+        connection.execute("SELECT set_config('lock_timeout', %s, false)",
+                           (f"{max(1, round(wait_s * 1000))}ms",))
+        try:
+            connection.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))",
+                               (f"docent ingest {collection}",))
+        except psycopg.errors.LockNotAvailable:
+            raise DocentError(f"another ingest is running on collection {collection!r} of "
+                              f"{shown_url(url)} (waited {wait_s:g} s)") from None
+        yield
+    finally:
+        connection.close()  # ends the session, and with it the lock
