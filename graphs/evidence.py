@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from core.index.tokens import keyword_tokens, mostly_hangul
+from graphs.qualifiers import sentence_clash
 
 if TYPE_CHECKING:
     from langchain_core.documents import Document
@@ -52,6 +53,10 @@ class EvidenceWeights:
     """How a sentence's evidence score is made (docs/benchmarks.md has the measurement)."""
 
     cue: float = 0.1  # the sentence holds the kind of answer the question asks for
+    # taken off a sentence that speaks of another group, currency or place than the question
+    # (graphs/qualifiers.py): more than coverage and rank can give, so it goes below those
+    # that do not, and stays evidence when no other sentence answers
+    clash: float = 1.5
     rank: float = 0.1  # prior for the passages selection ranked higher
     # the sentence vector's cosine with the question (e5's, core/tuning.EVIDENCE_MODEL).
     # e5 gives the candidates cosines within ~0.1 of each other, so its weight is larger
@@ -161,6 +166,8 @@ def rank_sentences(question: str, docs: list[Document], index: KeywordIndex | No
             score = coverage + weights.rank / (1 + rank)
             if cue is not None and holds(cue, text, question):
                 score += weights.cue
+            if sentence_clash(question, text) is not None:
+                score -= weights.clash
             lexical.append(Sentence(text, rank, coverage, score))
     lexical.sort(key=lambda s: s.score, reverse=True)
     if similarity is None or not lexical or not weights.dense:

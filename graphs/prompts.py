@@ -22,6 +22,25 @@ from core.model_files import PromptStyle
 
 REFUSALS = {"en": "The documents do not say.", "ko": "문서에 그 내용이 없습니다."}
 EVIDENCE_INTROS = {"en": "The documents say:", "ko": "문서에 따르면:"}
+# what the reader is told when the documents' own words are shown instead of the model's
+NOTES = {
+    "en": {"quoted": "Quoted from the documents: the model's short answer could not be "
+                     "checked against them.",
+           "extracted": "Taken from the documents as written: the model's short answer "
+                        "could not be checked against them.",
+           "documents differ": "Quoted from the documents: they speak of {found}, while "
+                               "the question asks about {asked}.",
+           "draft differs": "Quoted from the documents: the model's short answer was about "
+                            "{found}, while the question asks about {asked}."},
+    "ko": {"quoted": "문서의 문장을 그대로 옮겼습니다. 모델의 짧은 답은 문서로 확인되지 "
+                     "않았습니다.",
+           "extracted": "문서에 적힌 그대로 가져왔습니다. 모델의 짧은 답은 문서로 확인되지 "
+                        "않았습니다.",
+           "documents differ": "문서의 문장을 그대로 옮겼습니다. 문서는 {found} 기준이고, "
+                               "질문은 {asked} 기준입니다.",
+           "draft differs": "문서의 문장을 그대로 옮겼습니다. 모델의 짧은 답은 {found} "
+                            "기준이었고, 질문은 {asked} 기준입니다."},
+}
 
 INSTRUCTIONS = {
     "en": ("Answer the question with a short phrase copied from the numbered text. "
