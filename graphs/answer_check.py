@@ -29,7 +29,12 @@ _PLACE = r", (?:page|slide|section) \d+"
 # sheet Q3 Sales)"); outside them, its first word
 FILE_NAME = re.compile(rf"\({_FILE}(?:{_PLACE}|, sheet [^)\n]+)?\)"
                        rf"|{_FILE}(?:{_PLACE}|, sheet \S+)?", re.IGNORECASE)
-NUMBER = re.compile(r"\d[\d,.]*\d|\d")
+# a number as written: "4,800", "10.2", a time "6:30" (whose "30" is no count of minutes)
+NUMBER = re.compile(r"\d[\d,.:]*\d|\d")
+# ... a quantity, a Korean one with its ten thousands ("140만")
+QUANTITY = re.compile(rf"(?:{NUMBER.pattern})(?:만|억)?")
+# an answer that is a quantity alone
+BARE_NUMBER = re.compile(rf"{QUANTITY.pattern}|{NUMBER_WORD.pattern}", re.IGNORECASE)
 # a capitalised word, sentence-initial ones too: "Napoleon in 1815" must not pass for an answer
 NAME = re.compile(r"\b[A-Z]\w+")
 # a count asks for a number; other kinds are checked no further ("Who …?" may be answered
@@ -121,9 +126,11 @@ def renumber_citations(draft: str, cited: list[int]) -> tuple[str, list[int]]:
 
 
 def _number_ends(number: str, sentence: str) -> list[int]:
-    """Where `number` ("4800", "4,800") ends in the sentence, commas aside."""
+    """Where `number` ("4800", "4,800", "140만", "ten") ends in the sentence, commas aside."""
+    if not number[0].isdigit():
+        return [m.end() for m in re.finditer(rf"\b{number}\b", sentence, re.IGNORECASE)]
     value = number.replace(",", "").rstrip(".")
-    return [m.end() for m in NUMBER.finditer(sentence)
+    return [m.end() for m in QUANTITY.finditer(sentence)
             if m.group().replace(",", "").rstrip(".") == value]
 
 
@@ -137,14 +144,19 @@ def _clash_in(text: str, question: str, numbers: list[str]) -> Clash | None:
 def qualifier_clash(answer: str, question: str, passages: str) -> Clash | None:
     """How the answer speaks of another group, currency, place or unit than the question
     asks: by its own words ("30 minutes" for "how many hours"), or because every sentence
-    of the passages it comes from (those holding its numbers, or its words) does."""
+    of the passages it comes from does (those holding it as written, else its numbers)."""
     body = " ".join(CITATION.sub(" ", answer).split()).strip(" .。")
-    numbers = NUMBER.findall(body)
+    numbers = QUANTITY.findall(body) + [m.group() for m in NUMBER_WORD.finditer(body)
+                                      if not m.group()[0].isdigit()]
     if (own := _clash_in(body, question, numbers)) is not None:
         return own
-    sources = [s for s in evidence_sentences(passages)
-               if (all(_number_ends(n, s) for n in numbers) if numbers
-                   else body.lower() in s.lower())]
+    sentences = evidence_sentences(passages)
+    # as a whole word; a Korean one with its particle ("오후 9시까지")
+    tail = "" if re.search(r"[가-힣]$", body) else r"(?![\w:]|[.,]\d)"
+    written = re.compile(rf"(?<![\w:.,]){re.escape(body)}{tail}", re.IGNORECASE)
+    sources = [] if BARE_NUMBER.fullmatch(body) else [s for s in sentences if written.search(s)]
+    sources = sources or [s for s in sentences
+                          if numbers and all(_number_ends(n, s) for n in numbers)]
     clashes = [_clash_in(s, question, numbers) for s in sources]
     return clashes[0] if clashes and all(clashes) else None
 
@@ -153,7 +165,7 @@ def with_unit(answer: str, sentences: list[str]) -> str:
     """A bare number keeps the unit or counter that follows it in the first sentence holding
     it ("30" from "a paid 30 minute break" → "30 minutes")."""
     body = answer.strip()
-    if not NUMBER.fullmatch(body):
+    if not BARE_NUMBER.fullmatch(body):
         return answer
     for sentence in sentences:
         if ends := _number_ends(body, sentence):
@@ -211,7 +223,7 @@ def decide(draft: str, question: str, evidence: list[EvidenceRef], passages: str
                 else reader_note(lang, "draft differs", clash) if clash
                 else reader_note(lang, "quoted"))
         return {**rejected, "answer": quote, "answer_kind": "evidence", "warnings": [note]}
-    if NUMBER.fullmatch(body := CITATION.sub("", answer).strip()):
+    if BARE_NUMBER.fullmatch(body := CITATION.sub("", answer).strip()):
         answer = answer.replace(body, with_unit(body, sentences), 1)
     if not CITATION.search(answer):
         answer = f"{answer.rstrip()} [{first['passage']}]"

@@ -19,6 +19,7 @@ from graphs.qualifiers import Value, unit_after, unit_asked, unit_clash
 # "how many/much" is not answered by a year ("in 1885, … fifty thousand dollars")
 YEAR = re.compile(r"1\d{3}|20\d{2}")
 DAY = re.compile(r"\d{1,2}")
+TIME_OF_DAY = re.compile(r"오전|오후|새벽|아침|저녁|밤|낮")
 EDGE_PUNCTUATION = "\"'“”‘’()[],.;:!?"
 # Korean particles after a number ("144건을", "1958년부터"): not part of the answer
 PARTICLE = re.compile(r"(에서|부터|까지|으로|이다|이며|이고|을|를|이|가|은|는|에|의|로|와|과|도)$")
@@ -53,7 +54,10 @@ def cue_span(question: str, sentence: str) -> str | None:
         candidates = [(run, unit) for run, unit in candidates if unit_asked(question, unit)]
     if len(candidates) != 1:
         return None
-    span = " ".join(words[p] for p in candidates[0][0]).strip(EDGE_PUNCTUATION)
+    run = candidates[0][0]
+    if run[0] and TIME_OF_DAY.fullmatch(words[run[0] - 1]):  # "오전 7시", not "7시"
+        run = [run[0] - 1, *run]
+    span = " ".join(words[p] for p in run).strip(EDGE_PUNCTUATION)
     return PARTICLE.sub("", span) if re.search(r"[가-힣]$", span) else span
 
 

@@ -55,7 +55,7 @@ class EvidenceWeights:
     cue: float = 0.1  # the sentence holds the kind of answer the question asks for
     # taken off a sentence that speaks of another group, currency or place than the question
     # (graphs/qualifiers.py): more than coverage and rank can give, so it goes below those
-    # that do not, and stays evidence when no other sentence answers
+    # that do not (`evidence_for` keeps it when no other sentence answers)
     clash: float = 1.5
     rank: float = 0.1  # prior for the passages selection ranked higher
     # the sentence vector's cosine with the question (e5's, core/tuning.EVIDENCE_MODEL).
@@ -216,6 +216,11 @@ def evidence_for(question: str, docs: list[Document], index: KeywordIndex | None
     embedded for it)."""
     ranked = rank_sentences(question, docs, index, ranking_similarity(question, similarity))
     floor = MIN_EVIDENCE_COVERAGE["ko" if mostly_hangul(question) else "en"]
+    if ranked and ranked[0].coverage < floor:
+        # a sentence of another group or currency, ranked down, is still the evidence when
+        # no other one answers: it is quoted, saying so ("the menu is in won")
+        other = [s for s in ranked if s.coverage >= floor and sentence_clash(question, s.text)]
+        ranked = other + [s for s in ranked if s not in other]
     if not ranked or ranked[0].coverage < floor:
         return []
     if min_cosine is not None and similarity is not None:

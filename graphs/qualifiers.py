@@ -21,8 +21,9 @@ def _en(*words: str) -> str:
 
 
 def _after_number(*words: str) -> str:
-    """Korean counters and symbols count only after a number ("4,800원", not "원두")."""
-    return "|".join(rf"(?<=\d)\s?{word}|몇\s?{word}" for word in words)
+    """Korean counters and symbols count only after a number ("4,800원", "90만 원", not
+    "원두")."""
+    return "|".join(rf"(?<=[\d만억])\s?{word}|몇\s?{word}" for word in words)
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ def _value(en: str, ko: str, pattern: str) -> Value:
 
 
 # sets whose values are never incidental: a sentence naming another one speaks of something
-# else ("weekends", "part-time", "won" appear where they are meant)
+# else ("weekends", "part-time", "won", "Celsius" appear where they are meant)
 SENTENCE_SETS: list[list[Value]] = [
     [_value("full-time staff", "정규직", _en("full[- ]?time") + "|정규직|풀타임|전일제"),
      _value("part-time staff", "시간제 직원",
@@ -49,11 +50,16 @@ SENTENCE_SETS: list[list[Value]] = [
      _value("seniors", "경로", _en("seniors?") + "|경로|노인")],
     [_value("members", "회원", r"(?<![a-z-])members?(?![a-z])|(?<!비)회원"),
      _value("non-members", "비회원", _en("non-?members?") + "|비회원")],
-    [_value("won", "원화",
-            r"(?<=\d)\s?won\b|korean won|\bin won\b|" + _en("krw") + "|₩|원화|" + _after_number("원")),
-     _value("dollars", "달러", _en("dollars?", "usd") + r"|\$|달러"),
-     _value("euros", "유로", _en("euros?", "eur") + "|€|유로"),
-     _value("yen", "엔", _en("yen", "jpy") + "|¥|엔화|" + _after_number("엔"))],
+    CURRENCIES := [
+        _value("won", "원화", r"(?<=\d)\s?won\b|korean won|\bin won\b|" + _en("krw")
+               + "|₩|원화|" + _after_number("원")),
+        _value("dollars", "달러", _en("dollars?", "usd") + r"|\$|달러"),
+        _value("euros", "유로", _en("euros?", "eur") + "|€|유로"),
+        _value("yen", "엔", _en("yen", "jpy") + "|¥|엔화|" + _after_number("엔"))],
+    TEMPERATURES := [
+        _value("degrees Celsius", "섭씨", _en("celsius", "°c", "degrees celsius") + "|섭씨"),
+        _value("degrees Fahrenheit", "화씨",
+               _en("fahrenheit", "°f", "degrees fahrenheit") + "|화씨")],
     [_value("weekdays", "평일", _en("weekdays?") + "|평일|주중"),
      _value("weekends", "주말", _en("weekends?") + "|주말")],
     [_value("Seoul", "서울", _en("seoul") + "|서울"),
@@ -66,7 +72,9 @@ SENTENCE_SETS: list[list[Value]] = [
 ]
 
 # units: a number's own unit says what it counts. Only the unit right after the answer's
-# number is compared ("a 30 minute break in an 8 hour shift" answers "how many hours" 8)
+# number is compared ("a 30 minute break in an 8 hour shift" answers "how many hours" 8);
+# a question naming units of any of these sets asks for one of them ("how many grams" is
+# not answered by "30 seconds")
 UNIT_SETS: list[list[Value]] = [
     [_value("seconds", "초", _en("seconds?", "secs?") + "|" + _after_number("초")),
      _value("minutes", "분", _en("minutes?", "mins?") + "|" + _after_number("분")),
@@ -79,20 +87,21 @@ UNIT_SETS: list[list[Value]] = [
      _value("kilograms", "킬로그램", _en("kilograms?", "kilos?", "kg") + "|킬로그램|킬로")],
     [_value("millilitres", "밀리리터", _en("millilit(re|er)s?", "ml") + "|밀리리터"),
      _value("litres", "리터", _en("lit(re|er)s?", "l") + "|(?<!밀리)리터")],
-    [_value("degrees Celsius", "섭씨", _en("celsius", "°c") + "|섭씨"),
-     _value("degrees Fahrenheit", "화씨", _en("fahrenheit", "°f") + "|화씨")],
+    [_value("percent", "퍼센트", _en("percent(age)?", "per cent") + "|%|퍼센트")],
     [_value("metres", "미터", _en("met(re|er)s?", "m")
             + "|(?<!킬로)(?<!센티)(?<!밀리)미터"),
      _value("kilometres", "킬로미터", _en("kilomet(re|er)s?", "km") + "|킬로미터"),
      _value("centimetres", "센티미터", _en("centimet(re|er)s?", "cm") + "|센티미터"),
      _value("miles", "마일", _en("miles?") + "|마일")],
 ]
+# what a number measures: a question naming one of these asks for it, whatever the set
+MEASURE_SETS = [*UNIT_SETS, CURRENCIES, TEMPERATURES]
 # counters kept with a number but never compared: "12 people", "3 cups", "20%", "5명"
-COUNTER = re.compile(_en("percent", "per cent", "people", "persons?", "times", "cups?", "bags?",
+COUNTER = re.compile(_en("people", "persons?", "times", "cups?", "bags?",
                          "batch(es)?", "pieces?", "employees", "staff", "items?", "degrees")
-                     + "|%|" + _after_number("명", "개", "잔", "번", "회", "층", "도", "퍼센트",
-                                             "세", "권", "장", "대", "시"), re.IGNORECASE)
-UNIT_WORD = re.compile(r"\s?(°[CF]|%|[^\W\d_]+)")
+                     + "|" + _after_number("명", "개", "잔", "번", "회", "층", "도", "세", "권",
+                                           "장", "대", "시"), re.IGNORECASE)
+UNIT_WORD = re.compile(r"\s?(°[CF]|%|[^\W\d_]+(?: (?:celsius|fahrenheit)\b)?)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -158,12 +167,15 @@ def unit_word(text: str, end: int) -> str:
 
 
 def unit_clash(question: str, unit: Value | None) -> Clash | None:
-    """A number's unit against the question's: "how many hours" and "30 minutes" clash."""
-    for values in (*UNIT_SETS, *SENTENCE_SETS):
-        if unit in values:
-            asked = _named(values, question)
-            return Clash(asked[0], unit) if asked and unit not in asked else None
-    return None
+    """A number's unit against the question's: "how many hours" and "30 minutes" clash, and
+    so do "how many grams" and "30 seconds"."""
+    if unit is None:
+        return None
+    if any(unit in values for values in MEASURE_SETS):
+        asked = [value for values in MEASURE_SETS for value in _named(values, question)]
+    else:
+        asked = next((_named(values, question) for values in SENTENCE_SETS if unit in values), [])
+    return Clash(asked[0], unit) if asked and unit not in asked else None
 
 
 def unit_asked(question: str, unit: Value | None) -> bool:
