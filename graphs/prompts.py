@@ -104,6 +104,17 @@ def format_evidence(texts: list[str]) -> str:
                      for number, text in enumerate(texts, start=1))
 
 
+def handed_text(prompt: str) -> str:
+    """The numbered texts of a rendered grounded prompt (any language, style or template of
+    this module), without its instructions, worked examples and question."""
+    for text, question, _ in LABELS.values():
+        start = prompt.rfind(f"{text}:\n")
+        end = prompt.rfind(f"\n{question}: ")
+        if 0 <= start < end:
+            return prompt[start + len(text) + 2:end].strip()
+    return prompt
+
+
 def build_prompt(style: PromptStyle, family: str, question: str, texts: list[str],
                  template: BasePromptTemplate | None = None) -> PromptValue:
     """The grounded prompt in the form the model needs (or in `template`'s)."""

@@ -259,3 +259,26 @@ def test_a_replaced_draft_is_erased_on_a_terminal_and_kept_in_a_pipe(
     kept = Terminal()
     _finish(kept, "18 days", "18 days [1]")
     assert kept.getvalue() == " [1]", "a draft shown as the answer is not written again"
+
+
+def test_a_capable_model_reads_the_best_passages_evidence_first_a_small_one_the_sentences(
+        resources_with: Callable[..., Resources]) -> None:
+    from dataclasses import replace
+
+    from langchain_core.documents import Document
+
+    from graphs.nodes import model_context
+
+    documents = [Document("Opening hours are 7 to 9."),
+                 Document("Full-time employees get 18 days of paid annual leave."),
+                 Document("The roaster holds 12 kilograms.")]
+    evidence: list = [{"text": "Full-time employees get 18 days of paid annual leave.",
+                       "passage": 2}]
+    capable = completion_model([])
+    assert model_context(capable, documents, evidence) == (
+        [documents[1].page_content, documents[0].page_content], [2, 1])
+    small = replace(capable, quotes_only=True)
+    assert model_context(small, documents, evidence) == ([evidence[0]["text"]], [2])
+    # through the graph: the capable model's citation [1] is the evidence's passage
+    result, _ = _ask(LEAVE, resources_with(completion_model(["18 days [1]"])))
+    assert result["answer"] == "18 days [1]" and result["answer_kind"] == "answer"
