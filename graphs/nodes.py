@@ -14,7 +14,6 @@ from langgraph.config import get_config
 from langgraph.runtime import Runtime
 
 from core.tuning import TUNING
-
 from graphs.answer_check import decide
 from graphs.budget import fit_evidence
 from graphs.context import Context
