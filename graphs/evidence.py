@@ -2,8 +2,10 @@
 
 Chosen before the model is asked, from what docent already has: the question's BM25 tokens
 weighted by their IDF in the index, the sentence vectors of the passages, and what kind of
-answer the question asks for (how many → a number, when → a date, who → a name). The
-model then reads only these sentences, and the answer it gives is checked against them.
+answer the question asks for (how many → a number, when → a date, who → a name); a sentence
+of another group, currency or place than the question's comes after the others
+(graphs/qualifiers.py). A small packaged model then reads only these sentences, a capable
+one the passages holding them first; what either answers is checked against the passages.
 """
 
 from __future__ import annotations

@@ -1,14 +1,15 @@
 """Every prompt docent sends, selected by the model's prompt style, family and the
 question's language.
 
-The model reads the evidence (the sentences that answer the question, graphs/evidence.py),
-not whole passages, and is asked for a short answer copied from them: the form a 270M
-base model can follow (docs/benchmarks.md, "Answers"). A chat model gets the same
-evidence with instructions; a completion model gets one worked example first. Korean
+A small packaged model reads the evidence (the sentences that answer the question,
+graphs/evidence.py), a capable one the best passages (graphs/nodes.model_context); either
+is asked for a short answer copied from the numbered text: the form a 270M base model can
+follow (docs/benchmarks.md, "Answers"). A chat model gets the texts with instructions; a
+completion model gets one worked example first. Korean
 questions get the prompt in Korean. Measured against this on the tuning halves
 (bench/prompts.py, "Prompt variants"): zero or three examples, whole passages, a
-fewest-words instruction, 16 tokens or a "." stop kept fewer gold answers or as many; the
-first evidence sentence alone raised F1 by 0.03-0.07 but lost 18 answers holding gold for
+fewest-words instruction, 16 tokens or a "." stop kept fewer gold answers or as many (for
+Gemma 270M); the first evidence sentence alone raised F1 by 0.03-0.07 but lost 18 answers holding gold for
 5 gained, and showed one invented answer.
 """
 
