@@ -135,10 +135,11 @@ def _number_ends(number: str, sentence: str) -> list[int]:
 
 
 def _clash_in(text: str, question: str, numbers: list[str]) -> Clash | None:
-    """The text's own clash with the question, or that of a unit after one of `numbers`."""
-    units = (unit_after(text, end) for n in numbers for end in _number_ends(n, text))
-    return sentence_clash(question, text) or next(
-        (c for unit in units if (c := unit_clash(question, unit)) is not None), None)
+    """The text's own clash with the question, or its numbers' when the unit after each
+    clashes ("2시간 30분" answers "몇 시간": its 2 is in hours)."""
+    units = [unit_after(text, end) for n in numbers for end in _number_ends(n, text)]
+    clashes = [unit_clash(question, unit) for unit in units]
+    return sentence_clash(question, text) or (clashes[0] if clashes and all(clashes) else None)
 
 
 def qualifier_clash(answer: str, question: str, passages: str) -> Clash | None:

@@ -85,6 +85,15 @@ def test_a_near_miss_draft_is_named_for_the_reader_in_korean() -> None:
                                  "기준이었고, 질문은 시간제 직원 기준입니다."]
 
 
+def test_a_duration_in_two_units_answers_a_question_asking_one_of_them() -> None:
+    evidence: list[EvidenceRef] = [{
+        "text": "편도 이동에는 2시간 30분이 걸립니다.", "source": "guide.md", "page": None,
+        "slide": None, "sheet": None, "section": None, "locator": None, "chunk_id": "c",
+        "passage": 1}]
+    shown = decide("2시간 30분", "편도 이동에는 몇 시간이 걸리나요?", evidence, evidence[0]["text"])
+    assert shown["answer"] == "2시간 30분 [1]" and shown["answer_kind"] == "answer"
+
+
 def test_units_of_one_kind_clash_and_of_none_do_not() -> None:
     from graphs.qualifiers import unit_clash
 
