@@ -9,8 +9,8 @@ completion model gets one worked example first. Korean
 questions get the prompt in Korean. Measured against this on the tuning halves
 (bench/prompts.py, "Prompt variants"): zero or three examples, whole passages, a
 fewest-words instruction, 16 tokens or a "." stop kept fewer gold answers or as many (for
-Gemma 270M); the first evidence sentence alone raised F1 by 0.03-0.07 but lost 18 answers holding gold for
-5 gained, and showed one invented answer.
+Gemma 270M); the first evidence sentence alone raised F1 by 0.03-0.07 but lost 18 answers
+holding gold for 5 gained, and showed one invented answer.
 """
 
 from __future__ import annotations
