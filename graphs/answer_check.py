@@ -210,7 +210,6 @@ def decide(draft: str, question: str, evidence: list[EvidenceRef], passages: str
         reason = f"its source speaks of {clash.found.en}, the question of {clash.asked.en}"
     if reason is None and quotes_only and not quoted_from(draft, first["text"]):
         reason = "a small model's answer is shown only when the best evidence sentence holds it"
-    sentences = [e["text"] for e in evidence] + evidence_sentences(passages)
     if reason is not None:
         log.info("not shown as the answer: %s (draft %r)", reason, draft)
         rejected = {**shown, "unsupported": [] if invalid else [draft],
@@ -225,6 +224,7 @@ def decide(draft: str, question: str, evidence: list[EvidenceRef], passages: str
                 else reader_note(lang, "quoted"))
         return {**rejected, "answer": quote, "answer_kind": "evidence", "warnings": [note]}
     if BARE_NUMBER.fullmatch(body := CITATION.sub("", answer).strip()):
+        sentences = [e["text"] for e in evidence] + evidence_sentences(passages)
         answer = answer.replace(body, with_unit(body, sentences), 1)
     if not CITATION.search(answer):
         answer = f"{answer.rstrip()} [{first['passage']}]"
