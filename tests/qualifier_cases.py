@@ -255,8 +255,10 @@ def case_index() -> KeywordIndex:
 def judged_right(case: Case, shown: dict) -> bool:
     """Whether what the reader is shown answers the case right: a quote case's evidence
     quoted (or the question refused) with no number given as its answer; otherwise an
-    answer, extracted span or quote that holds `right` and not `wrong`."""
-    answer, kind = shown["answer"], shown["answer_kind"]
+    answer, extracted span or quote that holds `right` and not `wrong` (case aside: "Four
+    minutes")."""
+    answer, kind = shown["answer"].casefold(), shown["answer_kind"]
+    right, wrong = case.right.casefold(), case.wrong.casefold()
     if case.quote:
-        return kind in ("evidence", "refusal") and (kind == "refusal" or case.right in answer)
-    return kind != "refusal" and case.right in answer and case.wrong not in answer
+        return kind in ("evidence", "refusal") and (kind == "refusal" or right in answer)
+    return kind != "refusal" and right in answer and wrong not in answer
