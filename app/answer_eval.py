@@ -5,7 +5,9 @@ Reported (stable `--json` keys): `answer_contains` (shown answer holds a gold an
 `refused_answerable`, `refused_unanswerable` (refusal recall on questions whose article is
 not in the corpus), `fabricated_shown` (model answers shown to unanswerable questions, or
 not supported by the sources), `evidence_shown` (the evidence quoted instead of an answer),
-`answer_chars_mean`, `latency_ms_p50`, `latency_ms_p95`; with `--oracle`, the model is a
+`answer_chars_mean`, `latency_ms_p50`, `latency_ms_p95`, `gold_in_context` (the texts
+handed to the model hold a gold answer, over answerable questions; a question refused
+before the model, or answered from the answer cache, counts as not); with `--oracle`, the model is a
 fake that gives each question's gold answer, and `gold_rejected` is the share of those
 answers docent did not show as given (target 0).
 """
@@ -17,12 +19,17 @@ import time
 from dataclasses import asdict, dataclass, replace
 from typing import IO, TYPE_CHECKING, Any
 
+from langchain_core.callbacks import BaseCallbackHandler
+
 from app.answer_metrics import contains_gold, exact_match, token_f1
 from app.eval import percentile
 from core.index.tokens import mostly_hangul
+from graphs.prompts import handed_text
 from graphs.support import support
 
 if TYPE_CHECKING:
+    from langchain_core.messages import BaseMessage
+
     from app.benchmarks import Benchmark
     from core.resources import Resources
 
@@ -45,6 +52,7 @@ class AnswerScores:
     answer_chars_mean: float
     latency_ms_p50: float
     latency_ms_p95: float
+    gold_in_context: float = 0.0
     gold_rejected: float | None = None
 
     def to_dict(self) -> dict[str, float | int | None]:
@@ -55,12 +63,26 @@ class AnswerScores:
         return "\n".join(f"{key:<22}{value}" for key, value in self.to_dict().items())
 
 
+class HandedText(BaseCallbackHandler):
+    """Keeps the numbered texts of each prompt the model is sent (`graphs.prompts`)."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    def on_llm_start(self, serialized: Any, prompts: list[str], **kwargs: Any) -> None:
+        self.texts += [handed_text(prompt) for prompt in prompts]
+
+    def on_chat_model_start(self, serialized: Any, messages: list[list[BaseMessage]],
+                            **kwargs: Any) -> None:
+        self.texts += [handed_text(str(m[-1].content)) for m in messages if m]
+
+
 def _record(query_id: str, question: str, result: dict[str, Any], gold: list[str],
-            seconds: float) -> dict[str, Any]:
+            seconds: float, context: str) -> dict[str, Any]:
     return {"id": query_id, "question": question, "answer": result["answer"],
             "answer_kind": result.get("answer_kind"), "evidence": result.get("evidence", []),
             "refused": bool(result["refused"]), "sources": result["sources"], "gold": gold,
-            "latency_ms": round(seconds * 1000, 1)}
+            "context": context, "latency_ms": round(seconds * 1000, 1)}
 
 
 def _fabricated(record: dict[str, Any], sources_text: str) -> bool:
@@ -91,6 +113,8 @@ def score_records(records: list[dict[str, Any]], sources_text: dict[str, str]) -
         evidence_shown=sum(r["answer_kind"] == "evidence" for r in records) / max(len(records), 1),
         answer_chars_mean=sum(len(r["answer"]) for r in shown) / max(len(shown), 1),
         latency_ms_p50=percentile(latencies, 0.5), latency_ms_p95=percentile(latencies, 0.95),
+        gold_in_context=sum(contains_gold(r.get("context", ""), r["gold"], k)
+                            for r, k in zip(answerable, korean, strict=True)) / n,
     )
 
 
@@ -124,9 +148,12 @@ def evaluate_answers(resources: Resources, bench: Benchmark, golds: dict[str, li
             continue
         answering = oracle(resources, gold[0] if gold else "Napoleon in 1815") \
             if oracle_model else resources
+        handed = HandedText()
         started = time.perf_counter()
-        result = answer(query.question, Context(resources=answering)).model_dump()
-        record = _record(query.id, query.question, result, gold, time.perf_counter() - started)
+        result = answer(query.question, Context(resources=answering),
+                        callbacks=[handed]).model_dump()
+        record = _record(query.id, query.question, result, gold, time.perf_counter() - started,
+                         "\n".join(handed.texts))
         chunk_ids = [s["chunk_id"] for s in record["sources"] if s.get("chunk_id")]
         sources_text[query.id] = "\n".join(
             doc.page_content for doc in store.vectorstore.get_by_ids(chunk_ids)) \

@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, cast
 
 from core.errors import DocentError
-from core.model_files import PACKAGED_PREFIX, PromptStyle, load_llama_cpp, resolve_gguf
+from core.model_files import PromptStyle, load_llama_cpp, resolve_gguf
 from core.tuning import TUNING
 
 if TYPE_CHECKING:
@@ -46,8 +46,9 @@ class LoadedModel:
     context_window: int
     max_tokens: int
     count_tokens: Callable[[str], int] = estimate_tokens
-    # a packaged model (270M, 135M parameters): its answer is shown only when it is a span
-    # of the first evidence sentence (graphs/answer_check.py has the measurement)
+    # a small packaged model (270M, 135M parameters): it reads the evidence sentences and
+    # its answer is shown only when it is a span of the first one (graphs/answer_check.py
+    # has the measurement); any other model reads passages (graphs/nodes.model_context)
     quotes_only: bool = False
 
 
@@ -96,7 +97,7 @@ def _llamacpp(settings: Settings) -> LoadedModel:
         model, gguf.style, f"llamacpp:{gguf.path.name}",
         family=str(llama.metadata.get("general.architecture", "unknown")),
         context_window=settings.llm_context_window, max_tokens=TUNING.max_tokens,
-        count_tokens=count_tokens, quotes_only=settings.llm_model.startswith(PACKAGED_PREFIX),
+        count_tokens=count_tokens, quotes_only=gguf.small,
     )
 
 

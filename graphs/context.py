@@ -33,7 +33,8 @@ class Context:
     )
     llm_model: str | None = field(
         default=None,
-        metadata={"description": "Model for this run: packaged:gemma3-270m, packaged:smollm2, "
+        metadata={"description": "Model for this run: packaged:gemma3-270m, "
+                  "packaged:qwen2.5-coder-1.5b, packaged:smollm2, "
                   "a .gguf path, or the server's model name (DOCENT_LLM_MODEL)."},
     )
     rerank: bool | None = field(

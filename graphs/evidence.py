@@ -2,8 +2,10 @@
 
 Chosen before the model is asked, from what docent already has: the question's BM25 tokens
 weighted by their IDF in the index, the sentence vectors of the passages, and what kind of
-answer the question asks for (how many → a number, when → a date, who → a name). The
-model then reads only these sentences, and the answer it gives is checked against them.
+answer the question asks for (how many → a number, when → a date, who → a name); a sentence
+of another group, currency or place than the question's comes after the others
+(graphs/qualifiers.py). A small packaged model then reads only these sentences, a capable
+one the passages holding them first; what either answers is checked against the passages.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from core.index.tokens import keyword_tokens, mostly_hangul
+from graphs.qualifiers import sentence_clash
 
 if TYPE_CHECKING:
     from langchain_core.documents import Document
@@ -52,6 +55,10 @@ class EvidenceWeights:
     """How a sentence's evidence score is made (docs/benchmarks.md has the measurement)."""
 
     cue: float = 0.1  # the sentence holds the kind of answer the question asks for
+    # taken off a sentence that speaks of another group, currency or place than the question
+    # (graphs/qualifiers.py): more than coverage and rank can give, so it goes below those
+    # that do not (`evidence_for` keeps it when no other sentence answers)
+    clash: float = 1.5
     rank: float = 0.1  # prior for the passages selection ranked higher
     # the sentence vector's cosine with the question (e5's, core/tuning.EVIDENCE_MODEL).
     # e5 gives the candidates cosines within ~0.1 of each other, so its weight is larger
@@ -161,6 +168,8 @@ def rank_sentences(question: str, docs: list[Document], index: KeywordIndex | No
             score = coverage + weights.rank / (1 + rank)
             if cue is not None and holds(cue, text, question):
                 score += weights.cue
+            if sentence_clash(question, text) is not None:
+                score -= weights.clash
             lexical.append(Sentence(text, rank, coverage, score))
     lexical.sort(key=lambda s: s.score, reverse=True)
     if similarity is None or not lexical or not weights.dense:
@@ -209,6 +218,11 @@ def evidence_for(question: str, docs: list[Document], index: KeywordIndex | None
     embedded for it)."""
     ranked = rank_sentences(question, docs, index, ranking_similarity(question, similarity))
     floor = MIN_EVIDENCE_COVERAGE["ko" if mostly_hangul(question) else "en"]
+    if ranked and ranked[0].coverage < floor:
+        # a sentence of another group or currency, ranked down, is still the evidence when
+        # no other one answers: it is quoted, saying so ("the menu is in won")
+        other = [s for s in ranked if s.coverage >= floor and sentence_clash(question, s.text)]
+        ranked = other + [s for s in ranked if s not in other]
     if not ranked or ranked[0].coverage < floor:
         return []
     if min_cosine is not None and similarity is not None:

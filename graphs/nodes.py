@@ -6,10 +6,12 @@ model) and the options `graphs.options.resolve` derives from it.
 
 from __future__ import annotations
 
-from langchain_core.runnables.config import merge_configs
-from langgraph.config import get_config
+from typing import TYPE_CHECKING
+
+from langchain_core.messages import BaseMessage
 from langgraph.runtime import Runtime
 
+from core.tuning import TUNING
 from graphs.answer_check import decide
 from graphs.budget import fit_evidence
 from graphs.context import Context
@@ -20,8 +22,12 @@ from graphs.question import check_question, language_note
 from graphs.references import evidence_refs, passage_refs
 from graphs.retrieval import hybrid_search
 from graphs.selection import select_passages
-from graphs.state import RAGState
-from graphs.token_stream import TokenWriter
+from graphs.state import EvidenceRef, RAGState
+
+if TYPE_CHECKING:
+    from langchain_core.documents import Document
+
+    from core.llm import LoadedModel
 
 
 def retrieve(state: RAGState, runtime: Runtime[Context]) -> dict:
@@ -61,26 +67,40 @@ def route_after_evidence(state: RAGState) -> str:
 
 
 def generate(state: RAGState, runtime: Runtime[Context]) -> dict:
-    """Ask the model for a short answer from the evidence; show it only when the evidence
-    supports it, else quote the evidence (graphs/answer_check.py). Tokens stream out as
-    they come."""
+    """Ask the model for a short answer (`answer_with`); its draft is never streamed out:
+    what the run hands a door is the checked answer (graphs/runner.py)."""
     resources, opts = run_resources(runtime.context)
     loaded = resources.model(opts.llm_settings)
-    question, evidence = state["question"], state["evidence"]
-    fitted = fit_evidence(loaded, question, [e["text"] for e in evidence])
-    match loaded.style:
-        case "chat":
-            # stream_mode="messages" carries the chat model's tokens
-            draft = str(loaded.model.invoke(fitted.prompt).content)
-        case "completion":
-            # invoke (not stream) so the answer cache applies; tokens reach stream_mode="custom"
-            config = merge_configs(get_config(), {"callbacks": [TokenWriter()]})
-            draft = str(loaded.model.invoke(fitted.prompt, config=config))
-    documents = state["documents"]
-    dropped = [documents[e["passage"] - 1] for e in evidence[len(fitted.kept):]]
+    return answer_with(loaded, state["question"], state["documents"], state["evidence"])
+
+
+def model_context(loaded: LoadedModel, documents: list[Document], evidence: list[EvidenceRef]
+                  ) -> tuple[list[str], list[int]]:
+    """The texts the model reads, best first, and the passage number [n] of each: a packaged
+    small model (`quotes_only`) reads the evidence sentences; a capable one the best
+    `TUNING.context_passages` passages, those holding the evidence first."""
+    if loaded.quotes_only:
+        return [e["text"] for e in evidence], [e["passage"] for e in evidence]
+    ranked = list(dict.fromkeys([e["passage"] for e in evidence]
+                                + list(range(1, len(documents) + 1))))
+    numbers = ranked[:TUNING.context_passages]
+    return [documents[n - 1].page_content for n in numbers], numbers
+
+
+def answer_with(loaded: LoadedModel, question: str, documents: list[Document],
+                evidence: list[EvidenceRef]) -> dict:
+    """The model's draft from what fits its window of `model_context`, shown only when the
+    passages support it, else the evidence quoted (graphs/answer_check.py)."""
+    texts, cited = model_context(loaded, documents, evidence)
+    fitted = fit_evidence(loaded, question, texts)
+    # invoke (not stream) so the answer cache applies
+    draft = loaded.model.invoke(fitted.prompt)
+    text = str(draft.content) if isinstance(draft, BaseMessage) else str(draft)
+    kept = cited[:len(fitted.kept)]
+    dropped = [documents[n - 1] for n in dict.fromkeys(cited[len(kept):]) if n not in kept]
     passages = "\n".join(doc.page_content for doc in documents)
-    return {**decide(draft.strip(), question, evidence[:len(fitted.kept)], passages,
-                      quotes_only=loaded.quotes_only),
+    return {**decide(text.strip(), question, evidence, passages,
+                     quotes_only=loaded.quotes_only, cited=kept),
             "sources": passage_refs(documents), "dropped_passages": passage_refs(dropped)}
 
 

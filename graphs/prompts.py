@@ -1,15 +1,16 @@
 """Every prompt docent sends, selected by the model's prompt style, family and the
 question's language.
 
-The model reads the evidence (the sentences that answer the question, graphs/evidence.py),
-not whole passages, and is asked for a short answer copied from them: the form a 270M
-base model can follow (docs/benchmarks.md, "Answers"). A chat model gets the same
-evidence with instructions; a completion model gets one worked example first. Korean
+A small packaged model reads the evidence (the sentences that answer the question,
+graphs/evidence.py), a capable one the best passages (graphs/nodes.model_context); either
+is asked for a short answer copied from the numbered text: the form a 270M base model can
+follow (docs/benchmarks.md, "Answers"). A chat model gets the texts with instructions; a
+completion model gets one worked example first. Korean
 questions get the prompt in Korean. Measured against this on the tuning halves
 (bench/prompts.py, "Prompt variants"): zero or three examples, whole passages, a
-fewest-words instruction, 16 tokens or a "." stop kept fewer gold answers or as many; the
-first evidence sentence alone raised F1 by 0.03-0.07 but lost 18 answers holding gold for
-5 gained, and showed one invented answer.
+fewest-words instruction, 16 tokens or a "." stop kept fewer gold answers or as many (for
+Gemma 270M); the first evidence sentence alone raised F1 by 0.03-0.07 but lost 18 answers
+holding gold for 5 gained, and showed one invented answer.
 """
 
 from __future__ import annotations
@@ -22,6 +23,25 @@ from core.model_files import PromptStyle
 
 REFUSALS = {"en": "The documents do not say.", "ko": "문서에 그 내용이 없습니다."}
 EVIDENCE_INTROS = {"en": "The documents say:", "ko": "문서에 따르면:"}
+# what the reader is told when the documents' own words are shown instead of the model's
+NOTES = {
+    "en": {"quoted": "Quoted from the documents: the model's short answer could not be "
+                     "checked against them.",
+           "extracted": "Taken from the documents as written: the model's short answer "
+                        "could not be checked against them.",
+           "documents differ": "Quoted from the documents: they speak of {found}, while "
+                               "the question asks about {asked}.",
+           "draft differs": "Quoted from the documents: the model's short answer was about "
+                            "{found}, while the question asks about {asked}."},
+    "ko": {"quoted": "문서의 문장을 그대로 옮겼습니다. 모델의 짧은 답은 문서로 확인되지 "
+                     "않았습니다.",
+           "extracted": "문서에 적힌 그대로 가져왔습니다. 모델의 짧은 답은 문서로 확인되지 "
+                        "않았습니다.",
+           "documents differ": "문서의 문장을 그대로 옮겼습니다. 문서는 {found} 기준이고, "
+                               "질문은 {asked} 기준입니다.",
+           "draft differs": "문서의 문장을 그대로 옮겼습니다. 모델의 짧은 답은 {found} "
+                            "기준이었고, 질문은 {asked} 기준입니다."},
+}
 
 INSTRUCTIONS = {
     "en": ("Answer the question with a short phrase copied from the numbered text. "
@@ -83,6 +103,17 @@ def format_evidence(texts: list[str]) -> str:
     """Number the evidence [1]…[n], one per line."""
     return "\n".join(f"[{number}] {' '.join(text.split())}"
                      for number, text in enumerate(texts, start=1))
+
+
+def handed_text(prompt: str) -> str:
+    """The numbered texts of a rendered grounded prompt (any language, style or template of
+    this module), without its instructions, worked examples and question."""
+    for text, question, _ in LABELS.values():
+        start = prompt.rfind(f"{text}:\n")
+        end = prompt.rfind(f"\n{question}: ")
+        if 0 <= start < end:
+            return prompt[start + len(text) + 2:end].strip()
+    return prompt
 
 
 def build_prompt(style: PromptStyle, family: str, question: str, texts: list[str],

@@ -73,3 +73,27 @@ def test_gold_answers_from_squad_and_jsonl(tmp_path: Path) -> None:
     lines = tmp_path / "queries.jsonl"
     lines.write_text('{"id": 3, "question": "?", "relevant_ids": [], "answers": ["230"]}\n')
     assert gold_answers(lines) == {"3": ["230"]}
+
+
+def test_gold_in_context_is_what_the_prompt_handed_the_model() -> None:
+    from langchain_core.language_models import FakeListLLM
+
+    from app.answer_eval import HandedText
+    from graphs.prompts import build_prompt
+
+    handed = HandedText()
+    for style in ("completion", "chat"):
+        prompt = build_prompt(style, "qwen2", "How many days?",  # type: ignore[arg-type]
+                              ["Full-time staff get 18 days.", "Breaks are 30 minutes."])
+        if style == "chat":
+            handed.on_chat_model_start({}, [prompt.to_messages()])
+        else:
+            FakeListLLM(responses=["18"]).invoke(prompt, config={"callbacks": [handed]})
+    # the numbered texts alone: not the worked example, the instructions or the question
+    assert handed.texts == ["[1] Full-time staff get 18 days.\n[2] Breaks are 30 minutes."] * 2
+    records = [dict(_record("18 days [1]", "answer", ["18 days"]), context=handed.texts[0]),
+               dict(_record("x", "evidence", ["Tuesday"]), context=handed.texts[0]),
+               _record("The documents do not say.", "refusal", ["12"])]  # no model call
+    scores = score_records(records, dict.fromkeys(["18 days [1]", "x", "The documents do "
+                                                   "not say."], ""))
+    assert scores.gold_in_context == pytest.approx(1 / 3)

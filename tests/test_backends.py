@@ -86,12 +86,12 @@ def test_ollama_fabricated_citation_is_flagged_in_cli_json(
         result = json.loads(capsys.readouterr().out)
         assert main(["ask", QUESTION]) == 0
         shown = capsys.readouterr().out
-    assert result["invalid_citations"] == [7] and result["answer_kind"] == "evidence"
-    assert result["answer"].startswith("The documents say: “")
+    assert result["invalid_citations"] == [7] and result["answer_kind"] == "extracted"
+    assert result["answer"] == "18 days [1]"  # the evidence's one number of days
     # a chat template with a system role keeps the instructions there
     assert [m["role"] for m in ollama.requests[1][1]["messages"]] == ["system", "user"]
-    assert ("note: not shown as the answer: the answer cites [7], which does not exist"
-            in shown)
+    assert ("Taken from the documents as written: the model's short answer could not be "
+            "checked against them." in shown)
     assert "[7]" not in shown  # the rejected draft is never printed, not even on a pipe
 
 

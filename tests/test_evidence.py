@@ -79,10 +79,8 @@ def test_a_supported_short_or_long_answer_passes_and_invented_facts_do_not() -> 
     assert check_answer("Pedro Menéndez", "Who led it?", "Pedro Menéndez de Avilés led.") is None
 
 
-def test_citations_are_renumbered_from_evidence_to_sources() -> None:
-    evidence = [{"text": "a", "source": "s", "page": None, "chunk_id": "c", "passage": 3},
-                {"text": "b", "source": "s", "page": None, "chunk_id": "d", "passage": 1}]
-    assert renumber_citations("x [1] y [2] z [5]", evidence) == ("x [3] y [1] z [5]", [5])  # type: ignore[arg-type]
+def test_citations_are_renumbered_from_the_prompt_to_sources() -> None:
+    assert renumber_citations("x [1] y [2] z [5]", [3, 1]) == ("x [3] y [1] z [5]", [5])
 
 
 def _bench() -> Benchmark:
@@ -121,6 +119,10 @@ def test_a_quoted_answer_is_a_span_of_the_sentence_citations_and_case_aside() ->
     ("When was the bridge opened?", "It opened on 24 March 1879, after a storm.",
      "24 March 1879"),
     ("How much did it cost?", "In 1885, it cost 50,000 dollars.", "50,000"),
+    # of two numbers, the one whose unit the question names; none of another unit
+    ("How many grams of coffee?", "Use 30 grams of coffee for 500 millilitres of water.",
+     "30"),
+    ("How many hours is the shift?", "The shift has a 30 minute break.", None),
     ("안타는 모두 몇 건인가?", "그는 통산 144건을 기록했다.", "144건"),
     ("When was it opened?", "It opened in 1879 and closed in 1901.", None),  # two dates
     ("Who built the bridge?", "Thomas Bouch built it in 1878.", None),  # a name is asked
@@ -131,12 +133,17 @@ def test_the_one_date_or_number_of_the_kind_asked_is_the_span(
     assert cue_span(question, sentence) == span
 
 
-def test_a_rejected_draft_gives_way_to_the_evidence_date_with_the_reason() -> None:
+def test_a_rejected_draft_gives_way_to_the_evidence_date_with_a_plain_note(
+        caplog: pytest.LogCaptureFixture) -> None:
     evidence: list[EvidenceRef] = [{"text": "The bridge opened on 1 June 1878 to traffic.",
                                     "source": "tay.md", "page": None, "chunk_id": "c",
                                     "passage": 2}]
-    shown = decide("in 1990", "When did the bridge open?", evidence, evidence[0]["text"])
+    with caplog.at_level("INFO", logger="docent.answer"):
+        shown = decide("in 1990", "When did the bridge open?", evidence, evidence[0]["text"])
     assert shown["answer"] == "1 June 1878 [2]" and shown["answer_kind"] == "extracted"
-    assert "do not hold 1990" in shown["warnings"][0] and shown["unsupported"] == ["in 1990"]
+    assert shown["warnings"] == ["Taken from the documents as written: the model's short "
+                                 "answer could not be checked against them."]
+    assert shown["unsupported"] == ["in 1990"]
+    assert "do not hold 1990" in caplog.text  # the developer's reason: the log only
     quoted = decide("in 1990", "Why did the bridge open?", evidence, evidence[0]["text"])
     assert quoted["answer_kind"] == "evidence" and evidence[0]["text"] in quoted["answer"]

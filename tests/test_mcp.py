@@ -53,6 +53,7 @@ def test_mcp_client_lists_and_calls_both_tools(sample_store: Path) -> None:
     assert refused["refused"] is True and refused["answer"] == "The documents do not say."
 
     answered = calls["answered"].structured_content
-    assert answered["answer"] and answered["answer_kind"] in ("answer", "evidence", "refusal")
+    assert answered["answer"] and answered["answer_kind"] in ("answer", "extracted", "evidence",
+                                                      "refusal")
     assert "18 days of paid annual leave" in answered["evidence"][0]["text"]
     assert PurePath(answered["sources"][0]["source"]).name == "handbook.pdf"

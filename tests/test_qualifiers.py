@@ -1,0 +1,105 @@
+"""The qualifier set (tests/qualifier_cases.py) on its logic: evidence ranked lexically, the
+near miss's answer and the right one given as fake drafts. No model is asked."""
+
+from __future__ import annotations
+
+import pytest
+from langchain_core.documents import Document
+
+from graphs.answer_check import decide
+from graphs.evidence import evidence_for
+from graphs.qualifiers import sentence_clash, unit_after, unit_word
+from graphs.references import evidence_refs
+from graphs.state import EvidenceRef
+from tests.qualifier_cases import CASES, ENGLISH, KOREAN, Case, case_index, judged_right
+
+
+def _evidence(case: Case) -> list[EvidenceRef]:
+    docs = [Document(case.document, metadata={"source": "case.txt"})]
+    return evidence_refs(evidence_for(case.question, docs, case_index()), docs)
+
+
+def test_the_set_holds_eighty_cases_in_both_languages() -> None:
+    assert len(CASES) >= 80 and len(ENGLISH) >= 40 and len(KOREAN) >= 40
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.question for c in CASES])
+def test_the_first_evidence_is_not_the_near_miss(case: Case) -> None:
+    first = _evidence(case)[0]["text"]
+    assert case.quote or sentence_clash(case.question, first) is None, first
+
+
+@pytest.mark.parametrize("quotes_only", [False, True], ids=["capable", "small"])
+@pytest.mark.parametrize("case", CASES, ids=[c.question for c in CASES])
+def test_the_near_miss_answer_is_not_shown(case: Case, quotes_only: bool) -> None:
+    evidence = _evidence(case)
+    shown = decide(case.wrong, case.question, evidence, case.document, quotes_only=quotes_only)
+    assert judged_right(case, shown), shown["answer"]
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if not c.quote],
+                         ids=[c.question for c in CASES if not c.quote])
+def test_the_right_answer_is_shown(case: Case) -> None:
+    shown = decide(case.right, case.question, _evidence(case), case.document)
+    assert judged_right(case, shown), shown["answer"]
+
+
+@pytest.mark.parametrize(("sentence", "number", "unit"), [
+    ("Each shift includes a paid 30 minute break.", "30", " minutes"),
+    ("카페 라떼는 4,800원입니다.", "4,800", "원"),
+    ("Keep it for up to ten days.", "ten", " days"),
+    ("Use 1 hour of rest.", "1", " hour"),
+    ("It ends at 205 °C, just after first crack.", "205", " °C"),
+    ("직원 5명이 일합니다.", "5", "명"),
+    ("In 1815 Napoleon returned.", "1815", ""),
+])
+def test_a_number_keeps_the_unit_written_after_it(sentence: str, number: str, unit: str
+                                                  ) -> None:
+    assert unit_word(sentence, sentence.index(number) + len(number)) == unit
+
+
+def test_a_bare_number_answer_is_shown_with_its_unit() -> None:
+    evidence: list[EvidenceRef] = [{
+        "text": "Each shift includes a paid 30 minute break.", "source": "handbook.pdf",
+        "page": 1, "slide": None, "sheet": None, "section": None, "locator": "page 1",
+        "chunk_id": "c", "passage": 1}]
+    shown = decide("30", "How long is the paid break?", evidence, evidence[0]["text"])
+    assert shown["answer"] == "30 minutes [1]" and shown["answer_kind"] == "answer"
+    korean = dict(evidence[0], text="가격은 4,800원입니다.")
+    shown = decide("4,800 [1]", "가격은 얼마인가요?", [korean], korean["text"])  # type: ignore[list-item]
+    assert shown["answer"] == "4,800원 [1]"
+
+
+def test_a_price_asked_in_dollars_is_quoted_in_won_with_a_note_saying_so() -> None:
+    case = next(c for c in ENGLISH if "latte in dollars" in c.question)
+    shown = decide("4800", case.question, _evidence(case), case.document)
+    assert shown["answer_kind"] == "evidence" and "price_krw: 4800" in shown["answer"]
+    assert shown["warnings"] == ["Quoted from the documents: they speak of won, while the "
+                                 "question asks about dollars."]
+
+
+def test_a_near_miss_draft_is_named_for_the_reader_in_korean() -> None:
+    case = next(c for c in KOREAN if c.question.startswith("시간제") and not c.quote)
+    shown = decide("18일", case.question, _evidence(case), case.document)
+    assert shown["warnings"] == ["문서의 문장을 그대로 옮겼습니다. 모델의 짧은 답은 정규직 "
+                                 "기준이었고, 질문은 시간제 직원 기준입니다."]
+
+
+def test_a_duration_in_two_units_answers_a_question_asking_one_of_them() -> None:
+    evidence: list[EvidenceRef] = [{
+        "text": "편도 이동에는 2시간 30분이 걸립니다.", "source": "guide.md", "page": None,
+        "slide": None, "sheet": None, "section": None, "locator": None, "chunk_id": "c",
+        "passage": 1}]
+    shown = decide("2시간 30분", "편도 이동에는 몇 시간이 걸리나요?", evidence, evidence[0]["text"])
+    assert shown["answer"] == "2시간 30분 [1]" and shown["answer_kind"] == "answer"
+
+
+def test_units_of_one_kind_clash_and_of_none_do_not() -> None:
+    from graphs.qualifiers import unit_clash
+
+    sentence = "a paid 30 minute break"
+    minutes = unit_after(sentence, sentence.index("30") + 2)
+    assert unit_clash("How many hours is the break?", minutes) is not None
+    assert unit_clash("How many grams of coffee?", minutes) is not None
+    assert unit_clash("How long is the break?", minutes) is None
+    assert unit_clash("휴식은 몇 분인가요?", minutes) is None
