@@ -9,8 +9,8 @@ Without --data-dir the sample `data/` is ingested into a temporary directory fir
 server is `python -m app serve` on a free port with the answer cache off.
 - first token / total: each question of bench/sample_questions.json (cycled, --runs of
   them), streamed through POST /v1/chat/completions (request sent → first content piece,
-  → [DONE]) and through `app.ask.ask` in this process (call → first write to its stream,
-  → return), alternating, after one warm-up each;
+  which is the checked answer, → [DONE]) and through `graphs.runner.answer` in this process
+  (call → its `Checked` event, → return), alternating, after one warm-up each;
 - the API's own cost: the same first-token comparison (4 × --runs) with the tests' fake
   model and embedding (tests/served.py), where the answer path takes milliseconds;
 - concurrency: --clients requests sent at once (non-streamed); all must be answered 200;
