@@ -68,7 +68,7 @@ def answers(settings: Any, questions: list[str]) -> list[tuple[str, str, float]]
 
     resources = Resources(settings)
     answer(questions[0], Context(resources=resources))
-    shown = []
+    shown: list[tuple[str, str, float]] = []
     for question in questions:
         started = time.perf_counter()
         result = answer(question, Context(resources=resources))
