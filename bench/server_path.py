@@ -15,49 +15,18 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.helpers import free_port  # noqa: E402
+from tests.servers import llama_cpp_server  # noqa: E402
 
 MODEL = "packaged:qwen2.5-coder-1.5b"
-
-
-@contextmanager
-def llama_cpp_server(gguf: Path, threads: int, log: Path) -> Iterator[str]:
-    """`python -m llama_cpp.server` over `gguf` on 127.0.0.1; yields its /v1 URL."""
-    port = free_port()
-    with log.open("w") as out:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias",
-             "qwen", "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096",
-             "--n_threads", str(threads)], stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/models", timeout=1).close()
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(
-                        f"llama_cpp.server did not start: {log.read_text()[-500:]}") from None
-                time.sleep(0.3)
-        yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def answers(settings: Any, questions: list[str]) -> list[tuple[str, str, float]]:
@@ -94,7 +63,8 @@ def main() -> int:
     questions = [q["question"] for q in json.loads((ROOT / "bench/sample_questions.json")
                                                    .read_text(encoding="utf-8"))]
     here = answers(embedded, questions)
-    with llama_cpp_server(resolve_gguf(MODEL).path, args.threads, folder / "server.log") as url:
+    with llama_cpp_server(resolve_gguf(MODEL).path, "qwen", folder / "server.log", n_ctx=4096,
+                          threads=args.threads) as url:
         served = answers(embedded.model_copy(update={
             "llm_backend": "openai", "llm_url": url, "llm_model": "qwen",
             "llm_context_window": 4096}), questions)

@@ -60,6 +60,20 @@ def serving(server: HTTPServer) -> Iterator[str]:
         thread.join()
 
 
+@contextmanager
+def llama_cpp_server(gguf: Path, alias: str, log_path: Path, *, n_ctx: int,
+                     threads: int = 2, timeout: float = 120) -> Iterator[str]:
+    """llama.cpp's OpenAI-compatible server (`python -m llama_cpp.server`) over `gguf` on
+    127.0.0.1, its log in a file (llama.cpp's chatter would fill a pipe); yields its /v1 URL."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}/v1"
+    with running_server([sys.executable, "-m", "llama_cpp.server", "--model", str(gguf),
+                         "--model_alias", alias, "--host", "127.0.0.1", "--port", str(port),
+                         "--n_ctx", str(n_ctx), "--n_threads", str(threads)],
+                        f"{base}/models", log_path, timeout=timeout):
+        yield base
+
+
 LANGGRAPH = Path(sys.executable).parent / "langgraph"
 
 

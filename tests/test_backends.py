@@ -8,10 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +15,7 @@ import pytest
 
 from core.tuning import TUNING
 from graphs.prompts import INSTRUCTIONS
-from tests.helpers import free_port, reset_caches
+from tests.helpers import reset_caches
 from tests.ollama_standin import serve_ollama
 
 pytestmark = pytest.mark.slow  # the embedding model (retrieval is real)
@@ -111,32 +107,11 @@ def test_ollama_unknown_model_is_one_clear_error(
 def llama_cpp_server(tmp_path: Path) -> Iterator[str]:
     """A real `python -m llama_cpp.server` with the packaged SmolLM2 GGUF, on 127.0.0.1."""
     from core.model_files import resolve_gguf
+    from tests.servers import llama_cpp_server
 
-    gguf = resolve_gguf("packaged:smollm2").path
-    port = free_port()
-    log = tmp_path / "llama_cpp_server.log"  # a file: llama.cpp's chatter would fill a pipe
-    with log.open("w") as log_file:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias",
-             "smollm2", "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048",
-             "--n_threads", "2"],
-            stdout=log_file, stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/models", timeout=1).close()
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"llama_cpp.server did not start: {log.read_text()[-2000:]}")
-                time.sleep(0.3)
+    with llama_cpp_server(resolve_gguf("packaged:smollm2").path, "smollm2",
+                          tmp_path / "llama_cpp_server.log", n_ctx=2048, timeout=60) as base:
         yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 @pytest.mark.llm
