@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     chroma_token: str = Field(
         "", repr=False, description="Token for the Chroma server's token auth; empty = none."
     )
+    database_url: str = Field(
+        "", repr=False, description="postgresql://… : the index, records, caches, chat and "
+        "ingest lock in one PostgreSQL database shared by every server and worker; empty = "
+        "DATA_DIR (and DOCENT_CHROMA_URL)."
+    )
 
     # what the documents become
     embedding_model: str = Field(
