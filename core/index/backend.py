@@ -19,10 +19,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from langchain_core.documents import Document
+    from langchain_core.embeddings import Embeddings
     from langchain_core.indexing import RecordManager
 
     from core.index.generation import Generations
     from core.index.keyword import KeywordIndex
+    from core.settings import Settings
 
 Where = dict[str, Any] | None  # a Chroma-style metadata filter ({"source": …}, $in, $and)
 
@@ -109,3 +111,21 @@ def best_per_chunk(hits: Iterable[tuple[str, float]], k: int) -> list[tuple[str,
     for chunk_id, relevance in hits:
         best.setdefault(chunk_id, relevance)
     return list(best.items())[:k]
+
+
+_postgres: dict[tuple[str, str], IndexBackend] = {}
+
+
+def open_backend(settings: Settings, embeddings: Embeddings) -> IndexBackend:
+    """The installation's index: PostgreSQL when DOCENT_DATABASE_URL is set (one backend,
+    so one connection, per database and collection in a process), else the data dir's."""
+    if settings.database_url:
+        from core.index.postgres.backend import PostgresBackend
+
+        key = (settings.database_url, settings.collection)
+        if key not in _postgres:
+            _postgres[key] = PostgresBackend(*key)
+        return _postgres[key]
+    from core.index.embedded import EmbeddedBackend
+
+    return EmbeddedBackend(settings, embeddings)
