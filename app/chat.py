@@ -1,4 +1,5 @@
-"""`docent chat`: questions in a row, one conversation kept per thread in SQLite."""
+"""`docent chat`: questions in a row, one conversation kept per thread (in DATA_DIR's
+SQLite, or in PostgreSQL when DOCENT_DATABASE_URL is set)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,15 @@ import sqlite3
 import sys
 import uuid
 from collections.abc import Iterable, Iterator
-from typing import IO
+from contextlib import contextmanager
+from typing import IO, TYPE_CHECKING
 
 from graphs.context import Context
+
+if TYPE_CHECKING:
+    from langgraph.checkpoint.base import BaseCheckpointSaver
+
+    from core.settings import Settings
 
 EXIT_WORDS = frozenset({"/exit", "/quit", "exit", "quit"})
 
@@ -31,29 +38,45 @@ def read_questions(source: IO[str], prompt_to: IO[str] | None) -> Iterator[str]:
             yield line.strip()
 
 
+@contextmanager
+def chat_checkpointer(settings: Settings) -> Iterator[BaseCheckpointSaver]:
+    """Where the conversations are kept, for `docent chat` and `serve` alike: PostgreSQL
+    when DOCENT_DATABASE_URL is set (every replica sees every thread), else
+    DATA_DIR/chat.sqlite."""
+    if settings.database_url:
+        from core.index.postgres.checkpoints import postgres_checkpointer
+
+        with postgres_checkpointer(settings.database_url) as saver:
+            yield saver
+        return
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    from core.index.damage import damaged
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # the saver serialises its own use of the connection (it holds a lock)
+    with SqliteSaver.from_conn_string(str(settings.chat_db)) as saver:
+        try:
+            saver.setup()
+        except sqlite3.DatabaseError as exc:
+            raise damaged(settings.chat_db, exc, "move it aside: it only holds the "
+                          "conversations (new ones start without it)") from None
+        yield saver
+
+
 def chat(questions: Iterable[str], context: Context, thread_id: str, out: IO[str],
          as_json: bool = False) -> int:
     """Answer each question in turn; follow-ups that refer back are made standalone first.
     Returns 2 when a question was rejected (too long), else 0."""
-    from langgraph.checkpoint.sqlite import SqliteSaver
-
     from app.ask import print_answer
-    from core.index.damage import damaged
     from core.resources import default_resources
     from graphs.chat_graph import build_chat_graph
     from graphs.question import QuestionError
     from graphs.runner import answer
 
     settings = (context.resources or default_resources()).settings
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
     rejected = 0
-    try:
-        with SqliteSaver.from_conn_string(str(settings.chat_db)) as checkpointer:
-            checkpointer.setup()
-    except sqlite3.DatabaseError as exc:
-        raise damaged(settings.chat_db, exc, "move it aside: it only holds the conversations "
-                      "(new ones start without it)") from None
-    with SqliteSaver.from_conn_string(str(settings.chat_db)) as checkpointer:
+    with chat_checkpointer(settings) as checkpointer:
         graph = build_chat_graph().compile(checkpointer=checkpointer, name="docent-chat")
         for question in questions:
             try:

@@ -1,27 +1,33 @@
 """The web app's conversations: the chat graph (memory, follow-ups made standalone) over
-the same SQLite checkpointer as `docent chat`, one thread per conversation."""
+the same checkpointer as `docent chat` (app.chat.chat_checkpointer), one thread per
+conversation."""
 
 from __future__ import annotations
 
-import sqlite3
-from typing import Any
+from contextlib import ExitStack
+from typing import TYPE_CHECKING, Any
 
 from core.settings import Settings
 
+if TYPE_CHECKING:
+    from langgraph.checkpoint.base import BaseCheckpointSaver
+
+# the threads, the latest written first: the same `checkpoints` table in LangGraph's SQLite
+# and PostgreSQL savers (its list() would read every checkpoint of every thread)
+LATEST_THREADS = ("SELECT thread_id FROM checkpoints GROUP BY thread_id "
+                  "ORDER BY MAX(checkpoint_id) DESC")
+
 
 class Conversations:
-    """The chat graph compiled over DATA_DIR/chat.sqlite, and the threads it holds."""
+    """The chat graph compiled over the conversations' checkpointer, and the threads it
+    holds."""
 
     def __init__(self, settings: Settings) -> None:
-        from langgraph.checkpoint.sqlite import SqliteSaver
-
+        from app.chat import chat_checkpointer
         from graphs.chat_graph import build_chat_graph
 
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        # the saver serialises its own use of the connection (it holds a lock)
-        self.connection = sqlite3.connect(str(settings.chat_db), check_same_thread=False)
-        self.checkpointer = SqliteSaver(self.connection)
-        self.checkpointer.setup()
+        self._open = ExitStack()
+        self.checkpointer = self._open.enter_context(chat_checkpointer(settings))
         self.graph = build_chat_graph().compile(checkpointer=self.checkpointer,
                                                 name="docent-chat")
 
@@ -35,12 +41,8 @@ class Conversations:
 
     def threads(self) -> list[dict[str, Any]]:
         """Every conversation, the latest first, titled by its first question."""
-        with self.checkpointer.lock:
-            rows = self.connection.execute(
-                "SELECT thread_id, MAX(checkpoint_id) AS last FROM checkpoints "
-                "GROUP BY thread_id ORDER BY last DESC").fetchall()
         listed = []
-        for thread_id, _ in rows:
+        for thread_id in thread_ids(self.checkpointer):
             first = next(iter(self.messages(thread_id)), None)
             listed.append({"id": thread_id, "title": first["content"] if first else thread_id})
         return listed
@@ -49,7 +51,21 @@ class Conversations:
         self.checkpointer.delete_thread(thread_id)
 
     def close(self) -> None:
-        self.connection.close()
+        self._open.close()
+
+
+def thread_ids(checkpointer: BaseCheckpointSaver) -> list[str]:
+    """The saver's threads, the latest written first, in one query on its engine."""
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    if isinstance(checkpointer, SqliteSaver):
+        with checkpointer.lock:
+            return [row[0] for row in checkpointer.conn.execute(LATEST_THREADS)]
+    from langgraph.checkpoint.postgres import PostgresSaver
+
+    assert isinstance(checkpointer, PostgresSaver)
+    with checkpointer._cursor() as cursor:  # the saver's pool, as its own reads use it
+        return [row["thread_id"] for row in cursor.execute(LATEST_THREADS)]
 
 
 def _located(details: dict[str, Any] | None) -> dict[str, Any] | None:

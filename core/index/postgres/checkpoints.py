@@ -7,25 +7,32 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from core.errors import DocentError
-from core.index.damage import first_line
-from core.index.postgres.connection import shown_url, sqlalchemy_url
+from core.index.postgres.pool import database_error, missing_extra, open_pool
 
 if TYPE_CHECKING:
     from langgraph.checkpoint.postgres import PostgresSaver
 
+SETUP_LOCK = "hashtext('docent chat checkpoints')"
+
 
 @contextmanager
 def postgres_checkpointer(url: str) -> Iterator[PostgresSaver]:
-    """LangGraph's PostgresSaver on the database, its tables made when missing."""
-    import psycopg
-    from langgraph.checkpoint.postgres import PostgresSaver
-
-    sqlalchemy_url(url)  # the scheme check
+    """LangGraph's PostgresSaver on the database, over a pool of the connections it expects,
+    its tables made when missing."""
     try:
-        with PostgresSaver.from_conn_string(url) as saver:
-            saver.setup()
-            yield saver
-    except psycopg.OperationalError as exc:
-        raise DocentError(f"PostgreSQL {shown_url(url)} (DOCENT_DATABASE_URL): "
-                          f"{first_line(exc)}") from None
+        import psycopg
+        from langgraph.checkpoint.postgres import PostgresSaver
+        from psycopg.rows import dict_row
+    except ImportError:
+        raise missing_extra() from None
+    with open_pool(url, prepare_threshold=0, row_factory=dict_row) as pool:
+        try:
+            with pool.connection() as connection:
+                # one process at a time: replicas starting together would each insert the
+                # same migration row
+                connection.execute(f"SELECT pg_advisory_lock({SETUP_LOCK})")
+                PostgresSaver(connection).setup()
+                connection.execute(f"SELECT pg_advisory_unlock({SETUP_LOCK})")
+        except psycopg.Error as exc:  # no right to create the tables, say
+            raise database_error(url, exc) from None
+        yield PostgresSaver(pool)
