@@ -174,9 +174,14 @@ def _cloud(settings: Settings) -> LoadedModel:
 
 
 def answer_cache(settings: Settings) -> BaseCache | bool:
-    """The SQLite cache of answers to identical prompts, or False when disabled."""
+    """The cache of answers to identical prompts (in PostgreSQL when DOCENT_DATABASE_URL is
+    set, for every replica; else in DATA_DIR), or False when disabled."""
     if not settings.answer_cache:
         return False
+    if settings.database_url:
+        from core.index.postgres.caches import answer_cache as postgres_answer_cache
+
+        return postgres_answer_cache(settings.database_url)
     from langchain_community.cache import SQLiteCache
 
     # the cache only reads back what docent itself wrote into its own data directory

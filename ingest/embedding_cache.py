@@ -1,4 +1,5 @@
-"""The embedding cache: vectors by content hash in one SQLite file (not one file per text)."""
+"""The embedding cache: vectors by content hash in one SQLite file (not one file per text),
+or in PostgreSQL when DOCENT_DATABASE_URL is set."""
 
 from __future__ import annotations
 
@@ -85,8 +86,18 @@ def unpack_vector(value: bytes) -> list[float]:
     return floats.tolist()
 
 
+def _byte_store(settings: Settings) -> ByteStore:
+    """The cache's bytes: in PostgreSQL when DOCENT_DATABASE_URL is set (every ingest
+    worker reads what another embedded), else in DATA_DIR."""
+    if settings.database_url:
+        from core.index.postgres.caches import embedding_store
+
+        return embedding_store(settings.database_url)
+    return SQLiteByteStore(settings.data_dir / "embedding_cache.sqlite")
+
+
 def cached_embeddings(settings: Settings, embeddings: Embeddings) -> Embeddings:
-    """Embeddings cached by content hash in DATA_DIR, so a re-split re-embeds only new text."""
+    """Embeddings cached by content hash, so a re-split re-embeds only new text."""
     from langchain_classic.embeddings import CacheBackedEmbeddings
     from langchain_classic.storage import EncoderBackedStore
 
@@ -96,7 +107,6 @@ def cached_embeddings(settings: Settings, embeddings: Embeddings) -> Embeddings:
         return f"{namespace}{hashlib.sha256(text.encode('utf-8')).hexdigest()}"
 
     store = EncoderBackedStore[str, list[float]](
-        SQLiteByteStore(settings.data_dir / "embedding_cache.sqlite"),
-        key, pack_vector, unpack_vector)
+        _byte_store(settings), key, pack_vector, unpack_vector)
     # batch_size None: a write batch's texts in one call, sorted and deduplicated together
     return CacheBackedEmbeddings(ProgressEmbeddings(embeddings), store, batch_size=None)
