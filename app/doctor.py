@@ -145,6 +145,61 @@ def check_store(settings: Settings) -> Check:
                f"built with {settings.embedding_model}")
 
 
+CHECKPOINT_TABLES = ("checkpoints", "checkpoint_blobs", "checkpoint_writes")
+CACHE_TABLES = ("docent_answer_cache", "docent_embedding_cache")
+
+
+def check_postgres(settings: Settings) -> list[Check]:
+    """With DOCENT_DATABASE_URL: the server, its extensions, the live generation, and the
+    chat and cache tables; only the first line once the server cannot be used."""
+    from core.index.postgres.connection import connect, has_pg_search, shown_url
+
+    url = settings.database_url
+    try:
+        connection = connect(url)
+    except DocentError as exc:
+        return [Check("postgresql", "FAIL", str(exc), "start the server or fix "
+                      "DOCENT_DATABASE_URL (`make postgres` starts a local one)")]
+    with connection:
+        server = connection.execute("SHOW server_version").fetchone()
+        vector = connection.execute(
+            "SELECT extversion FROM pg_extension WHERE extname = 'vector'").fetchone()
+        keyword = "pg_search" if has_pg_search(connection) else "bm25s fallback"
+        found: dict[str, int] = dict(connection.execute(  # tables, estimated rows
+            "SELECT relname, greatest(reltuples, 0)::bigint FROM pg_class "
+            "WHERE relkind = 'r' AND relname = ANY(%s) AND pg_table_is_visible(oid)",
+            ([*CHECKPOINT_TABLES, *CACHE_TABLES],)).fetchall())
+    checks = [_ok("postgresql", f"{shown_url(url)} reachable (PostgreSQL "
+                                f"{server[0] if server else '?'})"),
+              _ok("extensions", f"pgvector {vector[0] if vector else '?'}; keyword search: "
+                                f"{keyword}"),
+              _check_shared_index(settings)]
+    missing = [name for name in CHECKPOINT_TABLES if name not in found]
+    checks.append(Check("chat checkpoints", "warn", "missing: " + ", ".join(missing),
+                        "made by the first `python -m app chat` or `serve`") if missing
+                  else _ok("chat checkpoints", ", ".join(CHECKPOINT_TABLES)))
+    checks.append(_ok("caches", "; ".join(
+        f"{name}: ~{found[name]} rows" if name in found else f"{name}: not made yet"
+        for name in CACHE_TABLES)))
+    return checks
+
+
+def _check_shared_index(settings: Settings) -> Check:
+    """The live generation of the collection in the database, and its chunks."""
+    from core.embeddings import embeddings_from
+    from core.index.backend import open_backend
+
+    backend = open_backend(settings, embeddings_from(settings))
+    live = backend.generations().active
+    try:
+        chunks = backend.count(live)
+    except DocentError:  # its tables are not there: nothing ingested yet
+        return Check("index", "warn", f"collection {settings.collection!r}: nothing "
+                     "ingested yet", "python -m app ingest PATH…")
+    return _ok("index", f"collection {settings.collection!r}, generation {live!r}: "
+               f"{chunks} chunks")
+
+
 def check_context_window(settings: Settings) -> Check:
     """k passages of chunk_size characters, the prompt and the answer fit in n_ctx tokens."""
     needed = (settings.k * -(-settings.chunk_size // CHARS_PER_TOKEN)
@@ -180,10 +235,13 @@ def check_ocr() -> Check:
 
 
 def run_checks(settings: Settings) -> Iterator[Check]:
-    checks: list[Callable[[], Check | None]] = [
+    # the index: in the database when DOCENT_DATABASE_URL is set, else in DATA_DIR
+    index: list[Callable[[], Check | list[Check] | None]] = (
+        [lambda: check_postgres(settings)] if settings.database_url
+        else [lambda: check_chroma_server(settings), lambda: check_store(settings)])
+    checks: list[Callable[[], Check | list[Check] | None]] = [
         check_python, check_packages,
-        lambda: check_embeddings(settings), lambda: check_llm(settings),
-        lambda: check_chroma_server(settings), lambda: check_store(settings),
+        lambda: check_embeddings(settings), lambda: check_llm(settings), *index,
         lambda: check_context_window(settings), check_langfuse, check_ocr,
     ]
     for check in checks:
@@ -194,8 +252,10 @@ def run_checks(settings: Settings) -> Iterator[Check]:
                            f"{first_line(exc)}", "run `python -m app --log-level DEBUG doctor` "
                            "and report what it prints")
             log.debug("the check's traceback", exc_info=True)
-        if result is not None:
+        if isinstance(result, Check):
             yield result
+        elif result is not None:
+            yield from result
 
 
 def doctor(settings: Settings, out: IO[str]) -> int:
