@@ -274,3 +274,20 @@ def test_an_unreachable_database_is_one_error_for_the_caches(tmp_path: Path) -> 
                     lambda: cached_embeddings(settings, HashingEmbeddings())):
         with pytest.raises(DocentError, match=r"^PostgreSQL postgresql://x:\*\*\*@"):
             opening()
+
+
+def test_an_answer_cache_the_database_fails_is_a_miss_not_an_error(
+        database_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    from core.index.postgres.caches import ByteStoreCache, PostgresByteStore
+
+    store = PostgresByteStore(database_url, f"docent_cache_{_unique()}")
+    cache = ByteStoreCache(store)
+    cache.update("prompt", "llm", [Generation(text="kept")])
+    assert [g.text for g in cache.lookup("prompt", "llm") or []] == ["kept"]
+    with store.pool.connection() as connection:  # the table gone, as in a restore gone wrong
+        connection.execute(f"DROP TABLE {store.table}")
+    cache.update("prompt", "llm", [Generation(text="again")])
+    assert cache.lookup("prompt", "llm") is None
+    assert [r.getMessage().split(" (")[0] for r in caplog.records] == [
+        f"the answer cache in {store.table} cannot be written",
+        f"the answer cache in {store.table} cannot be read"]

@@ -4,13 +4,17 @@ LangChain ByteStore over a table, and the answer cache over it."""
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from langchain_core.caches import RETURN_VAL_TYPE, BaseCache
 from langchain_core.stores import ByteStore
 
+from core.index.damage import first_line
 from core.index.postgres.pool import database_error, shared_pool
+
+log = logging.getLogger("docent.cache")
 
 
 class PostgresByteStore(ByteStore):
@@ -60,11 +64,12 @@ class PostgresByteStore(ByteStore):
 
 
 class ByteStoreCache(BaseCache):
-    """LangChain's LLM cache over a ByteStore, keyed by a hash of the prompt and the model
-    (LangChain's SQLAlchemyCache keys its table by the prompt itself, and PostgreSQL cannot
-    index a prompt longer than 2,704 bytes: most of docent's are)."""
+    """LangChain's LLM cache over a PostgresByteStore, keyed by a hash of the prompt and the
+    model (LangChain's SQLAlchemyCache keys its table by the prompt itself, and PostgreSQL
+    cannot index a prompt longer than 2,704 bytes: most of docent's are). A database that
+    fails mid-run makes a miss, and a write it refuses is skipped: the answer still comes."""
 
-    def __init__(self, store: ByteStore) -> None:
+    def __init__(self, store: PostgresByteStore) -> None:
         self.store = store
 
     @staticmethod
@@ -72,15 +77,27 @@ class ByteStoreCache(BaseCache):
         return hashlib.sha256(f"{llm_string}\0{prompt}".encode()).hexdigest()
 
     def lookup(self, prompt: str, llm_string: str) -> RETURN_VAL_TYPE | None:
+        import psycopg
         from langchain_core.load import loads
 
-        value = self.store.mget([self._key(prompt, llm_string)])[0]
+        try:
+            value = self.store.mget([self._key(prompt, llm_string)])[0]
+        except psycopg.Error as exc:
+            log.warning("the answer cache in %s cannot be read (%s): answering without it",
+                        self.store.table, first_line(exc))
+            return None
         return None if value is None else loads(value.decode(), allowed_objects="core")
 
     def update(self, prompt: str, llm_string: str, return_val: RETURN_VAL_TYPE) -> None:
+        import psycopg
         from langchain_core.load import dumps
 
-        self.store.mset([(self._key(prompt, llm_string), dumps(list(return_val)).encode())])
+        try:
+            self.store.mset([(self._key(prompt, llm_string),
+                              dumps(list(return_val)).encode())])
+        except psycopg.Error as exc:
+            log.warning("the answer cache in %s cannot be written (%s): not cached",
+                        self.store.table, first_line(exc))
 
     def clear(self, **kwargs: Any) -> None:
         self.store.mdelete(list(self.store.yield_keys()))

@@ -44,7 +44,8 @@ def open_pool(url: str, **options: Any) -> ConnectionPool[Any]:
     except psycopg.Error as exc:
         raise database_error(url, exc) from None
     return ConnectionPool(url, min_size=1, max_size=POOL_SIZE, kwargs=options,
-                          check=ConnectionPool.check_connection, timeout=CONNECT_TIMEOUT_S)
+                          check=ConnectionPool.check_connection, timeout=CONNECT_TIMEOUT_S,
+                          open=True)
 
 
 @cache
