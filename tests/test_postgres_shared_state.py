@@ -291,3 +291,38 @@ def test_an_answer_cache_the_database_fails_is_a_miss_not_an_error(
     assert [r.getMessage().split(" (")[0] for r in caplog.records] == [
         f"the answer cache in {store.table} cannot be written",
         f"the answer cache in {store.table} cannot be read"]
+
+
+def test_replicas_starting_together_make_the_chat_tables_once(database_url: str) -> None:
+    """Four checkpointers opened at once on a schema without the tables: each had tried to
+    create them (a unique violation), then waited on one another (a deadlock)."""
+    import psycopg
+
+    from core.index.postgres.checkpoints import postgres_checkpointer
+
+    schema = _unique()
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        connection.execute(f"CREATE SCHEMA {schema}")
+    separator = "&" if "?" in database_url else "?"
+    url = f"{database_url}{separator}options=-csearch_path%3D{schema}"
+    failures: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def open_one() -> None:
+        start.wait()
+        try:
+            with postgres_checkpointer(url):
+                pass
+        except BaseException as exc:  # every replica's failure is reported
+            failures.append(exc)
+
+    try:
+        replicas = [threading.Thread(target=open_one) for _ in range(4)]
+        for replica in replicas:
+            replica.start()
+        for replica in replicas:
+            replica.join()
+        assert failures == []
+    finally:
+        with psycopg.connect(database_url, autocommit=True) as connection:
+            connection.execute(f"DROP SCHEMA {schema} CASCADE")

@@ -3,6 +3,7 @@ started on one `serve` replica continues on another."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -13,6 +14,7 @@ if TYPE_CHECKING:
     from langgraph.checkpoint.postgres import PostgresSaver
 
 SETUP_LOCK = "hashtext('docent chat checkpoints')"
+SETUP_POLL_S = 0.1
 
 
 @contextmanager
@@ -28,11 +30,18 @@ def postgres_checkpointer(url: str) -> Iterator[PostgresSaver]:
     with open_pool(url, prepare_threshold=0, row_factory=dict_row) as pool:
         try:
             with pool.connection() as connection:
-                # one process at a time: replicas starting together would each insert the
-                # same migration row
-                connection.execute(f"SELECT pg_advisory_lock({SETUP_LOCK})")
-                PostgresSaver(connection).setup()
-                connection.execute(f"SELECT pg_advisory_unlock({SETUP_LOCK})")
+                # one process at a time: replicas starting together each created the same
+                # table (a unique violation). A try-lock, not pg_advisory_lock: a session
+                # waiting inside that statement is a transaction the setup's CREATE INDEX
+                # CONCURRENTLY waits for, a deadlock
+                while not connection.execute(
+                        f"SELECT pg_try_advisory_lock({SETUP_LOCK}) AS locked"
+                ).fetchone()["locked"]:
+                    time.sleep(SETUP_POLL_S)
+                try:
+                    PostgresSaver(connection).setup()
+                finally:
+                    connection.execute(f"SELECT pg_advisory_unlock({SETUP_LOCK})")
         except psycopg.Error as exc:  # no right to create the tables, say
             raise database_error(url, exc) from None
         yield PostgresSaver(pool)
