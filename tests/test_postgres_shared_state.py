@@ -293,12 +293,27 @@ def test_an_answer_cache_the_database_fails_is_a_miss_not_an_error(
         f"the answer cache in {store.table} cannot be read"]
 
 
-def test_replicas_starting_together_make_the_chat_tables_once(database_url: str) -> None:
-    """Four checkpointers opened at once on a schema without the tables: each had tried to
-    create them (a unique violation), then waited on one another (a deadlock)."""
-    import psycopg
-
+def _open_checkpointer(url: str) -> None:
     from core.index.postgres.checkpoints import postgres_checkpointer
+
+    with postgres_checkpointer(url):
+        pass
+
+
+def _open_caches(url: str) -> None:
+    from core.index.postgres.caches import answer_cache, embedding_store
+
+    answer_cache(url)
+    embedding_store(url)
+
+
+@pytest.mark.parametrize("opening", [_open_checkpointer, _open_caches])
+def test_replicas_starting_together_make_the_tables_once(opening: Any,
+                                                         database_url: str) -> None:
+    """Four replicas open the chat checkpointer or the caches at once on a schema without
+    their tables: each checkpointer had tried to create them (a unique violation), then
+    waited on one another (a deadlock)."""
+    import psycopg
 
     schema = _unique()
     with psycopg.connect(database_url, autocommit=True) as connection:
@@ -311,8 +326,7 @@ def test_replicas_starting_together_make_the_chat_tables_once(database_url: str)
     def open_one() -> None:
         start.wait()
         try:
-            with postgres_checkpointer(url):
-                pass
+            opening(url)
         except BaseException as exc:  # every replica's failure is reported
             failures.append(exc)
 
