@@ -278,10 +278,10 @@ def test_an_unreachable_database_is_one_error_for_the_caches(tmp_path: Path) -> 
 
 def test_an_answer_cache_the_database_fails_is_a_miss_not_an_error(
         database_url: str, caplog: pytest.LogCaptureFixture) -> None:
-    from core.index.postgres.caches import ByteStoreCache, PostgresByteStore
+    from core.index.postgres.caches import PostgresAnswerCache, PostgresByteStore
 
     store = PostgresByteStore(database_url, f"docent_cache_{_unique()}")
-    cache = ByteStoreCache(store)
+    cache = PostgresAnswerCache(store)
     cache.update("prompt", "llm", [Generation(text="kept")])
     assert [g.text for g in cache.lookup("prompt", "llm") or []] == ["kept"]
     with store.pool.connection() as connection:  # the table gone, as in a restore gone wrong

@@ -24,7 +24,7 @@ class PostgresByteStore(ByteStore):
     keys), so two batches never deadlock."""
 
     def __init__(self, url: str, table: str) -> None:
-        self.url, self.table, self.pool = url, table, shared_pool(url)
+        self.table, self.pool = table, shared_pool(url)
         import psycopg  # after the pool, which says when the extra is missing
 
         try:
@@ -63,7 +63,7 @@ class PostgresByteStore(ByteStore):
             yield key
 
 
-class ByteStoreCache(BaseCache):
+class PostgresAnswerCache(BaseCache):
     """LangChain's LLM cache over a PostgresByteStore, keyed by a hash of the prompt and the
     model (LangChain's SQLAlchemyCache keys its table by the prompt itself, and PostgreSQL
     cannot index a prompt longer than 2,704 bytes: most of docent's are). A database that
@@ -105,7 +105,7 @@ class ByteStoreCache(BaseCache):
 
 def answer_cache(url: str) -> BaseCache:
     """The answer cache in table docent_answer_cache."""
-    return ByteStoreCache(PostgresByteStore(url, "docent_answer_cache"))
+    return PostgresAnswerCache(PostgresByteStore(url, "docent_answer_cache"))
 
 
 def embedding_store(url: str) -> ByteStore:
