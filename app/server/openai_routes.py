@@ -4,8 +4,9 @@
 The request's last user message is the question; an earlier user message is the
 conversation it may refer back to, made standalone as `docent chat` does
 (graphs/chat_followup.py).
-An Open WebUI task prompt ("### Task:") is not a question: it gets `{}` (CLIENT_TASK); a
-request to continue docent's last answer gets nothing more (NOTHING_TO_ADD).
+An Open WebUI task prompt ("### Task:") is not a question: it gets `{}` (CLIENT_TASK), but a
+question it wrapped in its RAG template is answered (typed_question); a request to continue
+docent's last answer gets nothing more (NOTHING_TO_ADD).
 """
 
 from __future__ import annotations
@@ -34,6 +35,12 @@ MODEL_ID = "docent"
 # WebUI reads as "none", instead of a RAG answer to its prompt (or a 400 for its length)
 CLIENT_TASK = "### Task:"
 CLIENT_TASK_REPLY = "{}"
+# With a file (or a knowledge base, a web search) attached to a chat, Open WebUI puts its RAG
+# template before the user's question in the same message: "### Task: … <context>the file's
+# text</context>" then the question. docent answers from its own index, so the question is
+# what follows the context; its task prompts quote the chat in <chat_history> instead.
+CLIENT_CONTEXT_END = "</context>"
+CLIENT_CHAT_HISTORY = "<chat_history>"
 # Open WebUI's "Continue Response" sends the conversation ending in docent's answer: a checked
 # answer is whole, so nothing is added (a 400 showed as an error under the answer)
 NOTHING_TO_ADD = ""
@@ -62,10 +69,19 @@ class ChatRequest(BaseModel):
     docent: AskOptions | None = None  # docent's own (the OpenAI fields have no room)
 
 
+def typed_question(text: str) -> str:
+    """The user's own words in a message: without Open WebUI's RAG template before them."""
+    if text.startswith(CLIENT_TASK) and CLIENT_CHAT_HISTORY not in text:
+        _, context_end, question = text.rpartition(CLIENT_CONTEXT_END)
+        if context_end and question.strip():
+            return question
+    return text
+
+
 def question_of(messages: list[ChatMessage]) -> tuple[str, str]:
     """The last user message as typed, and its standalone form when it depends on the turn
     before it (the rules `docent chat` uses; a refused turn is never merged into it)."""
-    asked = messages[-1].text().strip()
+    asked = typed_question(messages[-1].text()).strip()
     if not asked or messages[-1].role != "user":
         raise ValueError("the last message must be the user's question")
     turns = [Turn(question.text().strip(), reply.text(), is_refusal(reply.text()))
