@@ -15,9 +15,12 @@ question: what docent understood (its `docent.question`), whether the saved repl
 both what was streamed to Open WebUI and docent's unstreamed answer to the same messages,
 whether the model's draft (from `/api/ask`) was replaced and appears nowhere in the saved
 reply, the footnote count and any error Open WebUI shows under it; then the requests Open
-WebUI sent of its own (task prompts, "### Task:"; the continuation) with docent's replies,
-and the chats' titles, tags and suggested follow-ups. Exit status 1 when a saved reply
-differs, shows a replaced draft or has an error. Needs no network.
+WebUI sent of its own ("### Task:" prompts, the continuation) with docent's replies,
+and the chats' titles, tags and suggested follow-ups; last, the first question again
+through Open WebUI's chat API with a text file attached (Open WebUI wraps it in its RAG
+template), whose reply must be the saved answer. Exit status 1 when a saved reply differs,
+shows a replaced draft or has an error, or the question with a file is not answered so.
+Needs no network.
 """
 
 from __future__ import annotations
@@ -49,6 +52,9 @@ DESKTOP_QUESTIONS = ["How many days of paid annual leave do full-time employees 
                      "And part-time employees?",
                      "What is the capital of Mongolia?"]
 PHONE_QUESTIONS = ["개인 텀블러를 가져오면 얼마를 할인해 주나요?"]
+# a file attached to a question in Open WebUI: it wraps the question in its RAG template
+ATTACHED = ("notes.txt", "Staff park behind the roastery; a permit costs 20,000 won a month.\n",
+            "text/plain")
 DESKTOP = (1280, 1080)  # tall enough for the whole chat in the screenshot
 PHONE = (390, 844)
 # Open WebUI offline, on its own data, with docent as its only model; the settings
@@ -300,6 +306,24 @@ def continue_last_answer(driver: Any, log: list[dict[str, Any]]) -> None:
     time.sleep(2)
 
 
+def ask_with_a_file(url: str, token: str, question: str) -> dict[str, Any]:
+    """`question` through Open WebUI's chat API with a text file attached: the reply, and
+    the question docent took from Open WebUI's wrapped message."""
+    import httpx
+
+    headers = {"Authorization": f"Bearer {token}"}
+    upload = httpx.post(f"{url}/api/v1/files/", headers=headers,
+                        files={"file": ATTACHED}).json()
+    wait_until(lambda: httpx.get(f"{url}/api/v1/files/{upload['id']}", headers=headers
+                                 ).json()["data"].get("status") == "completed", 60,
+               "Open WebUI to read the attached file")
+    reply = httpx.post(f"{url}/api/chat/completions", headers=headers, timeout=None, json={
+        "model": "docent", "messages": [{"role": "user", "content": question}],
+        "files": [{"type": "file", "id": upload["id"]}]}).json()
+    return {"question": question, "asked": (reply.get("docent") or {}).get("asked"),
+            "reply": reply["choices"][0]["message"]["content"]}
+
+
 # ---- the comparison -----------------------------------------------------------------------
 
 def compare(chat: dict[str, Any], log: list[dict[str, Any]], docent_url: str
@@ -397,6 +421,7 @@ def run(args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
                         if args.screenshots:
                             driver.save_screenshot(str(args.screenshots / shot))
                 version = httpx.get(f"{url}/api/version").json().get("version")
+                with_file = ask_with_a_file(url, token, DESKTOP_QUESTIONS[0])
                 saved = [httpx.get(f"{url}/api/v1/chats/{chat_id}",
                                    headers={"Authorization": f"Bearer {token}"}).json()
                          for chat_id in chats]
@@ -405,7 +430,9 @@ def run(args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
             rows = [row for chat in saved for row in compare(chat, log, docent_url)]
     finally:
         stop(docent)
-    return {"open_webui": version, "turns": rows, "client_requests": client_requests(log),
+    with_file["reply_is_saved_answer"] = with_file["reply"] == rows[0]["saved"]
+    return {"open_webui": version, "turns": rows, "with_a_file": with_file,
+            "client_requests": client_requests(log),
             "outside_hosts": sorted(outside),
             "chats": [{"title": chat["title"], "tags": chat["meta"].get("tags", []),
                        "follow_ups": [reply.get("followUps") for _, reply in
@@ -437,6 +464,10 @@ def main() -> int:
                   f"shown: {row['error']}\n  "
                   f"Open WebUI sent: {', '.join(row['open_webui_sent'])}\n  saved: "
                   + row["saved"].replace("\n", "\n         "))
+        with_file = report["with_a_file"]
+        print(f"\nwith {ATTACHED[0]} attached: {with_file['question']!r} asked as "
+              f"{with_file['asked']!r}; the reply is the saved answer to it: "
+              f"{with_file['reply_is_saved_answer']}")
         print("\nOpen WebUI's own requests:")
         for sent in report["client_requests"]:
             print(f"  {sent['request'][:60]!r} (stream: {sent['stream']}) -> {sent['reply']!r}")
@@ -446,7 +477,8 @@ def main() -> int:
         print("hosts other than 127.0.0.1 the page asked for: "
               f"{', '.join(report['outside_hosts']) or 'none'}")
     good = all(row["saved_is_streamed"] and row["saved_is_checked"] and not row["draft_shown"]
-               and not row["error"] for row in report["turns"])
+               and not row["error"] for row in report["turns"]
+               ) and report["with_a_file"]["reply_is_saved_answer"]
     return 0 if good else 1
 
 
