@@ -1,6 +1,7 @@
 """The server's routes in process (FastAPI's TestClient, no uvicorn): the one error map,
 the same-origin rule and the upload contract, the Host check on every bind, the key form,
-Open WebUI's task prompts and the event framing."""
+Open WebUI's task prompts, its wrapped questions and "Continue Response", and the event
+framing."""
 
 from __future__ import annotations
 
@@ -178,10 +179,47 @@ def test_open_webui_task_prompts_get_an_empty_object_not_an_error(client: Any) -
     assert done.json()["choices"][0]["message"]["content"] == "{}"
     streamed = client.post("/v1/chat/completions", headers=AUTH, json={
         "model": "docent", "stream": True, "messages": [{"role": "user", "content": task}]})
-    events = [line[6:] for line in streamed.text.split("\n") if line.startswith("data: ")]
+    assert _streamed_content(streamed) == "{}"
+
+
+def test_a_question_open_webui_wrapped_with_an_attached_file_is_answered(client: Any) -> None:
+    # with a file attached, Open WebUI 0.12.4 puts its RAG template (a "### Task:" prompt
+    # with the file's text as <context>) before the user's question: docent replied `{}`
+    wrapped = ("### Task:\nRespond to the user query using the provided context, "
+               "incorporating inline citations in the format [id] ...\n\n<context>\n"
+               "<source id=\"1\" name=\"notes.txt\">Staff park behind the roastery.</source>"
+               "\n</context>\n\n" + LEAVE)
+    plain = client.post("/v1/chat/completions", headers=AUTH, json={
+        "model": "docent", "messages": [{"role": "user", "content": LEAVE}]}).json()
+    answered = client.post("/v1/chat/completions", headers=AUTH, json={
+        "model": "docent", "messages": [{"role": "user", "content": wrapped}]})
+    assert answered.status_code == 200
+    assert answered.json()["docent"]["asked"] == LEAVE
+    assert (answered.json()["choices"][0]["message"]["content"]
+            == plain["choices"][0]["message"]["content"])
+
+
+def _streamed_content(response: Any) -> str:
+    """A streamed completion's text, put together from its chunks."""
+    assert response.status_code == 200
+    events = [line[6:] for line in response.text.split("\n") if line.startswith("data: ")]
     assert events[-1] == "[DONE]"
-    assert "".join(json.loads(e)["choices"][0]["delta"].get("content", "")
-                   for e in events[:-1]) == "{}"
+    return "".join(json.loads(e)["choices"][0]["delta"].get("content", "")
+                   for e in events[:-1])
+
+
+def test_continuing_an_answer_adds_nothing_and_is_no_error(client: Any) -> None:
+    # Open WebUI's "Continue Response" sends the chat ending in docent's answer: a 400
+    # showed "the last message must be the user's question" under that answer
+    messages = [{"role": "user", "content": LEAVE},
+                {"role": "assistant", "content": "18 days [^1]\n\n[^1]: handbook.pdf, page 2"}]
+    whole = client.post("/v1/chat/completions", headers=AUTH,
+                        json={"model": "docent", "messages": messages})
+    assert whole.status_code == 200
+    assert whole.json()["choices"][0]["message"] == {"role": "assistant", "content": ""}
+    streamed = client.post("/v1/chat/completions", headers=AUTH,
+                           json={"model": "docent", "stream": True, "messages": messages})
+    assert _streamed_content(streamed) == ""
 
 
 @pytest.mark.parametrize("path", ["/api/ask", "/api/conversations/frames/ask",

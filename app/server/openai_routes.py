@@ -4,7 +4,9 @@
 The request's last user message is the question; an earlier user message is the
 conversation it may refer back to, made standalone as `docent chat` does
 (graphs/chat_followup.py).
-An Open WebUI task prompt ("### Task:") is not a question: it gets `{}` (CLIENT_TASK).
+An Open WebUI task prompt ("### Task:") is not a question: it gets `{}` (CLIENT_TASK), but a
+question it wrapped in its RAG template is answered (typed_question); a request to continue
+docent's last answer gets nothing more (NOTHING_TO_ADD).
 """
 
 from __future__ import annotations
@@ -33,6 +35,15 @@ MODEL_ID = "docent"
 # WebUI reads as "none", instead of a RAG answer to its prompt (or a 400 for its length)
 CLIENT_TASK = "### Task:"
 CLIENT_TASK_REPLY = "{}"
+# With a file (or a knowledge base, a web search) attached to a chat, Open WebUI puts its RAG
+# template before the user's question in the same message: "### Task: … <context>the file's
+# text</context>" then the question. docent answers from its own index, so the question is
+# what follows the context; its task prompts quote the chat in <chat_history> instead.
+CLIENT_CONTEXT_END = "</context>"
+CLIENT_CHAT_HISTORY = "<chat_history>"
+# Open WebUI's "Continue Response" sends the conversation ending in docent's answer: a checked
+# answer is whole, so nothing is added (a 400 showed as an error under the answer)
+NOTHING_TO_ADD = ""
 
 router = APIRouter(prefix="/v1")
 
@@ -58,16 +69,31 @@ class ChatRequest(BaseModel):
     docent: AskOptions | None = None  # docent's own (the OpenAI fields have no room)
 
 
+def typed_question(text: str) -> str:
+    """The user's own words in a message: without Open WebUI's RAG template before them."""
+    if text.startswith(CLIENT_TASK) and CLIENT_CHAT_HISTORY not in text:
+        _, context_end, question = text.rpartition(CLIENT_CONTEXT_END)
+        if context_end and question.strip():
+            return question
+    return text
+
+
 def question_of(messages: list[ChatMessage]) -> tuple[str, str]:
     """The last user message as typed, and its standalone form when it depends on the turn
     before it (the rules `docent chat` uses; a refused turn is never merged into it)."""
-    asked = messages[-1].text().strip()
+    asked = typed_question(messages[-1].text()).strip()
     if not asked or messages[-1].role != "user":
         raise ValueError("the last message must be the user's question")
     turns = [Turn(question.text().strip(), reply.text(), is_refusal(reply.text()))
              for question, reply in pairwise(messages[:-1])
              if question.role == "user" and reply.role == "assistant"]
     return asked, rewrite_followup(asked, turns)
+
+
+def continues_an_answer(messages: list[ChatMessage]) -> bool:
+    """Whether the conversation ends in the assistant's reply to a question: a request to
+    continue that reply."""
+    return messages[-1].role == "assistant" and any(m.role == "user" for m in messages[:-1])
 
 
 def _usage(answer: Answer) -> dict[str, int]:
@@ -114,10 +140,17 @@ def _completion(base: dict[str, Any], content: str, **extra: Any) -> dict[str, A
                          "message": {"role": "assistant", "content": content}}], **extra}
 
 
-async def _client_task_events(base: dict[str, Any]) -> AsyncIterator[str]:
-    yield _chunk(base, {"role": "assistant", "content": CLIENT_TASK_REPLY})
+async def _fixed_events(base: dict[str, Any], content: str) -> AsyncIterator[str]:
+    yield _chunk(base, {"role": "assistant", "content": content})
     yield _chunk(base, {}, "stop")
     yield "[DONE]"
+
+
+def _fixed_reply(base: dict[str, Any], content: str, stream: bool) -> Response:
+    """A reply that is not an answer from the documents, streamed or whole."""
+    if stream:
+        return event_stream(_fixed_events(base, content))
+    return JSONResponse(_completion(base, content))
 
 
 @router.get("/models")
@@ -131,16 +164,16 @@ async def chat_completions(body: ChatRequest, answerer: AnswererDep) -> Response
     if body.model != MODEL_ID:
         raise Refused(404, f"The model {body.model!r} does not exist; this server has "
                       f"{MODEL_ID!r}", "model_not_found")
+    base = {"id": f"chatcmpl-{uuid.uuid4().hex}", "created": int(time.time()),
+            "model": MODEL_ID}
+    if continues_an_answer(body.messages):
+        return _fixed_reply(base, NOTHING_TO_ADD, body.stream)
     try:
         asked, question = question_of(body.messages)
     except ValueError as exc:
         raise Refused(400, str(exc), "invalid_request") from None
-    base = {"id": f"chatcmpl-{uuid.uuid4().hex}", "created": int(time.time()),
-            "model": MODEL_ID}
     if CLIENT_TASK in question:
-        if body.stream:
-            return event_stream(_client_task_events(base))
-        return JSONResponse(_completion(base, CLIENT_TASK_REPLY))
+        return _fixed_reply(base, CLIENT_TASK_REPLY, body.stream)
     options = body.docent or AskOptions()
     if not body.stream:
         answer = await answerer.answer_async(question, options, asked=asked)
