@@ -4,6 +4,7 @@ text to show: it stays in `draft`, for `--json`, `--debug` and traces."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -13,6 +14,12 @@ from pydantic import BaseModel, ConfigDict
 from graphs.state import EvidenceRef, PassageRef
 
 AnswerKind = Literal["answer", "extracted", "evidence", "refusal"]
+_CITATION = re.compile(r"\[\d{1,3}\]")
+
+
+def _plain(text: str) -> str:
+    """Lower case, single spaces, no closing punctuation: how an answer sits in a sentence."""
+    return " ".join(text.lower().split()).strip(" .。!?")
 
 
 class Answer(BaseModel):
@@ -45,6 +52,17 @@ class Answer(BaseModel):
         fields.setdefault("question", question or asked)
         return cls(**{**fields, "asked": asked, "prompt_tokens": prompt_tokens,
                       "completion_tokens": completion_tokens})
+
+    def supporting(self, passage: int) -> list[EvidenceRef]:
+        """The evidence sentences of source `passage` that hold the answer ("18 days" is
+        in "… receive 18 days of paid annual leave"), or all of them when none does. Open
+        WebUI's footnote to "18 days" quoted the neighbouring "up to 10 paid sick days"
+        too, which reads as support for the draft's wrong 10."""
+        quoted = [item for item in self.evidence if item.get("passage") == passage]
+        core = _plain(_CITATION.sub("", self.answer))
+        if self.answer_kind not in ("answer", "extracted") or not core:
+            return quoted
+        return [item for item in quoted if core in _plain(item["text"])] or quoted
 
     def shown(self) -> dict[str, Any]:
         """What a client may show or keep: the answer with its evidence and sources."""

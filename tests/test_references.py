@@ -112,3 +112,20 @@ def test_answer_of_only_a_located_file_name_is_no_answer(draft: str) -> None:
     from graphs.answer_check import degenerate
 
     assert degenerate(draft, "What opens in 2027?") == "the model gave only citations or file names"
+
+
+def test_api_footnote_quotes_the_sentence_that_holds_the_answer() -> None:
+    """Open WebUI showed "18 days" footnoted with "up to 10 paid sick days" beside it, the
+    neighbouring evidence sentence (10 was the draft's wrong number)."""
+    from app.server.answer_format import footnotes
+    from graphs.answer import Answer
+
+    docs = _docs()
+    holds = "Full-time employees receive 18 days of paid annual leave per year."
+    beside = "Sick leave: up to 10 paid sick days per year."
+    result = {**_result(), "answer": "18 days [2]", "evidence": evidence_refs(
+        [_sentence(holds, 1), _sentence(beside, 1)], docs)}
+    notes = footnotes(Answer.from_run("q", result))
+    assert f"— “{holds}”" in notes and beside not in notes
+    quoted = {**result, "answer": f"The documents say: “{beside}” [2]", "answer_kind": "evidence"}
+    assert beside in footnotes(Answer.from_run("q", quoted))  # a quote keeps its sentences

@@ -40,13 +40,13 @@ def source_label(source: str, where: str | None) -> str:
 
 
 def footnotes(answer: Answer) -> str:
-    """One footnote per source, with the evidence quoted from it (empty for a refusal)."""
+    """One footnote per source, quoting its evidence that holds the answer (empty for a
+    refusal)."""
     if answer.refused or not answer.sources:
         return ""
     lines = []
     for number, src in enumerate(answer.sources, start=1):
-        quotes = " ".join(f"“{item['text']}”" for item in answer.evidence
-                          if item.get("passage") == number)
+        quotes = " ".join(f"“{item['text']}”" for item in answer.supporting(number))
         note = f"[^{number}]: {source_label(src['source'], src['locator'])}"
         lines.append(f"{note} — {quotes}" if quotes else note)
     return "\n\n" + "\n".join(lines)
