@@ -1,19 +1,23 @@
-"""Scale bench (issue #26, a start): the PostgreSQL index at N chunks, with synthetic vectors.
+"""Scale bench (issue #26): the PostgreSQL index at N chunks, with synthetic vectors.
 
-    .venv/bin/python bench/scale.py [--chunks 100000] [--sentences 3] [--queries 200]
-                                    [--database-url URL]
+    .venv/bin/python bench/scale.py [--chunks 100000] [--layouts chunk-ann|all]
+                                    [--queries 200] [--recall-queries 50] [--database-url URL]
+    .venv/bin/python bench/scale.py --embedded [--chunks 100000]
+    .venv/bin/python bench/scale.py --keyword-segments [--chunks 100000]
 
 Encoding 100k chunks would take hours on 2 cores, so the vectors are perturbed copies of
 real ones: the SQuAD even articles' paragraphs are embedded once (MiniLM, sentence pieces
 and their mean, as docent stores them; cached in DATA_DIR/scale), and synthetic chunk i
-copies paragraph i mod n, its text and keyword tokens as they are, its vectors moved 30 %
-of the way toward a random other paragraph's, plus Gaussian noise, at most `--sentences`
-sentence vectors per chunk. Questions are real: the SQuAD tuning half's. Everything goes through
-`PostgresBackend`, so this measures the code docent would run: loading (chunks/s), the
-three searches of a question (sentence ANN, chunk ANN, pg_search BM25; p50/p95 each and
-summed), the recall@20 of the sentence ANN against an exact scan, and the tables' size on
-disk. Without --database-url a server is started in a temporary folder
-(tests/postgres_server.py) and removed after.
+copies paragraph i mod n, its text and keyword tokens as they are, each of its sentence
+vectors moved 30 % of the way toward a random other paragraph's and noised, its chunk
+vector their mean. Questions are real: the SQuAD tuning half's. The chunks are COPYed into
+a generation made by `PostgresBackend`, whose indexes are then built once; the searches go
+through `PostgresBackend`, so this times the code docent runs: the three searches of a
+question (sentence search, chunk ANN, BM25; p50/p95 each and one after another), the
+sentence search's recall@20 against an exact ranking (numpy), the tables' size on disk
+and the server's memory. `--layouts` compares sentence search layouts on the same data;
+`--embedded` runs the same chunks on Chroma + bm25s. Without --database-url a server is
+started in a temporary folder (tests/postgres_server.py) and removed after.
 """
 
 from __future__ import annotations
@@ -358,6 +362,44 @@ def keyword_quality(url: str, limit: int) -> None:
             backend.close()
 
 
+def keyword_segments(url: str, n: int, questions: int = 100) -> None:
+    """pg_search's top-20 time against its segment count: n chunks' tokens inserted BATCH
+    to a transaction (as add_chunks writes), then after VACUUM, then after REINDEX."""
+    import psycopg
+
+    squad = SHARED / "eval" / "squad-dev-even"
+    bench = load_jsonl_benchmark(squad / "corpus.jsonl", squad / "queries.jsonl")
+    tokens = [" ".join(keyword_tokens(p.text, TUNING.keyword_korean)) for p in bench.passages]
+    queries = [" ".join(keyword_tokens(q.question, TUNING.keyword_korean)) for q in
+               sample(article_half(bench, "tuning"), questions, None, seed=1).queries]
+    table = f"docent_segments_{os.getpid()}"
+    db = psycopg.connect(url, autocommit=True)
+    db.execute("SET max_parallel_workers_per_gather = 0")  # as PostgresBackend
+    db.execute(f"CREATE TABLE {table} (id text PRIMARY KEY, tokens text NOT NULL)")
+    db.execute(f"CREATE INDEX {table}_bm25 ON {table} USING bm25 (id, (tokens::pdb.whitespace)) "
+               "WITH (key_field = 'id')")
+    try:
+        for first in range(0, n, BATCH):
+            with db.transaction():
+                db.cursor().executemany(f"INSERT INTO {table} VALUES (%s, %s)", [
+                    (f"s{i:07d}", tokens[i % len(tokens)])
+                    for i in range(first, min(first + BATCH, n))])
+        print("| after | segments | p50 / p95 ms |\n|---|---|---|")
+        for step, statement in (("inserts", ""), ("VACUUM", f"VACUUM {table}"),
+                                ("REINDEX", f"REINDEX INDEX {table}_bm25")):
+            if statement:
+                db.execute(statement)
+            row = db.execute(f"SELECT count(*) FROM paradedb.index_info('{table}_bm25')"
+                             ).fetchone()
+            spent = [timed(lambda q: db.execute(
+                f"SELECT id, pdb.score(id) AS score FROM {table} WHERE tokens ||| %s "
+                "ORDER BY score DESC LIMIT 20", (q,)).fetchall(), q)[1] for q in queries]
+            print(f"| {step} | {row[0] if row else 0} | {percentiles(spent)} |")
+    finally:
+        db.execute(f"DROP TABLE {table}")
+        db.close()
+
+
 def percentiles(values: list[float]) -> str:
     cuts = statistics.quantiles(values, n=20)
     return f"{statistics.median(values):.1f} / {cuts[18]:.1f}"
@@ -529,6 +571,9 @@ def main() -> None:
     parser.add_argument("--keyword-quality", type=int, metavar="QUESTIONS", default=0,
                         help="instead: BM25 MRR@10, pg_search against bm25s, on this many "
                         "questions of each tuning half")
+    parser.add_argument("--keyword-segments", action="store_true",
+                        help="instead: pg_search's search time against its segment count, "
+                        "--chunks chunks written as add_chunks writes them")
     args = parser.parse_args()
     if not (SHARED / "eval").is_dir():
         sys.exit(f"bench: {SHARED / 'eval'} is missing (see ../shared/README.md)")
@@ -544,6 +589,8 @@ def main() -> None:
     try:
         if args.keyword_quality:
             keyword_quality(url, args.keyword_quality)
+        elif args.keyword_segments:
+            keyword_segments(url, args.chunks)
         else:
             scale(url, args)
         print(f"\nload average at end: {os.getloadavg()}")
