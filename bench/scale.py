@@ -4,6 +4,7 @@
                                     [--queries 200] [--recall-queries 50] [--database-url URL]
     .venv/bin/python bench/scale.py --embedded [--chunks 100000]
     .venv/bin/python bench/scale.py --keyword-segments [--chunks 100000]
+    .venv/bin/python bench/scale.py --real-candidates
 
 Encoding 100k chunks would take hours on 2 cores, so the vectors are perturbed copies of
 real ones: the SQuAD even articles' paragraphs are embedded once (MiniLM, sentence pieces
@@ -492,6 +493,34 @@ def scale(url: str, args: argparse.Namespace) -> None:
         backend.close()
 
 
+def real_candidates(args: argparse.Namespace) -> None:
+    """Layout (c) on real vectors, without copies: the 1,065 paragraphs as chunks (their
+    MiniLM sentence vectors; the chunk vector their mean), the exact top K by best sentence
+    against the best sentences of the top N chunks by chunk vector, in numpy."""
+    import numpy as np
+
+    squad = SHARED / "eval" / "squad-dev-even"
+    bench = load_jsonl_benchmark(squad / "corpus.jsonl", squad / "queries.jsonl")
+    chunk_vectors, sentence_vectors, model = real_vectors([p.text for p in bench.passages])
+    questions = np.asarray([model.embed_query(q.question) for q in sample(
+        article_half(bench, "tuning"), args.queries, None, seed=1).queries])
+    sentences = np.concatenate(sentence_vectors)
+    sentences /= np.linalg.norm(sentences, axis=1, keepdims=True)
+    starts = np.cumsum([0] + [len(v) for v in sentence_vectors[:-1]])
+    best = np.maximum.reduceat(sentences @ questions.T, starts, axis=0)  # chunks x questions
+    by_chunk = chunk_vectors @ questions.T
+    print(f"| top N of {len(chunk_vectors)} chunks by chunk vector | recall@{K} mean | min |\n"
+          "|---|---|---|")
+    for candidates in (20, 50, 100, 200):
+        recalls = []
+        for column in range(len(questions)):
+            exact = np.argsort(-best[:, column])[:K]
+            near = np.argsort(-by_chunk[:, column])[:candidates]
+            found = near[np.argsort(-best[near, column])[:K]]
+            recalls.append(len(set(exact.tolist()) & set(found.tolist())) / K)
+        print(f"| {candidates} | {statistics.mean(recalls):.3f} | {min(recalls):.2f} |")
+
+
 def embedded_scale(args: argparse.Namespace) -> None:
     """The same chunks and questions on the embedded store (Chroma and bm25s files in a
     temporary DATA_DIR, in this process): the three searches, this process's memory, disk."""
@@ -566,6 +595,9 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--recall-queries", type=int, default=50)
     parser.add_argument("--database-url", default=os.environ.get("DOCENT_DATABASE_URL"))
+    parser.add_argument("--real-candidates", action="store_true",
+                        help="instead: chunk ANN + exact sentences on the real paragraphs' "
+                        "vectors (no copies), recall against exact, in numpy")
     parser.add_argument("--embedded", action="store_true",
                         help="instead: the same on the embedded store (Chroma, bm25s)")
     parser.add_argument("--keyword-quality", type=int, metavar="QUESTIONS", default=0,
@@ -579,6 +611,9 @@ def main() -> None:
         sys.exit(f"bench: {SHARED / 'eval'} is missing (see ../shared/README.md)")
     if args.embedded:
         embedded_scale(args)
+        return
+    if args.real_candidates:
+        real_candidates(args)
         return
     folder = None
     url = args.database_url
