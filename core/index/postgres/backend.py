@@ -6,7 +6,8 @@ Per generation, two tables named after it (`generation_tables`):
 - `…_sentences`: the sentence vectors of each chunk (halfvec rows, no ANN index), deleted
   with it. A sentence search takes the CHUNK_CANDIDATES chunks nearest by the chunk HNSW
   and scores their sentences exactly: of the layouts bench/scale.py compares, the one that
-  adds no index to the vectors themselves (docs/deployment.md, "At 100k and 1M chunks").
+  adds no index to the vectors themselves; its recall@20 against an exact scan falls as
+  the corpus grows (docs/deployment.md, the scale bench).
 Keyword search is pg_search's `bm25` index on `tokens` under the whitespace tokenizer
 (Tantivy's BM25 with k1 1.2 and b 0.75, as docent's bm25s), or, where the server lacks
 pg_search, a bm25s index each process builds from the tokens column and rebuilds when the
