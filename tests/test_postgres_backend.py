@@ -141,6 +141,46 @@ def test_filters_and_deletes_reach_sentences(backend: IndexBackend) -> None:
     assert backend.count(generation) == len(texts) - 1
 
 
+def test_sentence_search_ranks_as_an_exact_scan(database_url: str) -> None:
+    """Chunks ranked by their best sentence exactly as a scan of every sentence vector
+    ranks them, filtered or not, on more chunks than the search's candidate list: 400
+    chunks of 10 sentences, each its chunk's topic plus half as much noise (a chunk's
+    sentences share a subject), each chunk's vector their mean, as docent makes it. (An
+    HNSW over the sentences, best chunk of the top 100, lost the 20th chunk here.)"""
+    import numpy as np
+
+    from core.index.postgres.backend import CHUNK_CANDIDATES
+
+    rng = np.random.default_rng(7)
+    count, per_chunk = 2 * CHUNK_CANDIDATES, 10
+    topics = rng.normal(size=(count, 1, DIMENSIONS))
+    noise = rng.normal(scale=0.5, size=(count, per_chunk, DIMENSIONS))
+    # float16 values, as halfvec stores them: both sides score the same numbers
+    vectors = (topics + noise).astype(np.float16)
+    vectors = vectors.astype(np.float64)
+    sources = [f"part{number % 3}.md" for number in range(count)]
+    chunks = [Chunk(f"r{number:03d}", f"chunk {number}", list(vectors[number].mean(axis=0)),
+                    [str(number)], {"source": sources[number]}) for number in range(count)]
+    sentences = [Sentence(f"r{number:03d}", n, list(vector))
+                 for number in range(count) for n, vector in enumerate(vectors[number])]
+    backend = PostgresBackend(database_url, f"test-{uuid.uuid4().hex[:8]}")
+    backend.create_generation(backend.collection, DIMENSIONS)
+    backend.add_chunks(backend.collection, chunks, sentences)
+    units = vectors / np.linalg.norm(vectors, axis=-1, keepdims=True)
+    try:
+        for query in rng.normal(size=(10, DIMENSIONS)).astype(np.float16).astype(np.float64):
+            best = (units @ (query / np.linalg.norm(query))).max(axis=1)
+            for where in (None, {"source": "part1.md"}):
+                allowed = [n for n in range(count) if where is None or sources[n] == "part1.md"]
+                exact = sorted(allowed, key=lambda n: -best[n])[:20]
+                got = backend.dense_sentences(backend.collection, list(query), 20, where)
+                assert [i for i, _ in got] == [f"r{n:03d}" for n in exact]
+                assert [s for _, s in got] == pytest.approx([best[n] for n in exact], abs=1e-5)
+    finally:
+        backend.drop_generation(backend.collection)
+        backend.close()
+
+
 QUERIES = ["roast coffee beans", "green beans batch weight", "커피 원두 구매", "espresso",
            "오전 영업 시간", "roasted roasting roaster", "nothing matches zebra"]
 
