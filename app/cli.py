@@ -54,8 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--follow-links", action="store_true",
                         help="also read symlinks in folders that point outside them")
     ingest.add_argument("--wait", type=arguments.seconds, default=None, metavar="SECONDS",
-                        help="how long to wait for another ingest of the same data dir "
-                        "(default 600)")
+                        help="how long to wait for another ingest of the same data dir, "
+                        "or with DOCENT_DATABASE_URL for a --reindex (default 600)")
     ingest.add_argument("--watch", action="store_true",
                         help="then keep watching PATH… and apply every change (Ctrl-C stops)")
     ingest.add_argument("--poll", action="store_true",

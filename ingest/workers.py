@@ -12,9 +12,7 @@ from typing import TYPE_CHECKING
 
 from ingest.lock import LOCK_WAIT_S
 from ingest.pipeline import PathOrUrl, _expand, ingest_items
-from ingest.progress import HEARTBEAT_S
 from ingest.report import IngestReport, Problem
-from ingest.web import DEFAULT_URL_LIMITS, UrlLimits
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -31,10 +29,8 @@ def ingest_shared(
     include: Iterable[str] = (),
     exclude: Iterable[str] = (),
     follow_links: bool = False,
-    url_limits: UrlLimits = DEFAULT_URL_LIMITS,
     wait_s: float = LOCK_WAIT_S,
     model: Embeddings | None = None,
-    heartbeat_s: float = HEARTBEAT_S,
 ) -> IngestReport:
     """`ingest.pipeline.ingest_paths` shared with the other workers of the database: the
     files found go to the queue, and this worker ingests queued files (each in its own
@@ -52,8 +48,7 @@ def ingest_shared(
     def ingest(batch: Sequence[tuple[PathOrUrl, str]], prune_under: Sequence[Path] = ()
                ) -> None:
         part = ingest_items(batch, settings, IngestReport(), prune_under=prune_under,
-                            url_limits=url_limits, wait_s=wait_s, model=model,
-                            heartbeat_s=heartbeat_s, follow_links=follow_links)
+                            wait_s=wait_s, model=model, follow_links=follow_links)
         _add(report, part)
 
     def give_up(job: Job) -> None:
