@@ -168,46 +168,34 @@ def _stored(url: str, collection: str) -> dict[str, tuple[str, str]]:
             for i, c in zip(ids, chunks, strict=True)}
 
 
-@pytest.fixture
-def reference(database_url: str, tmp_path: Path, shared_dir: Path
-              ) -> tuple[Path, dict[str, tuple[str, str]]]:
-    """The folder, and what one worker alone stores of it."""
+@pytest.mark.slow
+def test_two_workers_share_a_folder_and_survive_kill_9_of_one(
+        database_url: str, tmp_path: Path, shared_dir: Path) -> None:
+    """Each file is stored once, as one worker alone stores it: with both working, then
+    with one killed in the middle of a file (its job goes to the other)."""
     folder = _folder(tmp_path, shared_dir)
     alone = _collection()
     _report(_worker(database_url, alone, folder, tmp_path, "alone", barrier=False))
-    stored = _stored(database_url, alone)
-    assert len({source for source, _ in stored.values()}) == 22
-    return folder, stored
+    expected = _stored(database_url, alone)
+    assert len({source for source, _ in expected.values()}) == 22
 
-
-@pytest.mark.slow
-def test_two_workers_share_a_folder_and_store_each_file_once(
-        database_url: str, tmp_path: Path,
-        reference: tuple[Path, dict[str, tuple[str, str]]]) -> None:
-    folder, alone = reference
-    collection = _collection()
-    workers = [_worker(database_url, collection, folder, tmp_path, name) for name in "ab"]
+    shared = _collection()
+    workers = [_worker(database_url, shared, folder, tmp_path, name) for name in "ab"]
     reports = [_report(worker) for worker in workers]
     assert all(report["files"] > 0 for report in reports)  # both did some
     assert sum(report["files"] for report in reports) == 22
-    assert sum(report["added"] for report in reports) == len(alone)
-    assert _stored(database_url, collection) == alone
+    assert sum(report["added"] for report in reports) == len(expected)
+    assert _stored(database_url, shared) == expected
 
-
-@pytest.mark.slow
-def test_kill_9_of_a_worker_mid_file_loses_nothing(
-        database_url: str, tmp_path: Path,
-        reference: tuple[Path, dict[str, tuple[str, str]]]) -> None:
-    folder, alone = reference
-    collection = _collection()
-    killed = _worker(database_url, collection, folder, tmp_path, "killed", kill_at=4)
-    other = _worker(database_url, collection, folder, tmp_path, "other")
+    survived = _collection()
+    shutil.rmtree(tmp_path / "barrier")
+    killed = _worker(database_url, survived, folder, tmp_path, "killed", kill_at=4)
+    other = _worker(database_url, survived, folder, tmp_path, "other")
     killed.communicate(timeout=900)
     assert killed.returncode == -signal.SIGKILL
-    report = _report(other)
-    assert report["failed"] == []
-    assert _stored(database_url, collection) == alone
+    assert _report(other)["failed"] == []
+    assert _stored(database_url, survived) == expected
     with connect(database_url) as connection:
         row = connection.execute("SELECT count(*) FROM docent_jobs WHERE collection = %s",
-                                 (collection,)).fetchone()
+                                 (survived,)).fetchone()
     assert row == (0,)
