@@ -16,10 +16,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from core.errors import DocentError
 from core.index.damage import first_line
 from core.index.postgres.connection import connect, shown_url
+
+if TYPE_CHECKING:
+    import psycopg
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS docent_jobs (
@@ -60,17 +64,24 @@ class JobQueue:
         # the held connection claims and holds jobs; the other counts tries, which must
         # commit while the job's row stays locked
         self._held = connect(url)
-        self._tries = connect(url)
-        with self._errors():
-            for name, value in HELD_SESSION.items():
-                self._held.execute("SELECT set_config(%s, %s, false)", (name, value))
-            with self._held.transaction():
-                self._held.execute("SELECT pg_advisory_xact_lock(hashtext('docent schema'))")
-                self._held.execute(SCHEMA)
+        self._tries: psycopg.Connection | None = None
+        try:
+            self._tries = connect(url)
+            with self._errors():
+                for name, value in HELD_SESSION.items():
+                    self._held.execute("SELECT set_config(%s, %s, false)", (name, value))
+                with self._held.transaction():
+                    self._held.execute(
+                        "SELECT pg_advisory_xact_lock(hashtext('docent schema'))")
+                    self._held.execute(SCHEMA)
+        except BaseException:
+            self.close()
+            raise
 
     def close(self) -> None:
         self._held.close()
-        self._tries.close()
+        if self._tries is not None:
+            self._tries.close()
 
     def __enter__(self) -> JobQueue:
         return self
@@ -145,6 +156,7 @@ class JobQueue:
 
     def _count_try(self, job_id: int, step: int) -> int:
         """Add `step` to the job's tries, committed at once; returns the new count."""
+        assert self._tries is not None  # opened with the queue
         row = self._tries.execute(
             "INSERT INTO docent_job_tries AS t (job_id, tries) VALUES (%s, %s) "
             "ON CONFLICT (job_id) DO UPDATE SET tries = t.tries + EXCLUDED.tries "
