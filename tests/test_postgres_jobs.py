@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -79,6 +80,19 @@ def left(url: str, collection: str) -> int:
     return row[0]
 
 
+def waiting_for_a_job(url: str) -> None:
+    """Return once a worker waits for a job another one holds."""
+    with connect(url) as connection:
+        for _ in range(1200):
+            row = connection.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND query LIKE 'SELECT id FROM docent_jobs %%FOR UPDATE'").fetchone()
+            if row and row[0]:
+                return
+            time.sleep(0.1)
+    raise AssertionError("no worker waited for the held job")
+
+
 @pytest.fixture
 def collection() -> str:
     return f"jobs-{uuid.uuid4().hex[:8]}"
@@ -115,6 +129,7 @@ def test_the_job_of_a_killed_worker_goes_to_another(database_url: str, collectio
     assert holder.stdout is not None and holder.stdout.readline() == "holding /docs/00.txt\n"
     # the second worker finds the only job held, and waits for it rather than leave
     other = worker(database_url, collection, "finish", log)
+    waiting_for_a_job(database_url)
     holder.send_signal(signal.SIGKILL)
     assert finished(holder) == -signal.SIGKILL
     assert finished(other) == 0
