@@ -23,7 +23,7 @@ from ingest.pipeline import ingest_paths
 from ingest.report import IngestReport
 from ingest.workers import ingest_shared
 from tests.fakes import HashingEmbeddings
-from tests.helpers import ROOT, SAMPLE_DATA
+from tests.helpers import ROOT, SAMPLE_DATA, reset_caches
 
 
 def _collection() -> str:
@@ -76,6 +76,39 @@ def test_a_file_that_stopped_workers_is_one_failed_line(database_url: str, data_
     assert [p.path for p in report.failed] == [str(menu), str(corpus / "broken.pdf")]
     assert f"stopped {MAX_TRIES} times" in report.failed[0].error
     assert report.files == 6 and report.files_loaded == 4 and report.exit_code == 1
+
+
+@pytest.mark.parametrize(("database", "argv", "path"), [
+    (True, [], "shared"), (True, ["--reindex"], "single"), (False, [], "single")])
+def test_ingest_is_a_queue_worker_with_a_database_but_reindex(
+        database: bool, argv: list[str], path: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.cli import main
+
+    taken: list[str] = []
+
+    def single(*args: object, **kwargs: object) -> IngestReport:
+        taken.append("single")
+        return IngestReport()
+
+    def shared(*args: object, **kwargs: object) -> IngestReport:
+        taken.append("shared")
+        return IngestReport()
+
+    monkeypatch.setattr("ingest.pipeline.ingest_paths", single)
+    monkeypatch.setattr("ingest.workers.ingest_shared", shared)
+    monkeypatch.setenv("DOCENT_DATA_DIR", str(tmp_path / "data"))
+    if database:
+        monkeypatch.setenv("DOCENT_DATABASE_URL", "postgresql://127.0.0.1:9/none")
+    else:
+        monkeypatch.delenv("DOCENT_DATABASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    reset_caches()
+    try:
+        assert main(["ingest", str(tmp_path), *argv]) == 0
+    finally:
+        reset_caches()
+    assert taken == [path]
 
 
 # The tests below need the index on PostgreSQL (the pipeline writing through
