@@ -114,15 +114,18 @@ def test_ingest_is_a_queue_worker_with_a_database_but_reindex(
 # The tests below need the index on PostgreSQL (the pipeline writing through
 # core.index.backend.open_backend when DOCENT_DATABASE_URL is set).
 
-# Imported at start-up (sitecustomize on PYTHONPATH): small embedding batches, so that a
-# file is several writes; each worker waits at its first file until two hold one
-# (DOCENT_TEST_BARRIER), and one is killed at its Nth batch of chunks to embed
-# (DOCENT_TEST_KILL_AT; counted above the embedding cache, which may know them all).
+# Imported at start-up (sitecustomize on PYTHONPATH): the fake embeddings (the queue and
+# the storage are on trial here, not the model) and small batches, so that a file is
+# several writes; each worker waits at its first file until two hold one
+# (DOCENT_TEST_BARRIER), and one is killed after its Nth write of chunks
+# (DOCENT_TEST_KILL_AT), so in the middle of a file some of whose chunks are stored.
 HOOK = """
 import dataclasses, os, signal, time
 from pathlib import Path
-import core.tuning
+import core.embeddings, core.tuning
+from tests.fakes import HashingEmbeddings
 core.tuning.TUNING = dataclasses.replace(core.tuning.TUNING, embedding_batch=4)
+core.embeddings.load_embeddings = lambda model, batch_size: HashingEmbeddings()
 
 barrier = os.environ.get("DOCENT_TEST_BARRIER")
 if barrier:
@@ -141,15 +144,14 @@ if barrier:
 
 kill_at = int(os.environ.get("DOCENT_TEST_KILL_AT", "0"))
 if kill_at:
-    import core.index.sentences
-    owner = core.index.sentences.SentenceMeanEmbeddings
-    embed, calls = owner.embed_documents, [0]
-    def embed_or_die(self, texts):
+    from core.index.postgres.backend import PostgresBackend
+    add_chunks, calls = PostgresBackend.add_chunks, [0]
+    def add_then_die(self, *args, **kwargs):
+        add_chunks(self, *args, **kwargs)
         calls[0] += 1
         if calls[0] >= kill_at:
             os.kill(os.getpid(), signal.SIGKILL)
-        return embed(self, texts)
-    owner.embed_documents = embed_or_die
+    PostgresBackend.add_chunks = add_then_die
 """
 
 
@@ -172,6 +174,7 @@ def _worker(url: str, collection: str, folder: Path, tmp_path: Path, name: str, 
     (tmp_path / "barrier").mkdir(exist_ok=True)
     env = {**os.environ, "DOCENT_DATABASE_URL": url, "DOCENT_COLLECTION": collection,
            "DOCENT_DATA_DIR": str(tmp_path / f"data-{name}"),
+           "DOCENT_EMBEDDING_MODEL": "test:hashing",
            "DOCENT_TEST_BARRIER": str(tmp_path / "barrier") if barrier else "",
            "DOCENT_TEST_KILL_AT": str(kill_at),
            "PYTHONPATH": f"{hook}{os.pathsep}{ROOT}"}
@@ -181,7 +184,7 @@ def _worker(url: str, collection: str, folder: Path, tmp_path: Path, name: str, 
 
 
 def _report(process: subprocess.Popen[str]) -> dict:
-    out, err = process.communicate(timeout=900)
+    out, err = process.communicate(timeout=600)
     assert process.returncode == 0, err[-2000:]
     return json.loads(out)
 
@@ -191,7 +194,8 @@ def _stored(url: str, collection: str) -> dict[str, tuple[str, str]]:
     and the count agree."""
     from core.index.backend import open_backend
 
-    settings = Settings(_env_file=None, database_url=url, collection=collection)
+    settings = Settings(_env_file=None, database_url=url, collection=collection,
+                        embedding_model="test:hashing")
     backend = open_backend(settings, HashingEmbeddings())
     generation = backend.generations().active
     ids = sorted(backend.record_manager(generation).list_keys())
@@ -224,7 +228,7 @@ def test_two_workers_share_a_folder_and_survive_kill_9_of_one(
     shutil.rmtree(tmp_path / "barrier")
     killed = _worker(database_url, survived, folder, tmp_path, "killed", kill_at=4)
     other = _worker(database_url, survived, folder, tmp_path, "other")
-    killed.communicate(timeout=900)
+    killed.communicate(timeout=600)
     assert killed.returncode == -signal.SIGKILL
     assert _report(other)["failed"] == []
     assert _stored(database_url, survived) == expected
