@@ -54,8 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--follow-links", action="store_true",
                         help="also read symlinks in folders that point outside them")
     ingest.add_argument("--wait", type=arguments.seconds, default=None, metavar="SECONDS",
-                        help="how long to wait for another ingest of the same data dir "
-                        "(default 600)")
+                        help="how long to wait for another ingest of the same data dir, "
+                        "or with DOCENT_DATABASE_URL for a --reindex (default 600)")
     ingest.add_argument("--watch", action="store_true",
                         help="then keep watching PATH… and apply every change (Ctrl-C stops)")
     ingest.add_argument("--poll", action="store_true",
@@ -159,6 +159,7 @@ def run_ingest(args: argparse.Namespace, resources: Resources) -> int:
     from ingest.pipeline import ingest_paths
 
     settings = resources.settings
+    wait_s = LOCK_WAIT_S if args.wait is None else args.wait
     if args.watch or args.poll:
         from ingest.watch import WatchOptions, watch
 
@@ -167,13 +168,19 @@ def run_ingest(args: argparse.Namespace, resources: Resources) -> int:
         return watch(args.paths, settings, WatchOptions(
             poll=args.poll, include=args.include, exclude=args.exclude,
             follow_links=args.follow_links, reindex=args.reindex, as_json=args.json,
-            wait_s=LOCK_WAIT_S if args.wait is None else args.wait))
+            wait_s=wait_s))
 
     def ingest(paths: list[Path]) -> IngestReport:
+        if settings.database_url and not args.reindex:
+            from ingest.workers import ingest_shared
+
+            # every `ingest` of the database is a worker of its job queue
+            return ingest_shared(paths, settings, prune=args.prune, include=args.include,
+                                 exclude=args.exclude, follow_links=args.follow_links,
+                                 wait_s=wait_s)
         return ingest_paths(paths, settings, prune=args.prune, reindex=args.reindex,
                             include=args.include, exclude=args.exclude,
-                            follow_links=args.follow_links,
-                            wait_s=LOCK_WAIT_S if args.wait is None else args.wait)
+                            follow_links=args.follow_links, wait_s=wait_s)
 
     # a runnable, so that with Langfuse configured the ingest is one trace too
     report = RunnableLambda(ingest, name="ingest").invoke(
