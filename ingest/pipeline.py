@@ -260,8 +260,9 @@ def catch_up_keywords(settings: Settings, model: Embeddings | None = None,
     miss the newest chunks; ids of deleted ones are dropped at query time), so dense
     search finds a change first and keyword search a rebuild later: on 4,019 chunks
     1.1 s median at load 4.6 (`bench/watch.py`), 3.8–5.0 s at load 7.7, longer than the
-    rest of a one-file batch."""
-    with ingest_lock(settings, wait_s):
+    rest of a one-file batch. It writes only the data dir's BM25 files (on PostgreSQL there
+    is none to rebuild), so it need not hold the lock alone."""
+    with ingest_lock(settings, wait_s, shared=True):
         if read_marker(settings) != KEYWORD_BEHIND:
             return False
         sync_keyword_index(open_for_ingest(settings, model), changed=True)
