@@ -115,7 +115,7 @@ def chunk_vectors(embeddings: SentenceMeanEmbeddings, texts: list[str]
     vectors of its `dense_pieces` (none when it has none), from one embedding pass."""
     hangul = reads_hangul(embeddings.model)
     groups = [dense_pieces(text, hangul) for text in texts]
-    embedded = [group or [text] for group, text in zip(groups, texts, strict=True)]
+    embedded = [embedded_texts(text, hangul) for text in texts]
     flat = embeddings.sentences.embed_documents([p for group in embedded for p in group])
     vectors, start = [], 0
     for group, pieces in zip(embedded, groups, strict=True):
@@ -231,6 +231,8 @@ def sentence_ranking(store: Store, question: str, k: int, where: dict[str, Any] 
             return None
         hits = store.backend.dense_sentences(store.name, embedder.embed_query(question), k,
                                              where)
+        if not hits:  # no sentence vectors (all text skipped by `dense_pieces`), or none match
+            return None
         by_id = {doc.id: doc for doc in store.backend.get_chunks(store.name,
                                                                  [i for i, _ in hits])}
         return [(by_id[i], max(0.0, score)) for i, score in hits if i in by_id]

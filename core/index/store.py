@@ -236,7 +236,6 @@ def open_store(settings: Settings, embeddings: Embeddings | None, *, create: boo
     return store
 
 
-
 def _open_postgres(backend: PostgresBackend, settings: Settings, embeddings: Embeddings | None,
                    *, create: bool, name: str | None) -> Store:
     """`open_store` on PostgreSQL: a new generation's tables are as wide as one vector of
