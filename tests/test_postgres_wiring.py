@@ -198,3 +198,26 @@ def test_unreachable_database_is_one_line(command: list[str], tmp_path: Path) ->
     assert len(lines) == 1, done.stderr
     assert "DOCENT_DATABASE_URL" in lines[0] and "***" in lines[0]
     assert "secret" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_keyword_token_with_spaces_is_kept_whole(database_url: str, collection: str) -> None:
+    """kiwipiepy keeps "스탠더드 앤드 푸어스" as one token: the space-joined tokens column must
+    not split it, for pg_search and for the bm25s index built from the column alike."""
+    from core.index.backend import Chunk
+    from core.index.postgres.backend import PostgresBackend
+    from core.index.tokens import keyword_tokens
+
+    backend = PostgresBackend(database_url, collection)
+    generation = f"{collection}-gen1"
+    backend.create_generation(generation, 2)
+    text = "스탠더드 앤드 푸어스가 신용등급을 발표했다"
+    tokens = keyword_tokens(text, backend.korean(generation))
+    assert "@스탠더드 앤드 푸어스" in tokens
+    backend.add_chunks(generation, [Chunk("a", text, [1.0, 0.0], tokens),
+                                    Chunk("b", "날씨가 맑다", [0.0, 1.0],
+                                          keyword_tokens("날씨가 맑다", "bigram"))], [])
+    index = backend.keyword_index(generation)
+    assert index is not None and "@스탠더드 앤드 푸어스" in index.retriever.vocab_dict
+    assert [i for i, _ in backend.keyword_search(generation, "스탠더드 앤드 푸어스", 5)] == ["a"]
+    backend.drop_generation(generation)
+    backend.close()
