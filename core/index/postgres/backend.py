@@ -58,7 +58,7 @@ EF_SEARCH, MAX_EF_SEARCH = 40, 1000
 
 # kiwipiepy keeps a multi-word proper noun as one token ("@스탠더드 앤드 푸어스"): its spaces
 # become this separator in the space-joined column, which the whitespace tokenizer and
-# str.split leave whole (split, 36 % of KorQuAD's chunks got other tokens than the
+# str.split leave whole (split, 37 % of KorQuAD's chunks got other tokens than the
 # embedded index's, and BM25-only MRR@10 on its tuning half fell from 0.943 to 0.933)
 TOKEN_SPACE = "\u2060"  # WORD JOINER: no whitespace to Python, Unicode or Tantivy
 
