@@ -33,10 +33,13 @@ RANKING_DEPTH = 20
 
 
 def eval_settings(settings: Settings, bench: Benchmark) -> Settings:
-    """The settings of the benchmark's own store, under DOCENT_DATA_DIR/eval/<name>."""
+    """The settings of the benchmark's own store, under DOCENT_DATA_DIR/eval/<name> (in
+    DOCENT_DATABASE_URL: the collection `<collection>-eval-<name>`, as the database is
+    shared by every data dir)."""
     slug = re.sub(r"[^A-Za-z0-9_-]+", "-", bench.name).strip("-") or "benchmark"
+    collection = f"{settings.collection}-eval-{slug}" if settings.database_url else "eval"
     return settings.model_copy(update={"data_dir": settings.data_dir / "eval" / slug,
-                                       "collection": "eval"})
+                                       "collection": collection})
 
 
 def build_store(settings: Settings, bench: Benchmark) -> Resources:

@@ -110,13 +110,13 @@ class Resources:
         active generation's store and its current keyword index, re-opened when the disk
         moved on (another process's `--reindex` switched generations, or an ingest rebuilt
         the keyword index: a new Chroma client then reads its vectors too). Costs a read of
-        the two small pointer files while nothing changed."""
+        the two small pointer files while nothing changed (on PostgreSQL: one query)."""
         if self._pinned is not None:
             return self._pinned
         from core.errors import DocentError
         from core.index.generation import active_collection
         from core.index.keyword import load_keyword_index
-        from core.index.store import open_store
+        from core.index.store import open_store, where_stored
 
         loaded = self._loaded
         with loaded.index_lock:
@@ -133,18 +133,23 @@ class Resources:
                     if active_collection(self.settings) == name:
                         raise
                     continue
-                version = (name, keyword.version if keyword else None)
+                version = (name, keyword.version if keyword else build)
                 loaded.index = IndexSnapshot(version, store, keyword)
                 return loaded.index
-        raise DocentError(f"{self.settings.data_dir}: the index keeps switching generations "
+        raise DocentError(f"{where_stored(self.settings)}: the index keeps switching generations "
                           "while being opened; retry")
 
     def _disk_version(self) -> tuple[str, str | None]:
-        """The live generation (an injected store's own) and its keyword index build."""
+        """The live generation (an injected store's own) and its keyword index build (on
+        PostgreSQL: its write counter, read with it in one query)."""
+        from core.index.backend import postgres_backend
         from core.index.generation import active_collection
         from core.index.keyword import current_build
 
         store = self._loaded.store
+        if store is None and (backend := postgres_backend(self.settings)) is not None:
+            name, revision = backend.live_version()
+            return name, None if revision is None else f"r{revision}"
         name = store.name if store else active_collection(self.settings)
         return name, current_build(self.settings, name)
 

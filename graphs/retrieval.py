@@ -1,4 +1,4 @@
-"""Hybrid search: the dense ranking (Chroma, chunks by their best sentence) and the BM25
+"""Hybrid search: the dense ranking (chunks by their best sentence) and the BM25
 ranking, fused by weighted normalised scores (convex, the default) or reciprocal rank.
 
 Each candidate carries its evidence in metadata: `dense_score` (cosine relevance 0..1),
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from core.index.keyword import keyword_hits
 from core.index.sentences import sentence_ranking
 from core.index.tokens import mostly_hangul
 
@@ -44,10 +45,7 @@ def dense_ranking(store: Store, question: str, opts: RunOptions) -> list[Documen
 def keyword_ranking(store: Store, index: KeywordIndex, question: str,
                     opts: RunOptions) -> list[Document]:
     """BM25's ranking (the metadata filter applies here too), with `keyword_score` set."""
-    allowed = None
-    if opts.filter:
-        allowed = set(store.vectorstore.get(where=opts.filter, include=[])["ids"])
-    hits = index.search(question, opts.fetch_k, allowed)
+    hits = keyword_hits(store, index, question, opts.fetch_k, opts.filter)
     if not hits:
         return []
     by_id = {doc.id: doc for doc in store.vectorstore.get_by_ids([i for i, _ in hits])}

@@ -6,7 +6,8 @@ number of distinct chunks its content makes is noted per generation and source i
 DATA_DIR/files.sqlite; a file counts as unchanged only when the store holds exactly that
 many chunks of it, all with its current hash. A note without its chunks (a kill right
 after it) only makes the next run read the file again; nothing depends on the crash marker
-or on which paths that run is given.
+or on which paths that run is given. With DOCENT_DATABASE_URL the notes are the table
+`docent_files` of the database, shared by every worker.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from core.index.backend import postgres_backend
 from core.index.damage import damaged
 from core.index.paging import get_all, source_filters
 
@@ -58,6 +60,9 @@ class FileNotes:
         self.generation = generation
 
     def expected(self) -> Expected:
+        if (backend := postgres_backend(self.settings)) is not None:
+            rows = backend.file_notes(self.generation)
+            return {source: (digest, chunks) for source, digest, chunks in rows}
         with _database(self.settings) as db:
             rows = db.execute("SELECT source, content_hash, chunks FROM files "
                               "WHERE generation = ?", (self.generation,)).fetchall()
@@ -71,14 +76,17 @@ class FileNotes:
                     for c in chunks}
         if len(hashes) != 1:
             return
+        if (backend := postgres_backend(self.settings)) is not None:
+            backend.note_file(self.generation, source, hashes.pop(), len(distinct))
+            return
         with _database(self.settings) as db:
             db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)",
                        (self.generation, source, hashes.pop(), len(distinct)))
 
 
 def forget_generation(settings: Settings, generation: str) -> None:
-    """Drop the notes of a deleted generation."""
-    if (settings.data_dir / "files.sqlite").exists():
+    """Drop the notes of a deleted generation (on PostgreSQL, dropping it did)."""
+    if not settings.database_url and (settings.data_dir / "files.sqlite").exists():
         with _database(settings) as db:
             db.execute("DELETE FROM files WHERE generation = ?", (generation,))
 

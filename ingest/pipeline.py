@@ -20,6 +20,7 @@ from ingest.crash_marker import (
     mark_keyword_behind,
     mark_writing,
     read_marker,
+    records_lost,
 )
 from ingest.discover import discover, source_of
 from ingest.embedding_cache import cached_embeddings
@@ -28,7 +29,7 @@ from ingest.lock import LOCK_WAIT_S, ingest_lock
 from ingest.prefetch import prefetched
 from ingest.progress import HEARTBEAT_S, Heartbeat, progress_bar
 from ingest.reindex import abandon_reindex, begin_reindex, clean_leftovers, finish_reindex
-from ingest.repair import prune_missing, repair_interrupted
+from ingest.repair import drop_unrecorded, prune_missing, repair_interrupted
 from ingest.report import IngestReport, Problem
 from ingest.splitting import make_splitter, split
 from ingest.web import DEFAULT_URL_LIMITS, UrlLimits, is_url, load_url, redact
@@ -212,26 +213,27 @@ def indexing(settings: Settings, report: IngestReport, *, reindex: bool = False,
     existed = store_exists(settings)
     if reindex or not existed:
         check_model(settings, model)
-    with ingest_lock(settings, wait_s):
+    with ingest_lock(settings, wait_s, shared=not reindex):
         clean_leftovers(settings)
         left = read_marker(settings)
         interrupted, keyword_behind = left not in (None, KEYWORD_BEHIND), left is not None
-        records_lost = existed and not settings.record_db.exists()
+        lost = existed and records_lost(settings)
         mark_writing(settings)
         name = begin_reindex(settings) if reindex else None
         try:
             store = open_for_ingest(settings, model, name)
             # without a marker, records and vectors agree: reading every id to check took
             # 1.2 s of a one-file batch on 4,019 chunks (load 8)
-            repaired = repair_interrupted(store) if interrupted or records_lost else 0
+            repaired = repair_interrupted(store) if interrupted or lost else 0
             full = bool(interrupted or repaired)
             if full:
                 cause = (f"{settings.record_db.name} was missing (deleted by hand?)"
-                         if records_lost else "an earlier ingest was interrupted")
+                         if lost else "an earlier ingest was interrupted")
                 report.warnings.append(Problem(str(settings.data_dir), (
                     f"{cause}: {repaired} orphan records/vectors removed, keyword index "
                     "rebuilt, sentence vectors checked")))
             yield store, full or reindex
+            drop_unrecorded(store, report.touched)
             changed = bool(report.added or report.updated or report.deleted)
             sync_sentence_index(store, changed=changed, full=full, sources=report.touched)
             later = keyword_later and name is None and (changed or full or keyword_behind)
@@ -258,8 +260,9 @@ def catch_up_keywords(settings: Settings, model: Embeddings | None = None,
     miss the newest chunks; ids of deleted ones are dropped at query time), so dense
     search finds a change first and keyword search a rebuild later: on 4,019 chunks
     1.1 s median at load 4.6 (`bench/watch.py`), 3.8–5.0 s at load 7.7, longer than the
-    rest of a one-file batch."""
-    with ingest_lock(settings, wait_s):
+    rest of a one-file batch. It writes only the data dir's BM25 files (on PostgreSQL there
+    is none to rebuild), so it need not hold the lock alone."""
+    with ingest_lock(settings, wait_s, shared=True):
         if read_marker(settings) != KEYWORD_BEHIND:
             return False
         sync_keyword_index(open_for_ingest(settings, model), changed=True)

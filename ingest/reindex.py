@@ -7,15 +7,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from core.index.backend import open_backend
 from core.index.generation import (
     Generations,
     new_generation_name,
     read_generations,
     write_generations,
 )
-from core.index.keyword import clear_keyword_index
-from core.index.sentences import delete_sentence_collection
-from core.index.store import chroma_client, collection_names, record_manager
+from core.index.store import generation_names
 from ingest.completeness import forget_generation
 
 if TYPE_CHECKING:
@@ -25,13 +24,7 @@ if TYPE_CHECKING:
 def drop_generation(settings: Settings, name: str) -> None:
     """Delete a generation: its collection, sentence vectors, BM25 index, records and notes.
     The embedding cache stays, so unchanged text is not embedded again."""
-    clear_keyword_index(settings, name)
-    delete_sentence_collection(settings, name)
-    client = chroma_client(settings)
-    if name in collection_names(client):
-        client.delete_collection(name)
-    manager = record_manager(settings, name)
-    manager.delete_keys(manager.list_keys())
+    open_backend(settings).drop_generation(name)
     forget_generation(settings, name)
 
 
@@ -49,7 +42,7 @@ def begin_reindex(settings: Settings) -> str:
     """Name the new generation and note it as being built before any of it exists, so a
     kill from here on leaves it for `clean_leftovers`; return its name."""
     live = read_generations(settings).active
-    name = new_generation_name(settings, collection_names(chroma_client(settings)) | {live})
+    name = new_generation_name(settings, generation_names(settings) | {live})
     write_generations(settings, Generations(live, building=name))
     drop_generation(settings, name)  # records or BM25 files of an old namesake
     return name

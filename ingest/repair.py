@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.index.paging import get_all
+from core.index.paging import get_all, source_filters
 from ingest.report import IngestReport, Problem
 from ingest.source_policy import MISSING, stale_reason
 
@@ -29,6 +29,24 @@ def repair_interrupted(store: Store) -> int:
     if orphan_records:
         store.record_manager.delete_keys(sorted(orphan_records))
     return len(orphan_vectors) + len(orphan_records)
+
+
+def drop_unrecorded(store: Store, sources: Iterable[str]) -> int:
+    """Delete the chunks of `sources` that no record names (a kill between a chunk write
+    and its record's left them; an unchanged file's next ingest would re-add them, but a
+    changed file's would leave them for good); return how many. Scoped to sources the
+    caller just wrote, so a worker writing other files at the same time is not touched.
+    Only on PostgreSQL: in a data dir the crash marker makes the next run repair all."""
+    if store.backend is None:
+        return 0
+    orphans: set[str] = set()
+    for where in source_filters(sorted(sources)):
+        group = where["source"]["$in"] if where else []
+        stored = set(store.vectorstore.get(where=where, include=[])["ids"])
+        orphans |= stored - set(store.record_manager.list_keys(group_ids=group))
+    if orphans:
+        store.vectorstore.delete(sorted(orphans))
+    return len(orphans)
 
 
 def prune_missing(store: Store, roots: Iterable[Path], report: IngestReport, *,

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from core.index.generation import Generations
     from core.index.keyword import KeywordIndex
+    from core.index.postgres.backend import PostgresBackend
     from core.settings import Settings
 
 Where = dict[str, Any] | None  # a Chroma-style metadata filter ({"source": …}, $in, $and)
@@ -113,19 +114,28 @@ def best_per_chunk(hits: Iterable[tuple[str, float]], k: int) -> list[tuple[str,
     return list(best.items())[:k]
 
 
-_postgres: dict[tuple[str, str], IndexBackend] = {}
+_postgres: dict[tuple[str, str], PostgresBackend] = {}
 
 
-def open_backend(settings: Settings, embeddings: Embeddings) -> IndexBackend:
-    """The installation's index: PostgreSQL when DOCENT_DATABASE_URL is set (one backend,
-    so one connection, per database and collection in a process), else the data dir's."""
-    if settings.database_url:
-        from core.index.postgres.backend import PostgresBackend
+def postgres_backend(settings: Settings) -> PostgresBackend | None:
+    """The PostgreSQL index when DOCENT_DATABASE_URL is set (one backend, so one
+    connection, per database and collection in a process), else None."""
+    if not settings.database_url:
+        return None
+    from core.index.postgres.backend import PostgresBackend
 
-        key = (settings.database_url, settings.collection)
-        if key not in _postgres:
-            _postgres[key] = PostgresBackend(*key)
-        return _postgres[key]
+    key = (settings.database_url, settings.collection)
+    if key not in _postgres:
+        _postgres[key] = PostgresBackend(*key)
+    return _postgres[key]
+
+
+def open_backend(settings: Settings, embeddings: Embeddings | None = None) -> IndexBackend:
+    """The installation's index: PostgreSQL when DOCENT_DATABASE_URL is set, else the data
+    dir's (opened with `embeddings`; none is needed to drop or to read the pointer)."""
+    postgres = postgres_backend(settings)
+    if postgres is not None:
+        return postgres
     from core.index.embedded import EmbeddedBackend
 
     return EmbeddedBackend(settings, embeddings)

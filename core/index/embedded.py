@@ -11,7 +11,7 @@ each write, and it is read for the live generation only (answering reads no othe
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from core.errors import DocentError
 from core.index.backend import SENTENCES_PER_CHUNK, Chunk, Sentence, Where, best_per_chunk
@@ -39,7 +39,7 @@ class EmbeddedBackend:
     """The index of `settings.collection` in `settings.data_dir` (or DOCENT_CHROMA_URL);
     `embeddings` is what the collections are opened with (the model, or a test's fake)."""
 
-    def __init__(self, settings: Settings, embeddings: Embeddings) -> None:
+    def __init__(self, settings: Settings, embeddings: Embeddings | None) -> None:
         self.settings, self.embeddings = settings, embeddings
 
     def _store(self, generation: str, *, create: bool = False) -> Store:
@@ -62,7 +62,8 @@ class EmbeddedBackend:
                    sentences: Sequence[Sentence]) -> None:
         store = self._store(generation)
         if chunks:
-            collection: Any = store.vectorstore._collection  # vectors as given: no embedding
+            # vectors as given: no embedding
+            collection: Any = cast(Any, store.vectorstore)._collection
             collection.upsert(
                 ids=[c.id for c in chunks], documents=[c.text for c in chunks],
                 metadatas=[c.metadata or None for c in chunks],
@@ -109,7 +110,7 @@ class EmbeddedBackend:
 
     def dense_chunks(self, generation: str, vector: Sequence[float], k: int,
                      where: Where = None) -> list[tuple[str, float]]:
-        collection = self._store(generation).vectorstore._collection
+        collection = cast(Any, self._store(generation).vectorstore)._collection
         return self._nearest(collection, None, vector, k, where)
 
     def dense_sentences(self, generation: str, vector: Sequence[float], k: int,

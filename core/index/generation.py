@@ -5,9 +5,11 @@ namespace, sentence collection and BM25 root, all named after it) and switches t
 when it is complete, so a failed or killed rebuild leaves the old index serving.
 
 The switch is a small JSON file in DATA_DIR, `<collection>.generation.json`, replaced
-atomically: `active` names the live generation; `building` one being built and `retired`
-one being deleted, both left for the next ingest to remove if a run dies. Without the file
-the live generation is the collection itself, as in stores made before generations.
+atomically (with DOCENT_DATABASE_URL: the collection's row of `docent_generations`,
+replaced in one statement): `active` names the live generation; `building` one being built
+and `retired` one being deleted, both left for the next ingest to remove if a run dies.
+Without the file (row) the live generation is the collection itself, as in stores made
+before generations.
 """
 
 from __future__ import annotations
@@ -39,6 +41,10 @@ def pointer_file(settings: Settings) -> Path:
 
 def read_generations(settings: Settings) -> Generations:
     """The pointer's content; the collection itself when there is no pointer."""
+    from core.index.backend import postgres_backend
+
+    if (backend := postgres_backend(settings)) is not None:
+        return backend.generations()
     path = pointer_file(settings)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -57,6 +63,11 @@ def active_collection(settings: Settings) -> str:
 
 def write_generations(settings: Settings, generations: Generations) -> None:
     """Replace the pointer atomically (write aside, flush to disk, rename)."""
+    from core.index.backend import postgres_backend
+
+    if (backend := postgres_backend(settings)) is not None:
+        backend.write_generations(generations)
+        return
     path = pointer_file(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f"{path.name}.tmp-{os.getpid()}")

@@ -5,6 +5,10 @@ build (`v-<uuid>`) and a `CURRENT` file naming the complete one. A build writes 
 folder first and then replaces `CURRENT` atomically, so a crash leaves the previous index
 (or none), never half of one. Queries load the index once per process and reload only
 when `CURRENT` changes.
+
+With DOCENT_DATABASE_URL the tokens are a column of the chunks' table, written with them
+(core.index.postgres.backend): nothing here is built or synced, and the index a process
+loads is made from that column.
 """
 
 from __future__ import annotations
@@ -111,6 +115,18 @@ class KeywordIndex:
         return self._position
 
 
+def keyword_hits(store: Store, index: KeywordIndex, query: str, k: int,
+                 where: dict[str, Any] | None) -> list[tuple[str, float]]:
+    """Chunk ids with a positive BM25 score for `query` among those `where` selects, best
+    first: from `index`, or on PostgreSQL from the server (pg_search where it has it)."""
+    if store.backend is not None:
+        return store.backend.keyword_search(store.name, query, k, where)
+    allowed = None
+    if where:
+        allowed = set(store.vectorstore.get(where=where, include=[])["ids"])
+    return index.search(query, k, allowed)
+
+
 def current_build(settings: Settings, name: str | None = None) -> str | None:
     """The build `CURRENT` names for generation `name` (default: the live one), if any:
     it changes with every ingest that changed chunks."""
@@ -141,6 +157,9 @@ def _previous_tokens(root: Path) -> dict[str, list[str]]:
 def build_keyword_index(store: Store) -> int:
     """Rebuild the BM25 index from the collection's ids and texts; return its size."""
     import bm25s
+
+    if store.backend is not None:  # its writes carry the tokens
+        return store.count()
 
     logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG
     root = index_root(store.settings, store.name)
@@ -206,6 +225,8 @@ def clear_keyword_index(settings: Settings, name: str | None = None) -> None:
 def sync_keyword_index(store: Store, *, changed: bool) -> None:
     """After an ingest: rebuild when chunks changed, or the index is missing, was built
     with other token rules, or holds another number of chunks (an interrupted build)."""
+    if store.backend is not None:  # its writes carry the tokens
+        return
     built = _built_with(index_root(store.settings, store.name))
     if (changed or not _same_tokens(built, TUNING.keyword_korean)
             or len(built.get("ids", ())) != store.count()):
@@ -222,6 +243,10 @@ def load_keyword_index(settings: Settings, name: str | None = None) -> KeywordIn
     (`--reindex` replaced them)."""
     import bm25s
 
+    from core.index.backend import postgres_backend
+
+    if (backend := postgres_backend(settings)) is not None:
+        return backend.keyword_index(name or active_collection(settings))
     root = index_root(settings, name)
     with _load_lock:
         for other in [r for r in _loaded if r.parent == root.parent and r != root]:

@@ -103,17 +103,26 @@ class SentenceMeanEmbeddings(Embeddings):
         self.model = model
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        hangul = reads_hangul(self.model)
-        pieces = [embedded_texts(text, hangul) for text in texts]
-        flat = self.sentences.embed_documents([p for group in pieces for p in group])
-        vectors, start = [], 0
-        for group in pieces:
-            vectors.append(_mean(flat[start:start + len(group)]))
-            start += len(group)
-        return vectors
+        return [vector for vector, _ in chunk_vectors(self, texts)]
 
     def embed_query(self, text: str) -> list[float]:
         return self.sentences.embed_query(text)
+
+
+def chunk_vectors(embeddings: SentenceMeanEmbeddings, texts: list[str]
+                  ) -> list[tuple[list[float], list[list[float]]]]:
+    """Per text, its chunk vector (the normalised mean of its `embedded_texts`') and the
+    vectors of its `dense_pieces` (none when it has none), from one embedding pass."""
+    hangul = reads_hangul(embeddings.model)
+    groups = [dense_pieces(text, hangul) for text in texts]
+    embedded = [embedded_texts(text, hangul) for text in texts]
+    flat = embeddings.sentences.embed_documents([p for group in embedded for p in group])
+    vectors, start = [], 0
+    for group, pieces in zip(embedded, groups, strict=True):
+        own = flat[start:start + len(group)]
+        vectors.append((_mean(own), own if pieces else []))
+        start += len(group)
+    return vectors
 
 
 def sentence_collection_name(settings: Settings, name: str | None = None) -> str:
@@ -171,6 +180,8 @@ def sync_sentence_index(store: Store, *, changed: bool, full: bool = False,
     the last ingest finished, or none) every id is compared. Skipped when nothing changed
     and the counts agree; `full` (after an interrupted ingest) always compares every id.
     """
+    if store.backend is not None:  # its writes carry the sentence vectors
+        return
     collection = sentence_collection(store, create=True)
     total = store.count()
     covered_before = (collection.metadata or {}).get(CHUNKS_KEY)
@@ -214,8 +225,18 @@ def sentence_ranking(store: Store, question: str, k: int, where: dict[str, Any] 
                      ) -> list[tuple[Document, float]] | None:
     """Up to `k` chunks ranked by their best sentence's cosine relevance (0..1), or None
     when the store has no sentence vectors (built before them, or empty)."""
-    collection = sentence_collection(store)
     embedder = store.vectorstore.embeddings
+    if store.backend is not None:
+        if embedder is None:
+            return None
+        hits = store.backend.dense_sentences(store.name, embedder.embed_query(question), k,
+                                             where)
+        if not hits:  # no sentence vectors (all text skipped by `dense_pieces`), or none match
+            return None
+        by_id = {doc.id: doc for doc in store.backend.get_chunks(store.name,
+                                                                 [i for i, _ in hits])}
+        return [(by_id[i], max(0.0, score)) for i, score in hits if i in by_id]
+    collection = sentence_collection(store)
     if collection is None or embedder is None or not collection.count():
         return None
     vector = embedder.embed_query(question)

@@ -1,5 +1,7 @@
-"""The Chroma collection (embedded or a `chroma run` server), its record manager, and the
-guard against mixing embedding models."""
+"""The index a process reads and writes: a Chroma collection (embedded or a `chroma run`
+server) or, with DOCENT_DATABASE_URL, a generation in PostgreSQL (through
+`core.index.postgres.vectorstore`); its record manager; and the guard against mixing
+embedding models."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from core.errors import DocentError
+from core.index.backend import postgres_backend
 from core.index.damage import CHROMA_FIX, RECORDS_FIX, damaged
 from core.index.generation import active_collection
 
@@ -19,6 +22,8 @@ if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
     from langchain_core.indexing import RecordManager
 
+    from core.index.postgres.backend import PostgresBackend
+    from core.index.postgres.vectorstore import PostgresVectorStore
     from core.settings import Settings
 
 EMPTY_STORE_HINT = "nothing has been ingested yet: run `python -m app ingest PATH…` first"
@@ -115,12 +120,14 @@ def chroma_client(settings: Settings, *, fresh: bool = False) -> Any:
 class Store:
     """The vector store and the record manager that keeps it idempotent; `name` is the
     generation (Chroma collection) they belong to, `client` the Chroma client it reads
-    through (the sentence collection too)."""
+    through (the sentence collection too), or `backend` the PostgreSQL index that holds
+    it (then no client)."""
 
-    vectorstore: Chroma
+    vectorstore: Chroma | PostgresVectorStore
     settings: Settings
     name: str
     client: Any
+    backend: PostgresBackend | None = None
 
     @cached_property
     def record_manager(self) -> RecordManager:
@@ -129,17 +136,19 @@ class Store:
         return record_manager(self.settings, self.name)
 
     def count(self) -> int:
-        return int(self.vectorstore._collection.count())
+        if self.backend is not None:
+            return self.backend.count(self.name)
+        return int(self.vectorstore._collection.count())  # type: ignore[union-attr]
 
 
-def _check_fingerprint(stored: dict | None, settings: Settings) -> None:
+def _check_fingerprint(stored: dict | None, settings: Settings, where: str) -> None:
     wanted = index_fingerprint(settings)
     stored = {k: v for k, v in (stored or {}).items() if k in wanted}
     if stored and stored != wanted:
         was = ", ".join(f"{k.removeprefix('docent_')}={v}" for k, v in stored.items())
         now = ", ".join(f"{k.removeprefix('docent_')}={v}" for k, v in wanted.items())
         raise DocentError(
-            f"collection {settings.collection!r} in {settings.data_dir} was built with {was}; "
+            f"collection {settings.collection!r} in {where} was built with {was}; "
             f"the settings now say {now}. Run `python -m app ingest --reindex PATH…` to rebuild "
             "it (vectors of two models are never mixed), or restore the old settings."
         )
@@ -149,6 +158,9 @@ def record_manager(settings: Settings, name: str | None = None) -> RecordManager
     """The records of generation `name` (default: the live one)."""
     from langchain_classic.indexes import SQLRecordManager
     from sqlalchemy.exc import SQLAlchemyError
+
+    if (backend := postgres_backend(settings)) is not None:
+        return backend.record_manager(name or active_collection(settings))
 
     manager = SQLRecordManager(
         namespace=f"chroma/{name or active_collection(settings)}",
@@ -164,22 +176,40 @@ def record_manager(settings: Settings, name: str | None = None) -> RecordManager
 def nothing_stored(settings: Settings) -> bool:
     """Whether the data dir has no embedded store and names no server: certainly nothing
     ingested, known without opening Chroma."""
-    return not settings.chroma_url and not settings.chroma_dir.exists()
+    return not (settings.chroma_url or settings.database_url or settings.chroma_dir.exists())
 
 
 def store_exists(settings: Settings) -> bool:
     """Whether the live collection exists (without creating the embedded store)."""
     if nothing_stored(settings):
         return False
-    return active_collection(settings) in collection_names(chroma_client(settings))
+    return active_collection(settings) in generation_names(settings)
 
 
-def open_store(settings: Settings, embeddings: Embeddings, *, create: bool = False,
+def generation_names(settings: Settings) -> set[str]:
+    """The names the index's generations (and embedded sentence collections) take."""
+    if (backend := postgres_backend(settings)) is not None:
+        return backend.generation_names()
+    return collection_names(chroma_client(settings))
+
+
+def where_stored(settings: Settings) -> str:
+    """The index's place, for messages: the database (password hidden) or the data dir."""
+    if settings.database_url:
+        from core.index.postgres.connection import shown_url
+
+        return f"{shown_url(settings.database_url)} (DOCENT_DATABASE_URL)"
+    return str(settings.data_dir)
+
+
+def open_store(settings: Settings, embeddings: Embeddings | None, *, create: bool = False,
                name: str | None = None, fresh: bool = False) -> Store:
     """Open the live collection, or generation `name` (for `--reindex`); with `create`,
     make it when it does not exist; with `fresh`, through a new client (`chroma_client`)."""
     from langchain_chroma import Chroma
 
+    if (backend := postgres_backend(settings)) is not None:
+        return _open_postgres(backend, settings, embeddings, create=create, name=name)
     if not create and nothing_stored(settings):
         raise DocentError(f"{settings.data_dir}: {EMPTY_STORE_HINT}")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -187,7 +217,8 @@ def open_store(settings: Settings, embeddings: Embeddings, *, create: bool = Fal
     client = chroma_client(settings, fresh=fresh)
     exists = name in collection_names(client)
     if exists:
-        _check_fingerprint(client.get_collection(name).metadata, settings)
+        _check_fingerprint(client.get_collection(name).metadata, settings,
+                           str(settings.data_dir))
     elif not create:
         raise DocentError(f"{settings.data_dir}: {EMPTY_STORE_HINT}")
     else:  # a new collection (first ingest, or the old one deleted, e.g. a server reset):
@@ -204,3 +235,27 @@ def open_store(settings: Settings, embeddings: Embeddings, *, create: bool = Fal
         store.record_manager  # noqa: B018 (damaged records stop an ingest before it writes)
     return store
 
+
+def _open_postgres(backend: PostgresBackend, settings: Settings, embeddings: Embeddings | None,
+                   *, create: bool, name: str | None) -> Store:
+    """`open_store` on PostgreSQL: a new generation's tables are as wide as one vector of
+    `embeddings`, and it keeps the fingerprint `_check_fingerprint` compares."""
+    from core.index.postgres.vectorstore import PostgresVectorStore
+
+    name = name or backend.generations().active
+    if name in backend.generation_names():
+        _check_fingerprint(backend.fingerprint(name), settings, where_stored(settings))
+    elif not create:
+        raise DocentError(f"{where_stored(settings)}: {EMPTY_STORE_HINT}")
+    else:
+        if embeddings is None:
+            raise DocentError("a new index needs the embedding model")
+        stale = backend.record_manager(name)  # records of a generation dropped by hand
+        stale.delete_keys(stale.list_keys())
+        backend.create_generation(name, len(embeddings.embed_query("dimensions")))
+        backend.set_fingerprint(name, index_fingerprint(settings))
+    store = Store(vectorstore=PostgresVectorStore(backend, name, embeddings),
+                  settings=settings, name=name, client=None, backend=backend)
+    if create:
+        store.record_manager  # noqa: B018 (unreachable records stop an ingest before it writes)
+    return store

@@ -51,6 +51,9 @@ CREATE TABLE IF NOT EXISTS docent_generations (
 CREATE TABLE IF NOT EXISTS docent_revisions (
     generation text PRIMARY KEY, revision bigint NOT NULL DEFAULT 0,
     korean text NOT NULL, rules text NOT NULL, dimensions int NOT NULL);
+CREATE TABLE IF NOT EXISTS docent_fingerprints (generation text PRIMARY KEY, fingerprint jsonb);
+CREATE TABLE IF NOT EXISTS docent_files (generation text, source text, content_hash text,
+    chunks int, PRIMARY KEY (generation, source));
 """
 # HNSW's candidate list: pgvector returns at most ef_search rows from an index scan, so a
 # search for more raises it to the number wanted, up to pgvector's maximum
@@ -58,6 +61,23 @@ EF_SEARCH, MAX_EF_SEARCH = 40, 1000
 # chunks whose sentences a sentence search scores: at 100k synthetic chunks 200 found 0.92
 # of the exact top 20 (by chunk id), 400 found 0.975 in 71 ms p50 (bench/scale.py)
 CHUNK_CANDIDATES = 400
+
+
+# kiwipiepy keeps a multi-word proper noun as one token ("@스탠더드 앤드 푸어스"): its spaces
+# become this separator in the space-joined column, which the whitespace tokenizer and
+# str.split leave whole (split, 37 % of KorQuAD's chunks got other tokens than the
+# embedded index's, and BM25-only MRR@10 on its tuning half fell from 0.943 to 0.933)
+TOKEN_SPACE = "\u2060"  # WORD JOINER: no whitespace to Python, Unicode or Tantivy
+
+
+def tokens_column(tokens: Sequence[str]) -> str:
+    """Keyword tokens as the `tokens` column holds them: space-joined, spaces inside kept."""
+    return " ".join(token.replace(" ", TOKEN_SPACE) for token in tokens)
+
+
+def column_tokens(column: str) -> list[str]:
+    """The tokens `tokens_column` joined."""
+    return [token.replace(TOKEN_SPACE, " ") for token in column.split(" ") if token]
 
 
 def generation_tables(generation: str) -> tuple[str, str]:
@@ -151,6 +171,8 @@ class PostgresBackend:
         with db.transaction():
             db.execute(sql.SQL("DROP TABLE IF EXISTS {}, {}").format(sentences, chunks))
             db.execute("DELETE FROM docent_revisions WHERE generation = %s", (generation,))
+            db.execute("DELETE FROM docent_fingerprints WHERE generation = %s", (generation,))
+            db.execute("DELETE FROM docent_files WHERE generation = %s", (generation,))
         manager = self.record_manager(generation)
         manager.delete_keys(manager.list_keys())
 
@@ -172,7 +194,7 @@ class PostgresBackend:
                 "text = EXCLUDED.text, metadata = EXCLUDED.metadata, "
                 "tokens = EXCLUDED.tokens, embedding = EXCLUDED.embedding"
             ).format(chunk_table), [
-                (c.id, c.text, Jsonb(c.metadata), " ".join(c.tokens), HalfVector(c.vector))
+                (c.id, c.text, Jsonb(c.metadata), tokens_column(c.tokens), HalfVector(c.vector))
                 for c in chunks])
             cursor.executemany(sql.SQL(
                 "INSERT INTO {} (chunk_id, number, embedding) VALUES (%s, %s, %s)"
@@ -296,10 +318,82 @@ class PostgresBackend:
         statement = sql.SQL("SELECT id, pdb.score(id) AS score FROM {} WHERE tokens ||| %s "
                             "AND {} ORDER BY score DESC LIMIT %s").format(chunk_table, condition)
         with self._on(generation) as db:
-            rows = db.execute(statement, [" ".join(tokens), *params, k]).fetchall()
+            rows = db.execute(statement, [tokens_column(tokens), *params, k]).fetchall()
         # Tantivy's term score has bm25s' numerator times (k1 + 1): the same ranking,
         # put on bm25s' scale so `keyword_score` means what it means on the embedded index
         return [(str(row[0]), float(row[1]) / (BM25_K1 + 1)) for row in rows if row[1] > 0]
+
+    def list_chunks(self, generation: str, where: Where = None, *,
+                    ids: Sequence[str] | None = None, limit: int | None = None,
+                    offset: int = 0) -> list[Document]:
+        """The chunks `where` (and `ids`, when given) select, in id order, paged."""
+        from langchain_core.documents import Document
+        from psycopg import sql
+
+        chunk_table, _ = self._tables(generation)
+        condition, params = where_sql(where)
+        if ids is not None:
+            condition = sql.SQL("{} AND id = ANY(%s)").format(condition)
+            params = [*params, list(ids)]
+        with self._on(generation) as db:
+            rows = db.execute(sql.SQL("SELECT id, text, metadata FROM {} WHERE {} ORDER BY id "
+                                      "LIMIT %s OFFSET %s").format(chunk_table, condition),
+                              [*params, limit, offset]).fetchall()
+        return [Document(id=row[0], page_content=row[1], metadata=row[2]) for row in rows]
+
+    def chunk_vectors(self, generation: str, ids: Sequence[str]) -> dict[str, list[float]]:
+        """The stored vectors of these chunks, by id (for MMR)."""
+        from psycopg import sql
+
+        chunk_table, _ = self._tables(generation)
+        with self._on(generation) as db:
+            rows = db.execute(sql.SQL("SELECT id, embedding FROM {} WHERE id = ANY(%s)"
+                                      ).format(chunk_table), (list(ids),)).fetchall()
+        return {str(row[0]): [float(v) for v in row[1].to_list()] for row in rows}
+
+    def korean(self, generation: str) -> KoreanTokens:
+        """The Korean token mode the generation's tokens are made in."""
+        return self._revision(generation)[1]
+
+    def live_version(self) -> tuple[str, int | None]:
+        """The live generation and its write counter (None: not built), in one query: what
+        a reader compares, once per question, to the snapshot it holds."""
+        row = self._db().execute(
+            "SELECT g.active, r.revision FROM (SELECT %s::text AS collection) c "
+            "LEFT JOIN docent_generations g USING (collection) "
+            "LEFT JOIN docent_revisions r ON r.generation = coalesce(g.active, c.collection)",
+            (self.collection,)).fetchone()
+        active = row[0] if row and row[0] else self.collection
+        return active, (int(row[1]) if row and row[1] is not None else None)
+
+    def generation_names(self) -> set[str]:
+        """The generations built (or being built) in the database, of every collection."""
+        rows = self._db().execute("SELECT generation FROM docent_revisions").fetchall()
+        return {str(row[0]) for row in rows}
+
+    def fingerprint(self, generation: str) -> dict[str, Any] | None:
+        """What the generation's vectors were made with (`core.index.store.index_fingerprint`)."""
+        row = self._db().execute("SELECT fingerprint FROM docent_fingerprints "
+                                 "WHERE generation = %s", (generation,)).fetchone()
+        return dict(row[0]) if row and row[0] else None
+
+    def set_fingerprint(self, generation: str, fingerprint: dict[str, Any]) -> None:
+        from psycopg.types.json import Jsonb
+
+        self._db().execute("INSERT INTO docent_fingerprints VALUES (%s, %s) "
+                           "ON CONFLICT (generation) DO NOTHING", (generation, Jsonb(fingerprint)))
+
+    def file_notes(self, generation: str) -> list[tuple[str, str, int]]:
+        """(source, content hash, chunk count) noted per file (ingest.completeness)."""
+        rows = self._db().execute("SELECT source, content_hash, chunks FROM docent_files "
+                                  "WHERE generation = %s", (generation,)).fetchall()
+        return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+    def note_file(self, generation: str, source: str, content_hash: str, chunks: int) -> None:
+        self._db().execute(
+            "INSERT INTO docent_files VALUES (%s, %s, %s, %s) ON CONFLICT (generation, source) "
+            "DO UPDATE SET content_hash = EXCLUDED.content_hash, chunks = EXCLUDED.chunks",
+            (generation, source, content_hash, chunks))
 
     def _revision(self, generation: str) -> tuple[int, KoreanTokens]:
         """The generation's write counter and the Korean token mode its tokens were made in."""
@@ -336,7 +430,8 @@ class PostgresBackend:
             index = None
             if rows:
                 retriever = bm25s.BM25(k1=BM25_K1, b=BM25_B)
-                retriever.index([tokens.split() for _, tokens in rows], show_progress=False)
+                retriever.index([column_tokens(tokens) for _, tokens in rows],
+                               show_progress=False)
                 index = KeywordIndex(version=f"r{revision}", ids=[i for i, _ in rows],
                                      korean=korean, retriever=retriever)
             self._keyword[generation] = (revision, index)

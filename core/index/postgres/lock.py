@@ -12,9 +12,11 @@ from core.index.postgres.connection import connect, shown_url
 
 
 @contextmanager
-def advisory_lock(url: str, collection: str, wait_s: float) -> Iterator[None]:
-    """Hold collection `collection`'s ingest lock; a second holder waits up to `wait_s`,
-    then fails with one line."""
+def advisory_lock(url: str, collection: str, wait_s: float, *, shared: bool = False,
+                  purpose: str = "ingest") -> Iterator[None]:
+    """Hold collection `collection`'s `purpose` lock, `shared` with other shared holders
+    or alone; a holder it conflicts with makes it wait up to `wait_s`, then fail with one
+    line."""
     import psycopg
 
     connection = connect(url)
@@ -23,11 +25,12 @@ def advisory_lock(url: str, collection: str, wait_s: float) -> Iterator[None]:
         # no bound, so the shortest wait is 1 ms
         connection.execute("SELECT set_config('lock_timeout', %s, false)",
                            (f"{max(1, round(wait_s * 1000))}ms",))
+        function = "pg_advisory_lock_shared" if shared else "pg_advisory_lock"
         try:
-            connection.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))",
-                               (f"docent ingest {collection}",))
+            connection.execute(f"SELECT {function}(hashtextextended(%s, 0))",
+                               (f"docent {purpose} {collection}",))
         except psycopg.errors.LockNotAvailable:
-            raise DocentError(f"another ingest is running on collection {collection!r} of "
+            raise DocentError(f"another {purpose} is running on collection {collection!r} of "
                               f"{shown_url(url)} (waited {wait_s:g} s)") from None
         yield
     finally:
