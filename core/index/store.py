@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from core.index.postgres.vectorstore import PostgresVectorStore
     from core.settings import Settings
 
+# how long a process waits for another to finish making a generation's tables
+CREATION_WAIT_S = 120.0
 EMPTY_STORE_HINT = "nothing has been ingested yet: run `python -m app ingest PATH…` first"
 
 
@@ -236,6 +238,24 @@ def open_store(settings: Settings, embeddings: Embeddings | None, *, create: boo
     return store
 
 
+def _create_postgres(backend: PostgresBackend, settings: Settings, embeddings: Embeddings,
+                     name: str) -> None:
+    """Make generation `name`, once across processes: two workers starting on an empty
+    database both saw it missing, and the later one's wipe of stale records deleted the
+    records the earlier one had just written (1 to 53 chunks left unrecorded,
+    tests/test_postgres_workers.py)."""
+    from core.index.postgres.lock import advisory_lock
+
+    with advisory_lock(backend.url, name, CREATION_WAIT_S, purpose="index creation"):
+        if name in backend.generation_names():  # made meanwhile: by the same model?
+            _check_fingerprint(backend.fingerprint(name), settings, where_stored(settings))
+            return
+        stale = backend.record_manager(name)  # records of a generation dropped by hand
+        stale.delete_keys(stale.list_keys())
+        backend.create_generation(name, len(embeddings.embed_query("dimensions")))
+        backend.set_fingerprint(name, index_fingerprint(settings))
+
+
 def _open_postgres(backend: PostgresBackend, settings: Settings, embeddings: Embeddings | None,
                    *, create: bool, name: str | None) -> Store:
     """`open_store` on PostgreSQL: a new generation's tables are as wide as one vector of
@@ -250,10 +270,7 @@ def _open_postgres(backend: PostgresBackend, settings: Settings, embeddings: Emb
     else:
         if embeddings is None:
             raise DocentError("a new index needs the embedding model")
-        stale = backend.record_manager(name)  # records of a generation dropped by hand
-        stale.delete_keys(stale.list_keys())
-        backend.create_generation(name, len(embeddings.embed_query("dimensions")))
-        backend.set_fingerprint(name, index_fingerprint(settings))
+        _create_postgres(backend, settings, embeddings, name)
     store = Store(vectorstore=PostgresVectorStore(backend, name, embeddings),
                   settings=settings, name=name, client=None, backend=backend)
     if create:
