@@ -87,7 +87,7 @@ UNIT_SETS: list[list[Value]] = [
      _value("kilograms", "킬로그램", _en("kilograms?", "kilos?", "kg") + "|킬로그램|킬로")],
     [_value("millilitres", "밀리리터", _en("millilit(re|er)s?", "ml") + "|밀리리터"),
      _value("litres", "리터", _en("lit(re|er)s?", "l") + "|(?<!밀리)리터")],
-    [_value("percent", "퍼센트", _en("percent(age)?", "per cent") + "|%|퍼센트")],
+    PERCENT := [_value("percent", "퍼센트", _en("percent(age)?", "per cent") + "|%|퍼센트")],
     [_value("metres", "미터", _en("met(re|er)s?", "m")
             + "|(?<!킬로)(?<!센티)(?<!밀리)미터"),
      _value("kilometres", "킬로미터", _en("kilomet(re|er)s?", "km") + "|킬로미터"),
@@ -214,11 +214,20 @@ def number_unit(text: str, start: int, end: int) -> UnitKey | None:
     return _header_unit(header) if header is not None else None
 
 
+# a question asking how long is not answered by a share or a price ("How long is the
+# notice period?" by "30 percent", the fee in the sentence next to it)
+HOW_LONG = _value("a length of time", "기간",
+                  r"\bhow long\b|얼마나\s?(오래|전|걸리|일찍)|얼마\s?동안|기간")
+NO_DURATIONS = [*CURRENCIES, *PERCENT]
+
+
 def unit_clash(question: str, unit: Value | None) -> Clash | None:
     """A number's unit against the question's: "how many hours" and "30 minutes" clash, and
-    so do "how many grams" and "30 seconds"."""
+    so do "how many grams" and "30 seconds", and "how long" and "30 percent"."""
     if unit is None:
         return None
+    if unit in NO_DURATIONS and HOW_LONG.pattern.search(question):
+        return Clash(HOW_LONG, unit)
     if any(unit in values for values in MEASURE_SETS):
         asked = [value for values in MEASURE_SETS for value in _named(values, question)]
     else:

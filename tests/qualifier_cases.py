@@ -160,6 +160,7 @@ ENGLISH = [
     Case("How many paid sick days do part-time workers get a year?", SICK, "5",
          "10 paid sick days"),
     Case("How long is the notice period for staff?", NOTICE_FEE, "two weeks", "30 days"),
+    Case("How long before leaving must staff give notice?", NOTICE_FEE, "two weeks", "30"),
     Case("How long does the grinder's warranty last?", WARRANTY, "two years", "14 months"),
     Case("What is the cancellation fee?", CANCELLATION, "30 percent", "30 dollars"),
     Case("How much does shipping cost?", SHIPPING, "5 dollars", "5 euros"),
@@ -250,6 +251,7 @@ KOREAN = [
     Case("시간제 바리스타의 시급은 얼마인가요?", WAGES_KO, "10,500원", "12,000원"),
     Case("정규직 바리스타의 시급은 얼마인가요?", WAGES_KO, "12,000원", "10,500원"),
     Case("계약 해지는 얼마나 전에 통보해야 하나요?", CANCELLATION_KO, "2주", "30일"),
+    Case("계약 해지 통보 기간은 얼마나 되나요?", CANCELLATION_KO, "2주", "30"),
     Case("제품 보증 기간은 얼마나 되나요?", "제품 보증 기간은 2년입니다. 보증 수리는 최대 14일이 "
          "걸립니다.", "2년", "14개월"),
     Case("카페 라떼는 얼마인가요?", _menu_row("Cafe latte"), "4800 (price_krw)", "4800달러"),

@@ -103,6 +103,11 @@ def test_units_of_one_kind_clash_and_of_none_do_not() -> None:
     assert unit_clash("How many grams of coffee?", minutes) is not None
     assert unit_clash("How long is the break?", minutes) is None
     assert unit_clash("휴식은 몇 분인가요?", minutes) is None
+    fee = "a fee of 30 percent, and 30퍼센트"
+    percent = unit_after(fee, fee.index("30") + 2)
+    assert unit_clash("How long is the notice period?", percent) is not None
+    assert unit_clash("해지 통보 기간은 얼마나 되나요?", percent) is not None
+    assert unit_clash("What is the cancellation fee?", percent) is None
 
 
 @pytest.mark.parametrize(("answer", "passage", "unsupported"), [
