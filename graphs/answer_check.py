@@ -11,11 +11,20 @@ import logging
 import re
 from typing import Any
 
+from core.index.tokens import korean_names
 from graphs.answer_span import cue_span
 from graphs.evidence import NUMBER as NUMBER_WORD
 from graphs.evidence import evidence_sentences
 from graphs.prompts import EVIDENCE_INTROS, NOTES, REFUSALS, language
-from graphs.qualifiers import Clash, sentence_clash, unit_after, unit_clash, unit_word
+from graphs.qualifiers import (
+    Clash,
+    cell_header,
+    number_unit,
+    sentence_clash,
+    unit_after,
+    unit_clash,
+    unit_word,
+)
 from graphs.state import EvidenceRef
 from graphs.support import CITATION, WORD, support
 
@@ -70,13 +79,41 @@ def _numbers(text: str) -> set[str]:
     return {n.replace(",", "").rstrip(".") for n in NUMBER.findall(text)}
 
 
+def _quantities(text: str) -> list[re.Match[str]]:
+    """The text's numbers: digits ("4,800", "140만") and number words ("ten")."""
+    return [*QUANTITY.finditer(text),
+            *(m for m in NUMBER_WORD.finditer(text) if not m.group()[0].isdigit())]
+
+
+def units_held_elsewhere(answer: str, texts: list[str]) -> list[str]:
+    """The answer's numbers with a unit ("30 days") that the texts hold only with another
+    unit or none ("30 percent"): the number is right there, what it counts is not. A
+    number the texts do not hold at all is not this check's."""
+    body = CITATION.sub(" ", answer)
+    facts = []
+    for number in _quantities(body):
+        unit = number_unit(body, *number.span())
+        if unit is None:
+            continue
+        held = [number_unit(text, *span) for text in texts
+                for span in _number_spans(number.group(), text)]
+        if held and unit not in held:
+            facts.append(number.group() + unit_word(body, number.end()))
+    return facts
+
+
 def unsupported_facts(answer: str, passages: str, question: str) -> list[str]:
-    """Numbers and names in the answer that neither the passages nor the question hold."""
+    """Numbers and names (English by their capitals, Korean by kiwipiepy's proper nouns)
+    in the answer that neither the passages nor the question hold, and numbers they hold
+    only with another unit."""
     body = CITATION.sub(" ", answer)
     known_numbers = _numbers(passages) | _numbers(question)
     facts = [n for n in sorted(_numbers(body)) if n not in known_numbers]
+    facts += units_held_elsewhere(body, [passages, question])
     known_words = set(_words(passages)) | set(_words(question))
     facts += [name for name in NAME.findall(body) if name.lower() not in known_words]
+    known_text = "".join(f"{passages} {question}".split())
+    facts += [name for name in korean_names(body) if "".join(name.split()) not in known_text]
     return facts
 
 
@@ -125,19 +162,19 @@ def renumber_citations(draft: str, cited: list[int]) -> tuple[str, list[int]]:
     return re.sub(r"\[(\d+)\]", passage, draft), invalid
 
 
-def _number_ends(number: str, sentence: str) -> list[int]:
-    """Where `number` ("4800", "4,800", "140만", "ten") ends in the sentence, commas aside."""
+def _number_spans(number: str, sentence: str) -> list[tuple[int, int]]:
+    """Where `number` ("4800", "4,800", "140만", "ten") stands in the sentence, commas aside."""
     if not number[0].isdigit():
-        return [m.end() for m in re.finditer(rf"\b{number}\b", sentence, re.IGNORECASE)]
+        return [m.span() for m in re.finditer(rf"\b{number}\b", sentence, re.IGNORECASE)]
     value = number.replace(",", "").rstrip(".")
-    return [m.end() for m in QUANTITY.finditer(sentence)
+    return [m.span() for m in QUANTITY.finditer(sentence)
             if m.group().replace(",", "").rstrip(".") == value]
 
 
 def _clash_in(text: str, question: str, numbers: list[str]) -> Clash | None:
     """The text's own clash with the question, or its numbers' when the unit after each
     clashes ("2시간 30분" answers "몇 시간": its 2 is in hours)."""
-    units = [unit_after(text, end) for n in numbers for end in _number_ends(n, text)]
+    units = [unit_after(text, end) for n in numbers for _, end in _number_spans(n, text)]
     clashes = [unit_clash(question, unit) for unit in units]
     return sentence_clash(question, text) or (clashes[0] if clashes and all(clashes) else None)
 
@@ -157,20 +194,25 @@ def qualifier_clash(answer: str, question: str, passages: str) -> Clash | None:
     written = re.compile(rf"(?<![\w:.,]){re.escape(body)}{tail}", re.IGNORECASE)
     sources = [] if BARE_NUMBER.fullmatch(body) else [s for s in sentences if written.search(s)]
     sources = sources or [s for s in sentences
-                          if numbers and all(_number_ends(n, s) for n in numbers)]
+                          if numbers and all(_number_spans(n, s) for n in numbers)]
     clashes = [_clash_in(s, question, numbers) for s in sources]
     return clashes[0] if clashes and all(clashes) else None
 
 
 def with_unit(answer: str, sentences: list[str]) -> str:
     """A bare number keeps the unit or counter that follows it in the first sentence holding
-    it ("30" from "a paid 30 minute break" → "30 minutes")."""
+    it ("30" from "a paid 30 minute break" → "30 minutes"), or, a table's cell, its column's
+    header ("4800" from a row's "price_krw: 4800" → "4800 (price_krw)")."""
     body = answer.strip()
     if not BARE_NUMBER.fullmatch(body):
         return answer
     for sentence in sentences:
-        if ends := _number_ends(body, sentence):
-            return body + unit_word(sentence, ends[0])
+        if spans := _number_spans(body, sentence):
+            start, end = spans[0]
+            if unit := unit_word(sentence, end):
+                return body + unit
+            header = cell_header(sentence, start, end)
+            return f"{body} ({header})" if header is not None else body
     return answer
 
 

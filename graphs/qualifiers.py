@@ -87,7 +87,7 @@ UNIT_SETS: list[list[Value]] = [
      _value("kilograms", "킬로그램", _en("kilograms?", "kilos?", "kg") + "|킬로그램|킬로")],
     [_value("millilitres", "밀리리터", _en("millilit(re|er)s?", "ml") + "|밀리리터"),
      _value("litres", "리터", _en("lit(re|er)s?", "l") + "|(?<!밀리)리터")],
-    [_value("percent", "퍼센트", _en("percent(age)?", "per cent") + "|%|퍼센트")],
+    PERCENT := [_value("percent", "퍼센트", _en("percent(age)?", "per cent") + "|%|퍼센트")],
     [_value("metres", "미터", _en("met(re|er)s?", "m")
             + "|(?<!킬로)(?<!센티)(?<!밀리)미터"),
      _value("kilometres", "킬로미터", _en("kilomet(re|er)s?", "km") + "|킬로미터"),
@@ -166,11 +166,68 @@ def unit_word(text: str, end: int) -> str:
     return written + "s" if plural and number.lstrip("0") != "1" else written
 
 
+# a table cell as the loaders write a row ("price_krw: 4800", lines joined in a sentence):
+# the header before the value, and after the value the text's end or the next header
+CELL_HEADER = re.compile(r"(?:^|\s)([^\s:]+(?: \([^)]*\))?):[ \t]*$")
+NEXT_CELL = re.compile(r"[ \t]*(?:$|\n|\s[^\s:]+(?: \([^)]*\))?:\s)")
+HEADER_UNIT = re.compile(r"\(([^)]*)\)")
+# a currency sign before the number: "$15", "₩4,800", "US$ 3"
+SIGN_BEFORE = re.compile(r"[$₩€¥]\s?$")
+
+
+def cell_header(text: str, start: int, end: int) -> str | None:
+    """The column header of a number that is a table cell's whole value ("price_krw" for
+    the 4800 of "size: regular price_krw: 4800"), else None."""
+    header = CELL_HEADER.search(text, 0, start)
+    if header is None or header.end() != start or not NEXT_CELL.match(text, end):
+        return None
+    return header.group(1)
+
+
+def _header_unit(header: str) -> Value | None:
+    """The unit or currency a column header names: "price_krw", "weight_kg", "가격(원)"."""
+    for values in MEASURE_SETS:
+        for value in values:
+            if value.pattern.search(header):
+                return value
+    inside = HEADER_UNIT.search(header)
+    return unit_after(f"0{inside.group(1)}", 1) if inside else None
+
+
+UnitKey = Value | str
+
+
+def number_unit(text: str, start: int, end: int) -> UnitKey | None:
+    """What the number at `text[start:end]` counts, to compare across texts: its unit
+    ("30 minute" and "30분": minutes), else the counter written after it ("5 employees":
+    "employee"), a currency sign before it ("$15"), or the unit its table column's header
+    names ("price_krw: 4800": won); None when nothing says."""
+    after = end + 1 if text[end:end + 1] == "-" else end  # "a 30-minute break"
+    written, unit, found = _written_unit(text, after)
+    if unit is not None:
+        return unit
+    if found:
+        return written.strip().casefold().removesuffix("s")
+    if (sign := SIGN_BEFORE.search(text, 0, start)) is not None and sign.end() == start:
+        return next(value for value in CURRENCIES if value.pattern.search(sign.group()))
+    header = cell_header(text, start, end)
+    return _header_unit(header) if header is not None else None
+
+
+# a question asking how long is not answered by a share or a price ("How long is the
+# notice period?" by "30 percent", the fee in the sentence next to it)
+HOW_LONG = _value("a length of time", "기간",
+                  r"\bhow long\b|얼마나\s?(오래|전|걸리|일찍)|얼마\s?동안|기간")
+NO_DURATIONS = [*CURRENCIES, *PERCENT]
+
+
 def unit_clash(question: str, unit: Value | None) -> Clash | None:
     """A number's unit against the question's: "how many hours" and "30 minutes" clash, and
-    so do "how many grams" and "30 seconds"."""
+    so do "how many grams" and "30 seconds", and "how long" and "30 percent"."""
     if unit is None:
         return None
+    if unit in NO_DURATIONS and HOW_LONG.pattern.search(question):
+        return Clash(HOW_LONG, unit)
     if any(unit in values for values in MEASURE_SETS):
         asked = [value for values in MEASURE_SETS for value in _named(values, question)]
     else:

@@ -73,6 +73,15 @@ NOTICE = ("Full-time staff must give four weeks of notice. Part-time staff must 
           "weeks of notice.")
 SICK = ("Full-time workers get 10 paid sick days a year. Part-time workers get 5 paid sick "
         "days a year.")
+# a number the documents hold elsewhere with another unit ("30 percent" for a notice period)
+NOTICE_FEE = ("Cancelled orders carry a fee of 30 percent of the order. Staff must give two "
+              "weeks of notice before leaving.")
+WARRANTY = ("The grinder's warranty lasts two years. Repairs under warranty take up to 14 "
+            "days.")
+CANCELLATION = ("The cancellation fee is 30 percent of the order. Refunds arrive within 30 "
+                "days.")
+SHIPPING = "Shipping costs 5 dollars a parcel. Parcels arrive within 5 days."
+VANILLA_ROW = "메뉴: 바닐라 라떼\n크기: 보통\n가격(원): 5500"
 
 ENGLISH = [
     Case("How many days of paid annual leave do part-time employees get?", HANDBOOK_LEAVE,
@@ -150,6 +159,15 @@ ENGLISH = [
          "two weeks"),
     Case("How many paid sick days do part-time workers get a year?", SICK, "5",
          "10 paid sick days"),
+    Case("How long is the notice period for staff?", NOTICE_FEE, "two weeks", "30 days"),
+    Case("How long before leaving must staff give notice?", NOTICE_FEE, "two weeks", "30"),
+    Case("How long does the grinder's warranty last?", WARRANTY, "two years", "14 months"),
+    Case("What is the cancellation fee?", CANCELLATION, "30 percent", "30 dollars"),
+    Case("How much does shipping cost?", SHIPPING, "5 dollars", "5 euros"),
+    Case("How much is a cafe latte?", _menu_row("Cafe latte"), "4800 (price_krw)",
+         "4800 dollars"),
+    Case("How much does a cold brew cost?", _menu_row("Cold brew"), "5000 (price_krw)",
+         "5000 euros"),
 ]
 
 GUIDE_HOURS = ("매장은 평일 오전 7시부터 오후 9시까지 문을 엽니다. 주말과 공휴일에는 오전 9시부터 "
@@ -176,6 +194,10 @@ RENT_KO = "대구 사무실 임대료는 월 90만 원입니다. 인천 사무�
 VISITORS_KO = "작년에 부산을 찾은 관광객은 200만 명입니다. 제주를 찾은 관광객은 1,300만 명입니다."
 TRAIL_KO = "해안 산책로의 길이는 12마일, 약 19킬로미터입니다."
 WAGES_KO = "정규직 바리스타의 시급은 12,000원입니다. 시간제 바리스타의 시급은 10,500원입니다."
+CANCELLATION_KO = ("계약 해지 수수료는 잔여 금액의 30퍼센트입니다. 계약 해지는 2주 전에 "
+                   "통보해야 합니다.")
+OFFICES_KO = "회사의 본사는 대전에 있습니다. 회사의 물류 센터는 평택에 있습니다."
+SPONSOR_KO = "이 행사는 한국관광공사가 후원했습니다. 행사 장소는 시청 앞 광장입니다."
 
 KOREAN = [
     Case("매장은 주말에 몇 시까지 영업하나요?", GUIDE_HOURS, "오후 6시", "오후 9시"),
@@ -228,6 +250,20 @@ KOREAN = [
     Case("해안 산책로는 몇 마일인가요?", TRAIL_KO, "12마일", "19킬로미터"),
     Case("시간제 바리스타의 시급은 얼마인가요?", WAGES_KO, "10,500원", "12,000원"),
     Case("정규직 바리스타의 시급은 얼마인가요?", WAGES_KO, "12,000원", "10,500원"),
+    Case("계약 해지는 얼마나 전에 통보해야 하나요?", CANCELLATION_KO, "2주", "30일"),
+    Case("계약 해지 통보 기간은 얼마나 되나요?", CANCELLATION_KO, "2주", "30"),
+    Case("제품 보증 기간은 얼마나 되나요?", "제품 보증 기간은 2년입니다. 보증 수리는 최대 14일이 "
+         "걸립니다.", "2년", "14개월"),
+    Case("카페 라떼는 얼마인가요?", _menu_row("Cafe latte"), "4800 (price_krw)", "4800달러"),
+    Case("바닐라 라떼는 얼마인가요?", VANILLA_ROW, "5500 (가격(원))", "5500달러"),
+    # a name the documents do not hold: a person, a place, an organisation
+    Case("경복궁의 설계를 맡은 사람은 누구인가요?", "경복궁은 1395년에 완공되었다. 경복궁의 설계는 "
+         "정도전이 맡았다.", "정도전", "경복궁의 설계는 김대신이 맡았다"),
+    Case("훈민정음을 창제한 왕은 누구인가요?", "훈민정음은 1443년 세종이 창제했다. 훈민정음은 "
+         "1446년에 반포되었다.", "세종", "훈민정음은 1443년 태종이 창제했다"),
+    Case("회사의 본사는 어느 도시에 있나요?", OFFICES_KO, "대전", "회사의 본사는 청주에 있습니다"),
+    Case("이 행사를 후원한 기관은 어디인가요?", SPONSOR_KO, "한국관광공사",
+         "이 행사는 한국문화재단이 후원했습니다"),
 ]
 
 CASES = ENGLISH + KOREAN

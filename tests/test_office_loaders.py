@@ -160,3 +160,20 @@ def test_without_tesseract_the_pages_needing_ocr_are_counted_with_the_fix(
 def test_unsupported_office_formats_say_what_to_save_them_as() -> None:
     assert unsupported(".doc") == "unsupported file type '.doc' (save it as .docx)"
     assert unsupported(".key") == "unsupported file type '.key'"
+
+
+def test_a_spreadsheet_price_answer_carries_its_column_header(tmp_path: Path) -> None:
+    from graphs.answer_check import decide
+    from graphs.evidence import evidence_for
+    from graphs.references import evidence_refs
+    from tests.qualifier_cases import case_index
+
+    docs = load_file(_write(tmp_path, "prices.xlsx", make_xlsx({"Grinders": PRICES})))
+    question = "How much is the Baratza Encore grinder?"
+    evidence = evidence_refs(evidence_for(question, docs, case_index()), docs)
+    shown = decide("210000", question, evidence, docs[0].page_content)
+    assert shown["answer"] == "210000 (Price (KRW)) [1]"
+    in_dollars = decide("210000", f"{question[:-1]} in dollars?", evidence,
+                        docs[0].page_content)
+    assert in_dollars["answer_kind"] == "evidence" and "Price (KRW): 210000" in in_dollars[
+        "answer"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from langchain_core.documents import Document
 
-from graphs.answer_check import decide
+from graphs.answer_check import decide, unsupported_facts, with_unit
 from graphs.evidence import evidence_for
 from graphs.qualifiers import sentence_clash, unit_after, unit_word
 from graphs.references import evidence_refs
@@ -103,3 +103,63 @@ def test_units_of_one_kind_clash_and_of_none_do_not() -> None:
     assert unit_clash("How many grams of coffee?", minutes) is not None
     assert unit_clash("How long is the break?", minutes) is None
     assert unit_clash("휴식은 몇 분인가요?", minutes) is None
+    fee = "a fee of 30 percent, and 30퍼센트"
+    percent = unit_after(fee, fee.index("30") + 2)
+    assert unit_clash("How long is the notice period?", percent) is not None
+    assert unit_clash("해지 통보 기간은 얼마나 되나요?", percent) is not None
+    assert unit_clash("What is the cancellation fee?", percent) is None
+
+
+@pytest.mark.parametrize(("answer", "passage", "unsupported"), [
+    ("30 days", "The fee is 30 percent of the order. Staff give two weeks of notice.",
+     ["30 days"]),
+    ("30일", "수수료는 주문 금액의 30퍼센트입니다. 해지는 2주 전에 통보해야 합니다.", ["30일"]),
+    ("14 months", "The warranty lasts two years. Repairs take up to 14 days.", ["14 months"]),
+    ("4800 dollars", "item: Cafe latte\nsize: regular\nprice_krw: 4800", ["4800 dollars"]),
+    ("two weeks", "The fee is 30 percent of the order. Staff give two weeks of notice.", []),
+    ("30%", "The fee is 30 percent of the order.", []),
+    ("30 minutes", "Each shift includes a paid 30-minute break.", []),
+    ("$15", "Tickets cost 15 dollars.", []),
+    ("15 dollars", "Tickets cost $15.", []),
+    ("4,800원", "item: Cafe latte\nsize: regular\nprice_krw: 4800", []),
+    ("4800원", "메뉴: 카페 라떼\n가격(원): 4800", []),
+    ("5 employees", "The shop has 5 employees.", []),
+])
+def test_a_number_must_count_what_the_passages_say_it_counts(
+        answer: str, passage: str, unsupported: list[str]) -> None:
+    assert unsupported_facts(answer, passage, "How long is it?") == unsupported
+
+
+def test_a_number_held_elsewhere_with_another_unit_is_not_shown() -> None:
+    passage = ("Cancelled orders carry a fee of 30 percent of the order. Staff must give two "
+               "weeks of notice before leaving.")
+    docs = [Document(passage, metadata={"source": "handbook.txt"})]
+    question = "How long is the notice period for staff?"
+    evidence = evidence_refs(evidence_for(question, docs, case_index()), docs)
+    shown = decide("30 days [1]", question, evidence, passage)
+    assert shown["answer_kind"] != "answer" and "30 days" not in shown["answer"]
+    assert "two weeks" in shown["answer"]
+
+
+@pytest.mark.parametrize(("draft", "kind"), [("경복궁의 설계는 김대신이 맡았다 [1]", "evidence"),
+                                             ("경복궁의 설계는 최만리가 맡았다 [1]", "evidence"),
+                                             ("경복궁의 설계는 정도전이 맡았다 [1]", "answer")])
+def test_a_korean_name_the_passages_do_not_hold_is_not_shown(draft: str, kind: str) -> None:
+    passage = "경복궁은 1395년에 완공되었다. 경복궁의 설계는 정도전이 맡았다."
+    docs = [Document(passage, metadata={"source": "history.txt"})]
+    question = "경복궁의 설계를 맡은 사람은 누구인가요?"
+    evidence = evidence_refs(evidence_for(question, docs, case_index()), docs)
+    shown = decide(draft, question, evidence, passage)
+    assert shown["answer_kind"] == kind and "정도전" in shown["answer"]
+
+
+def test_a_table_cell_keeps_its_column_header_as_its_unit() -> None:
+    from ingest.loaders import load_file
+    from tests.helpers import SAMPLE_DATA
+
+    docs = [d for d in load_file(SAMPLE_DATA / "menu.csv") if "Cafe latte" in d.page_content]
+    question = "How much is a cafe latte?"
+    evidence = evidence_refs(evidence_for(question, docs, case_index()), docs)
+    shown = decide("4800", question, evidence, docs[0].page_content)
+    assert shown["answer"] == "4800 (price_krw) [1]" and shown["answer_kind"] == "answer"
+    assert with_unit("4,800", ["가격(원): 4,800 크기: 보통"]) == "4,800 (가격(원))"

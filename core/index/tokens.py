@@ -65,6 +65,24 @@ def korean_morphemes(text: str) -> list[str]:
             if t.tag[0] in "NVX" or t.tag in ("SL", "SN", "SH", "MAG")]
 
 
+def korean_names(text: str) -> list[str]:
+    """The Hangul proper nouns of the text (kiwipiepy's NNP), each with the nouns written
+    onto it ("김대신": 김 NNP + 대신 NNG; "서울대학교병원")."""
+    if not HANGUL.search(text):
+        return []
+    runs: list[list[Any]] = []
+    for token in _kiwi().tokenize(text):
+        if token.tag not in ("NNP", "NNG"):
+            continue
+        if runs and runs[-1][-1].end == token.start:
+            runs[-1].append(token)
+        else:
+            runs.append([token])
+    names = [text[run[0].start:run[-1].end] for run in runs
+             if any(token.tag == "NNP" for token in run)]
+    return [name for name in names if HANGUL.search(name)]
+
+
 def _word_tokens(text: str, korean: KoreanTokens) -> list[str]:
     out: list[str] = []
     for word in WORD.findall(text):
