@@ -294,3 +294,43 @@ def test_unreachable_server_is_one_line() -> None:
     assert "s3cret" not in message and "docent:***@127.0.0.1:1" in message
     with pytest.raises(DocentError, match="not a postgresql:// URL"):
         PostgresBackend("mysql://127.0.0.1/x", "docent").count("docent")
+
+
+def test_threads_search_while_another_writes(database_url: str) -> None:
+    """`serve` answers on several threads: each gets its own connection, so one thread's
+    transaction block (a batch of writes) never takes in another's statements."""
+    backend = PostgresBackend(database_url, f"threads-{uuid.uuid4().hex[:8]}")
+    generation = backend.generations().active
+    backend.create_generation(generation, DIMENSIONS)
+    texts = paragraphs()
+    chunks, sentences = chunks_of(texts)
+    backend.add_chunks(generation, chunks[:20], [s for s in sentences if s.chunk_id < "c020"])
+    question = EMBEDDINGS.embed_query(texts[5][1])
+    errors: list[BaseException] = []
+
+    def search() -> None:
+        try:
+            for _ in range(20):
+                assert backend.dense_sentences(generation, question, 3)[0][0] == "c005"
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+
+    def write() -> None:
+        try:
+            for start in range(20, len(chunks), 5):
+                batch = {c.id for c in chunks[start:start + 5]}
+                backend.add_chunks(generation, chunks[start:start + 5],
+                                   [s for s in sentences if s.chunk_id in batch])
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=search) for _ in range(3)]
+    threads.append(threading.Thread(target=write))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert backend.count(generation) == len(texts)
+    backend.drop_generation(generation)
+    backend.close()

@@ -48,10 +48,12 @@ def corpus(tmp_path: Path) -> Path:
 def test_a_shared_ingest_reports_as_a_plain_one(database_url: str, data_dir: Path,
                                                 corpus: Path) -> None:
     model = HashingEmbeddings()
+    # the fake model under a name of its own: the database's embedding cache is keyed by
+    # the model's name, and MiniLM's would then hand other tests 256-wide vectors
     shared = Settings(data_dir=data_dir / "shared", database_url=database_url,
-                      collection=_collection())
+                      collection=_collection(), embedding_model="test:hashing")
     plain = Settings(data_dir=data_dir / "plain", database_url=database_url,
-                     collection=_collection())
+                     collection=_collection(), embedding_model="test:hashing")
     first = ingest_shared([corpus], shared, model=model)
     assert first.files == 6 and first.added > 0 and len(first.failed) == 1
     assert _figures(first) == _figures(ingest_paths([corpus], plain, model=model))
@@ -65,7 +67,7 @@ def test_a_shared_ingest_reports_as_a_plain_one(database_url: str, data_dir: Pat
 def test_a_file_that_stopped_workers_is_one_failed_line(database_url: str, data_dir: Path,
                                                         corpus: Path) -> None:
     settings = Settings(data_dir=data_dir, database_url=database_url,
-                        collection=_collection())
+                        collection=_collection(), embedding_model="test:hashing")
     menu = corpus / "menu.csv"
     with JobQueue(database_url, settings.collection) as queue:
         queue.enqueue([(str(menu.resolve()), str(menu))])

@@ -94,7 +94,8 @@ class PostgresBackend:
 
     def __init__(self, url: str, collection: str, *, use_pg_search: bool = True) -> None:
         self.url, self.collection, self.use_pg_search = url, collection, use_pg_search
-        self._connection: psycopg.Connection | None = None
+        self._local = threading.local()  # each thread's connection
+        self._connections: list[psycopg.Connection] = []
         self._bm25: bool | None = None
         self._open = threading.Lock()
         self._keyword: dict[str, tuple[int, KeywordIndex | None]] = {}
@@ -103,20 +104,26 @@ class PostgresBackend:
     # connections and schema
 
     def _db(self) -> psycopg.Connection:
-        """The process's connection (psycopg serialises its use across threads)."""
+        """This thread's connection: a transaction block (a batch's writes, a search's
+        `SET LOCAL`) on a connection shared by `serve`'s threads would take in another
+        thread's statements."""
+        current = getattr(self._local, "connection", None)
+        if current is not None and not current.closed:
+            return current
         with self._open:
-            if self._connection is None or self._connection.closed:
-                connection = connect(self.url)
-                # docent's queries are top-k lookups: a parallel worker's start cost more
-                # than it saves (a BM25 search of 2,000 chunks: 146 ms with one, 74 without,
-                # load 12 on 2 cores)
-                connection.execute("SET max_parallel_workers_per_gather = 0")
-                with connection.transaction():
-                    connection.execute("SELECT pg_advisory_xact_lock(hashtext('docent schema'))")
-                    connection.execute(SHARED_SCHEMA)
-                self._bm25 = has_pg_search(connection)
-                self._connection = connection
-            return self._connection
+            connection = connect(self.url)
+            # docent's queries are top-k lookups: a parallel worker's start cost more
+            # than it saves (a BM25 search of 2,000 chunks: 146 ms with one, 74 without,
+            # load 12 on 2 cores)
+            connection.execute("SET max_parallel_workers_per_gather = 0")
+            with connection.transaction():
+                connection.execute("SELECT pg_advisory_xact_lock(hashtext('docent schema'))")
+                connection.execute(SHARED_SCHEMA)
+            self._bm25 = has_pg_search(connection)
+            self._connections = [c for c in self._connections if not c.closed]
+            self._connections.append(connection)
+            self._local.connection = connection
+            return connection
 
     @property
     def keyword_in_server(self) -> bool:
@@ -125,8 +132,11 @@ class PostgresBackend:
         return self.use_pg_search and bool(self._bm25)
 
     def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
+        """Close every thread's connection."""
+        with self._open:
+            for connection in self._connections:
+                connection.close()
+            self._connections = []
 
     def _tables(self, generation: str) -> tuple[sql.Identifier, sql.Identifier]:
         from psycopg import sql
