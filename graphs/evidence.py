@@ -240,4 +240,4 @@ def chosen_evidence(resources: Resources, question: str, docs: list[Document]
     the evidence model's cosines and its floor."""
     return evidence_for(question, docs, resources.keyword_index(),
                         cosine_similarity(resources.evidence_embeddings(), question),
-                        resources.evidence_cosine_floor())
+                        resources.evidence_cosine_floor(question))

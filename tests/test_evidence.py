@@ -48,6 +48,27 @@ def test_the_sentence_that_answers_comes_first_and_weak_evidence_is_none() -> No
     assert evidence_for("Who composed the opera Turandot?", docs, None) == []
 
 
+@pytest.mark.parametrize(("question", "document", "kept"), [
+    # an English sentence whose common words cover the question at e5 cosine 0.82: what
+    # unanswerable SQuAD questions passed with (issue 25)
+    ("Who sets the agenda for the council?",
+     "The council sets its agenda in the spring meeting.", False),
+    # a Korean one at the same cosine stays evidence: KorQuAD's floor is 0.81
+    ("의회의 의제는 누가 정하나요?", "의회는 봄 회의에서 의제를 정합니다.", True),
+])
+def test_the_cosine_floor_is_stricter_for_english_questions(question: str, document: str,
+                                                            kept: bool) -> None:
+    from core.resources import Resources
+    from core.settings import Settings
+
+    def cosine_of_0_82(texts: list[str]) -> list[float]:
+        return [0.82] * len(texts)
+
+    floor = Resources(Settings()).evidence_cosine_floor(question)
+    chosen = evidence_for(question, [Document(document)], None, cosine_of_0_82, floor)
+    assert bool(chosen) is kept and bool(evidence_for(question, [Document(document)], None))
+
+
 def test_dense_similarity_breaks_a_lexical_tie() -> None:
     docs = [Document("Beans rest two days. Beans are sold after resting.")]
 
