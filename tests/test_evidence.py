@@ -157,8 +157,9 @@ def test_the_one_date_or_number_of_the_kind_asked_is_the_span(
 def test_a_rejected_draft_gives_way_to_the_evidence_date_with_a_plain_note(
         caplog: pytest.LogCaptureFixture) -> None:
     evidence: list[EvidenceRef] = [{"text": "The bridge opened on 1 June 1878 to traffic.",
-                                    "source": "tay.md", "page": None, "chunk_id": "c",
-                                    "passage": 2}]
+                                    "source": "tay.md", "page": None, "slide": None,
+                                    "sheet": None, "section": None, "locator": None,
+                                    "chunk_id": "c", "passage": 2}]
     with caplog.at_level("INFO", logger="docent.answer"):
         shown = decide("in 1990", "When did the bridge open?", evidence, evidence[0]["text"])
     assert shown["answer"] == "1 June 1878 [2]" and shown["answer_kind"] == "extracted"
