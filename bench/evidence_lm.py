@@ -254,7 +254,7 @@ def refusal_table(group: list[dict[str, Any]], dataset: str, cosines: dict[str, 
     tables = [(False, (-99.0, -5.0, -4.5, -4.0, -3.5, -3.0, -2.5), 0.0),
               (True, (-99.0, 0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5), 0.0)]
     if dataset == "squad" and cosines:
-        tables.append((True, (-99.0, 0.0, 0.25, 0.5, 0.75, 1.0), EVIDENCE_MIN_COSINE["en"]))
+        tables.append((True, (-99.0, 0.0, 0.25, 0.5, 0.75, 1.0), EVIDENCE_MIN_COSINE))
     for pmi, thresholds, cosine in tables:
         label = "mean log-prob − prior (PMI)" if pmi else "mean log-prob"
         also = f" and e5 cosine floor {cosine}" if cosine else ""

@@ -37,7 +37,7 @@ def shown_answer(resources: Resources, case: Case) -> dict:
     docs = [Document(case.document, metadata={"source": "case.txt"})]
     similarity = cosine_similarity(resources.evidence_embeddings(), case.question)
     sentences = evidence_for(case.question, docs, case_index(), similarity,
-                             resources.evidence_cosine_floor(case.question))
+                             resources.evidence_cosine_floor())
     if not sentences:
         return {"answer": REFUSALS[language(case.question)], "answer_kind": "refusal"}
     return answer_with(resources.model(), case.question, docs, evidence_refs(sentences, docs))

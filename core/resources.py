@@ -76,16 +76,15 @@ class Resources:
             self._loaded.embeddings = embeddings_from(self.settings)
         return self._loaded.embeddings
 
-    def evidence_cosine_floor(self, question: str) -> float | None:
-        """The cosine with `question` that the first evidence sentence needs, by the
-        evidence model and the question's language (`core.tuning.EVIDENCE_MIN_COSINE`); none
-        for injected embeddings, whose cosines mean something else."""
+    def evidence_cosine_floor(self) -> float | None:
+        """The cosine with the question that the first evidence sentence needs, by the
+        evidence model (`core.tuning.EVIDENCE_MIN_COSINE`); none for injected embeddings,
+        whose cosines mean something else."""
         if self._evidence_injected:
             return None
-        from core.index.tokens import mostly_hangul
         from core.tuning import EVIDENCE_MIN_COSINE
 
-        return EVIDENCE_MIN_COSINE["ko" if mostly_hangul(question) else "en"]
+        return EVIDENCE_MIN_COSINE
 
     def evidence_embeddings(self) -> Embeddings:
         """The model that scores evidence sentences against the question

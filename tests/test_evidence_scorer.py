@@ -97,11 +97,8 @@ def test_a_korean_first_sentence_too_far_from_the_question_is_no_evidence() -> N
     assert evidence_for(question, KOREAN_DOCS, None, recording, min_cosine=0.86) == []
 
 
-def test_the_cosine_floor_is_e5s_by_language_and_injected_embeddings_have_none() -> None:
+def test_the_cosine_floor_is_e5s_and_injected_embeddings_have_none() -> None:
     from core.tuning import EVIDENCE_MIN_COSINE
 
-    resources = Resources(Settings())
-    assert resources.evidence_cosine_floor("Who roasts the beans?") == EVIDENCE_MIN_COSINE["en"]
-    assert resources.evidence_cosine_floor("누가 원두를 볶나요?") == EVIDENCE_MIN_COSINE["ko"]
-    injected = Resources(Settings(), embeddings=HashingEmbeddings())
-    assert injected.evidence_cosine_floor("Who roasts the beans?") is None
+    assert Resources(Settings()).evidence_cosine_floor() == EVIDENCE_MIN_COSINE
+    assert Resources(Settings(), embeddings=HashingEmbeddings()).evidence_cosine_floor() is None
