@@ -70,8 +70,9 @@ class Tuning:
     # that selection keeps would raise the share of handed texts holding a gold answer (of
     # answerable questions, no model) from 0.910 to 0.947 on the SQuAD tuning half (seed 1,
     # 300 questions; 3: 0.927) and leave seed 5's 60 at 0.917, for twice the prompt (p50
-    # ~1,400 -> 2,800 characters); what the 4 miss, no selected passage holds. Not yet run
-    # end to end with Qwen (docs/benchmarks.md, issue 25), so 2 stays.
+    # ~1,400 -> 2,800 characters); what the 4 miss, no selected passage holds. End to end on
+    # seed 5's first 26 questions (load 4-5) Qwen with 4 gave contains 0.77 -> 0.73, F1
+    # 0.81 -> 0.77, p50 11.1 -> 22.1 s (docs/benchmarks.md, issue 25): 2 stays.
     context_passages: int = 2
     # generation: answers are short; 256 tokens never cut one in the answer evaluations
     max_tokens: int = 256
