@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from core.index.tokens import keyword_tokens, mostly_hangul
+from core.tuning import EVIDENCE_PARTIAL_COVERAGE, EVIDENCE_PARTIAL_MARGIN
 from graphs.qualifiers import sentence_clash
 
 if TYPE_CHECKING:
@@ -213,7 +214,8 @@ def evidence_for(question: str, docs: list[Document], index: KeywordIndex | None
                  similarity: Similarity | None = None, min_cosine: float | None = None
                  ) -> list[Sentence]:
     """The best evidence sentences, or none when even the best covers too little of the
-    question, or is too far from it by `similarity` (`min_cosine`, the floor of its model;
+    question, or is too far from it by `similarity` (`min_cosine`, the floor of its model,
+    raised by `cosine_margin`;
     for a Korean question, whose ranking has no dense score, the first sentence alone is
     embedded for it)."""
     ranked = rank_sentences(question, docs, index, ranking_similarity(question, similarity))
@@ -229,9 +231,17 @@ def evidence_for(question: str, docs: list[Document], index: KeywordIndex | None
         cosine = ranked[0].cosine
         if cosine is None:
             cosine = similarity([ranked[0].text])[0]
-        if cosine < min_cosine:
+        if cosine < min_cosine + cosine_margin(question, ranked[0].coverage):
             return []
     return ranked[:EVIDENCE_SENTENCES]
+
+
+def cosine_margin(question: str, coverage: float) -> float:
+    """How far above the cosine floor a first sentence must be: further for an English one
+    holding under half the question's weight (core/tuning.EVIDENCE_PARTIAL_MARGIN)."""
+    if mostly_hangul(question) or coverage >= EVIDENCE_PARTIAL_COVERAGE:
+        return 0.0
+    return EVIDENCE_PARTIAL_MARGIN
 
 
 def chosen_evidence(resources: Resources, question: str, docs: list[Document]

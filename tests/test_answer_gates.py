@@ -32,7 +32,8 @@ KOREAN_GOLD_REJECTED = 0.03
 KOREAN_REFUSED_ANSWERABLE = 0.05
 KOREAN_REFUSED_UNANSWERABLE = 0.84
 # SQuAD, these 100 + 30 questions at the 0.3 evidence coverage and 0.81 e5 cosine floors:
-# 8 % of answerable questions refused, 83 % of unanswerable ones, 1.1 % of gold answers
+# 8 % of answerable questions refused, 83 % of unanswerable ones (90 % since evidence
+# covering under half of an English question needs 0.825, issue 25), 1.1 % of gold answers
 # rejected (coverage floor alone: 4 %, 77 %, 2.1 %; with MiniLM's evidence scores 73 % and
 # 3.1 %); bench/evidence.py on 300 + 100 at seeds 1/2/3: 2.7/2.0/2.7 % and 91/70/64 %.
 # Noise is ~3 points on 100 questions and ~8 on 30: the bounds sit about one (answerable)

@@ -48,6 +48,29 @@ def test_the_sentence_that_answers_comes_first_and_weak_evidence_is_none() -> No
     assert evidence_for("Who composed the opera Turandot?", docs, None) == []
 
 
+@pytest.mark.parametrize(("question", "document", "kept"), [
+    # an English sentence whose common words cover a third of the question, at e5 cosine
+    # 0.82: what unanswerable SQuAD questions passed with (issue 25)
+    ("Who sets the agenda for the council?", "The spring meeting of the council was long.",
+     False),
+    # one covering all of it at the same cosine is evidence ...
+    ("Who sets the agenda for the council?",
+     "The council sets its agenda in the spring meeting.", True),
+    # ... and so is a Korean one covering little: KorQuAD keeps the floor alone
+    ("의회의 의제는 누가 정하나요?", "의회는 봄 회의에서 의제를 정합니다.", True),
+])
+def test_an_english_sentence_covering_little_of_the_question_needs_a_higher_cosine(
+        question: str, document: str, kept: bool) -> None:
+    from core.tuning import EVIDENCE_MIN_COSINE
+
+    def cosine_of_0_82(texts: list[str]) -> list[float]:
+        return [0.82] * len(texts)
+
+    docs = [Document(document)]
+    assert evidence_for(question, docs, None), "the words alone pass the coverage floor"
+    assert bool(evidence_for(question, docs, None, cosine_of_0_82, EVIDENCE_MIN_COSINE)) is kept
+
+
 def test_dense_similarity_breaks_a_lexical_tie() -> None:
     docs = [Document("Beans rest two days. Beans are sold after resting.")]
 
@@ -136,8 +159,9 @@ def test_the_one_date_or_number_of_the_kind_asked_is_the_span(
 def test_a_rejected_draft_gives_way_to_the_evidence_date_with_a_plain_note(
         caplog: pytest.LogCaptureFixture) -> None:
     evidence: list[EvidenceRef] = [{"text": "The bridge opened on 1 June 1878 to traffic.",
-                                    "source": "tay.md", "page": None, "chunk_id": "c",
-                                    "passage": 2}]
+                                    "source": "tay.md", "page": None, "slide": None,
+                                    "sheet": None, "section": None, "locator": None,
+                                    "chunk_id": "c", "passage": 2}]
     with caplog.at_level("INFO", logger="docent.answer"):
         shown = decide("in 1990", "When did the bridge open?", evidence, evidence[0]["text"])
     assert shown["answer"] == "1 June 1878 [2]" and shown["answer_kind"] == "extracted"
