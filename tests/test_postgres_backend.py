@@ -334,3 +334,27 @@ def test_threads_search_while_another_writes(database_url: str) -> None:
     assert backend.count(generation) == len(texts)
     backend.drop_generation(generation)
     backend.close()
+
+
+def test_a_finished_thread_leaves_no_connection_open(database_url: str) -> None:
+    """Ingest starts threads per batch: each one's connection must end with it (kept, they
+    ran the server out of connections: "too many clients already")."""
+    import psycopg
+
+    backend = PostgresBackend(database_url, f"conn-{uuid.uuid4().hex[:8]}")
+    backend.generations()
+
+    def clients() -> int:
+        with psycopg.connect(database_url) as connection:
+            row = connection.execute("SELECT count(*) FROM pg_stat_activity "
+                                     "WHERE backend_type = 'client backend'").fetchone()
+        assert row is not None
+        return int(row[0])
+
+    before = clients()
+    for _ in range(5):
+        thread = threading.Thread(target=backend.generations)
+        thread.start()
+        thread.join()
+    assert clients() == before
+    backend.close()

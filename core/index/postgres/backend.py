@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+import weakref
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -94,8 +95,10 @@ class PostgresBackend:
 
     def __init__(self, url: str, collection: str, *, use_pg_search: bool = True) -> None:
         self.url, self.collection, self.use_pg_search = url, collection, use_pg_search
-        self._local = threading.local()  # each thread's connection
-        self._connections: list[psycopg.Connection] = []
+        # each thread's connection, closed when its thread ends (ingest starts threads per
+        # batch: a list keeping them all ran the server out of connections in bench/workers.py)
+        self._local = threading.local()
+        self._connections: weakref.WeakSet[psycopg.Connection] = weakref.WeakSet()
         self._bm25: bool | None = None
         self._open = threading.Lock()
         self._keyword: dict[str, tuple[int, KeywordIndex | None]] = {}
@@ -120,8 +123,7 @@ class PostgresBackend:
                 connection.execute("SELECT pg_advisory_xact_lock(hashtext('docent schema'))")
                 connection.execute(SHARED_SCHEMA)
             self._bm25 = has_pg_search(connection)
-            self._connections = [c for c in self._connections if not c.closed]
-            self._connections.append(connection)
+            self._connections.add(connection)
             self._local.connection = connection
             return connection
 
@@ -134,9 +136,8 @@ class PostgresBackend:
     def close(self) -> None:
         """Close every thread's connection."""
         with self._open:
-            for connection in self._connections:
+            for connection in list(self._connections):
                 connection.close()
-            self._connections = []
 
     def _tables(self, generation: str) -> tuple[sql.Identifier, sql.Identifier]:
         from psycopg import sql
