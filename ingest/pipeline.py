@@ -145,7 +145,7 @@ def check_model(settings: Settings, model: Embeddings) -> None:
                           f"(DOCENT_EMBEDDING_MODEL) does not load: {reason}") from None
 
 
-def _expand(roots: Sequence[PathOrUrl], settings: Settings, report: IngestReport,
+def expand_roots(roots: Sequence[PathOrUrl], settings: Settings, report: IngestReport,
             include: Iterable[str], exclude: Iterable[str], follow_links: bool
             ) -> tuple[list[Item], list[Path]]:
     """URLs as given, paths expanded by `discover` (a missing one is a failure), each with
@@ -290,7 +290,7 @@ def ingest_paths(
     model (tests use a fake); `heartbeat_s` is how often a progress line goes to stderr
     when it is not a terminal."""
     report = IngestReport()
-    items, paths = _expand(roots, settings, report, tuple(include), tuple(exclude),
+    items, paths = expand_roots(roots, settings, report, tuple(include), tuple(exclude),
                            follow_links)
     if not (items or paths) and report.failed:
         return report  # nothing given exists: no model to load, nothing to open

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ingest.lock import LOCK_WAIT_S
-from ingest.pipeline import PathOrUrl, _expand, ingest_items
+from ingest.pipeline import PathOrUrl, expand_roots, ingest_items
 from ingest.report import IngestReport, Problem
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ def ingest_shared(
     from core.index.postgres.jobs import JobQueue
 
     report = IngestReport()
-    items, paths = _expand(roots, settings, report, tuple(include), tuple(exclude),
+    items, paths = expand_roots(roots, settings, report, tuple(include), tuple(exclude),
                            follow_links)
     if not (items or paths) and report.failed:
         return report  # nothing given exists: nothing to queue or open
