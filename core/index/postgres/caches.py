@@ -28,11 +28,12 @@ class PostgresByteStore(ByteStore):
         import psycopg  # after the pool, which says when the extra is missing
 
         try:
-            with self.pool.connection() as connection:
+            # serialised like the index's schema: two CREATE TABLE IF NOT EXISTS at once
+            # raise a unique violation or "type … already exists" (test_postgres_shared_state)
+            with self.pool.connection() as connection, connection.transaction():
+                connection.execute("SELECT pg_advisory_xact_lock(hashtext('docent schema'))")
                 connection.execute(f"CREATE TABLE IF NOT EXISTS {table} "
                                    "(key text PRIMARY KEY, value bytea NOT NULL)")
-        except psycopg.errors.UniqueViolation:
-            pass  # another process made it at the same moment
         except psycopg.Error as exc:
             raise database_error(url, exc) from None
 
