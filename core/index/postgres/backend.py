@@ -119,10 +119,12 @@ class PostgresBackend:
             # than it saves (a BM25 search of 2,000 chunks: 146 ms with one, 74 without,
             # load 12 on 2 cores)
             connection.execute("SET max_parallel_workers_per_gather = 0")
-            with connection.transaction():
-                connection.execute("SELECT pg_advisory_xact_lock(hashtext('docent schema'))")
-                connection.execute(SHARED_SCHEMA)
-            self._bm25 = has_pg_search(connection)
+            if self._bm25 is None:  # the process's first connection: not again per thread
+                with connection.transaction():
+                    connection.execute(
+                        "SELECT pg_advisory_xact_lock(hashtext('docent schema'))")
+                    connection.execute(SHARED_SCHEMA)
+                self._bm25 = has_pg_search(connection)
             self._connections.add(connection)
             self._local.connection = connection
             return connection
