@@ -543,7 +543,8 @@ def embedded_scale(args: argparse.Namespace) -> None:
         generation = backend.generations().active
         backend.create_generation(generation, int(data.chunks.shape[1]))
         store = backend._store(generation)
-        chunks: Any = store.vectorstore._collection
+        vectorstore: Any = store.vectorstore  # a Chroma store: EmbeddedBackend
+        chunks: Any = vectorstore._collection
         sentences = sentence_collection(store, create=True)
         assert sentences is not None
         started = time.perf_counter()
