@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/scale.py [--chunks 100000] [--layouts chunk-ann|all]
                                     [--queries 200] [--recall-queries 50] [--database-url URL]
+                                    [--keep | --reuse GENERATION]
     .venv/bin/python bench/scale.py --embedded [--chunks 100000]
     .venv/bin/python bench/scale.py --keyword-segments [--chunks 100000]
     .venv/bin/python bench/scale.py --real-candidates
@@ -45,7 +46,11 @@ from app.benchmarks import (  # noqa: E402
     sample,
 )
 from core.index.backend import Chunk, best_per_chunk  # noqa: E402
-from core.index.postgres.backend import PostgresBackend, generation_tables  # noqa: E402
+from core.index.postgres.backend import (  # noqa: E402
+    PostgresBackend,
+    chunk_table_name,
+    pack_sentences,
+)
 from core.index.sentences import dense_pieces  # noqa: E402
 from core.index.tokens import keyword_tokens  # noqa: E402
 from core.settings import Settings  # noqa: E402
@@ -157,43 +162,36 @@ class Synthetic:
 
 
 def bulk_load(backend: PostgresBackend, generation: str, data: Synthetic) -> tuple[float, float]:
-    """COPY the chunks and sentences into an index-less generation, then build its indexes
-    (create_generation again); return (copy seconds, index seconds)."""
+    """COPY the chunks (their sentence vectors packed as docent packs them) into an
+    index-less generation, then build its indexes (create_generation again); return
+    (copy seconds, index seconds)."""
     from pgvector import HalfVector
     from psycopg import sql
     from psycopg.types.json import Jsonb
 
     backend.create_generation(generation, int(data.chunks.shape[1]))
     db = backend._db()
-    chunk_table, sentence_table = generation_tables(generation)
+    table = chunk_table_name(generation)
     for (index,) in db.execute("SELECT indexrelid::regclass::text FROM pg_index WHERE "
-                               "indrelid = %s::regclass AND NOT indisprimary", (chunk_table,)):
+                               "indrelid = %s::regclass AND NOT indisprimary", (table,)):
         db.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(index)))
     started = time.perf_counter()
-    with db.transaction(), db.cursor() as cursor:
-        with cursor.copy(sql.SQL("COPY {} (id, text, metadata, tokens, embedding) FROM STDIN "
-                                 "WITH (FORMAT BINARY)").format(sql.Identifier(chunk_table))
-                         ) as copy:
-            copy.set_types(["text", "text", "jsonb", "text", "halfvec"])
-            for i in range(data.n):
-                base = i % len(data.texts)
-                copy.write_row((data.chunk_id(i), data.texts[base],
-                                Jsonb({"source": f"synthetic-{i // 100:05d}.txt"}),
-                                data.tokens[base], HalfVector(data.chunks[i])))
-        with cursor.copy(sql.SQL("COPY {} (chunk_id, number, embedding) FROM STDIN WITH "
-                                 "(FORMAT BINARY)").format(sql.Identifier(sentence_table))
-                         ) as copy:
-            copy.set_types(["text", "int4", "halfvec"])
-            for i in range(data.n):
-                for number, row in enumerate(range(data.starts[i], data.starts[i + 1])):
-                    copy.write_row((data.chunk_id(i), number, HalfVector(data.sentences[row])))
+    with db.transaction(), db.cursor() as cursor, cursor.copy(sql.SQL(
+            "COPY {} (id, text, metadata, tokens, embedding, sentences) FROM STDIN WITH "
+            "(FORMAT BINARY)").format(sql.Identifier(table))) as copy:
+        copy.set_types(["text", "text", "jsonb", "text", "halfvec", "bytea"])
+        for i in range(data.n):
+            base = i % len(data.texts)
+            copy.write_row((data.chunk_id(i), data.texts[base],
+                            Jsonb({"source": f"synthetic-{i // 100:05d}.txt"}),
+                            data.tokens[base], HalfVector(data.chunks[i]),
+                            pack_sentences(data.sentences[data.starts[i]:data.starts[i + 1]])))
     copied = time.perf_counter() - started
     db.execute("SET maintenance_work_mem = '4GB'")
     db.execute("SET max_parallel_maintenance_workers = 1")
     started = time.perf_counter()
     backend.create_generation(generation, int(data.chunks.shape[1]))
-    db.execute(sql.SQL("VACUUM ANALYZE {}, {}").format(sql.Identifier(chunk_table),
-                                                        sql.Identifier(sentence_table)))
+    db.execute(sql.SQL("VACUUM ANALYZE {}").format(sql.Identifier(table)))
     return copied, time.perf_counter() - started
 
 
@@ -245,16 +243,16 @@ def sentence_layouts(backend: PostgresBackend, generation: str, data: Synthetic,
                      vectors: list[Any], exact: list[list[str]], indexes: bool
                      ) -> list[tuple[str, ...]]:
     """Recall@K against the exact ranking, p50/p95 and disk of the sentence layouts tried:
+    (c) the backend's: chunk HNSW, then the exact scores of the top N chunks' int8
+    sentence vectors; with `indexes`, also on a side table of one halfvec row per sentence,
     (a) an HNSW over every sentence's halfvec, (b) an HNSW over their binary quantisation
-    with the top N re-scored exactly, (c) the backend's: chunk HNSW, then the exact scores
-    of the top N chunks' sentences; (a) and (b) only with `indexes` (they build one)."""
+    with the top N re-scored exactly."""
     from pgvector import HalfVector
     from psycopg import sql
 
     from core.index.postgres import backend as postgres_backend
 
     db = backend._db()
-    table = sql.Identifier(generation_tables(generation)[1])
     dims = int(data.chunks.shape[1])
     rows: list[tuple[str, ...]] = []
 
@@ -271,6 +269,30 @@ def sentence_layouts(backend: PostgresBackend, generation: str, data: Synthetic,
                      f"{size / 2**20:.0f}"))
         print(f"  {rows[-1]}", file=sys.stderr)
 
+    packed = sentence_bytes(backend, generation)
+    for candidates in (200, 400, 1000, 2000):
+        postgres_backend.CHUNK_CANDIDATES = candidates
+        measure(f"(c) chunk HNSW, int8 sentences of the top {candidates} chunks",
+                lambda v: [i for i, _ in backend.dense_sentences(generation, v, K)], packed)
+    if not indexes:
+        return rows
+
+    side = f"{chunk_table_name(generation)}_halfvec"
+    table = sql.Identifier(side)
+    db.execute(sql.SQL("CREATE TABLE {} (chunk_id text NOT NULL, number int NOT NULL, "
+                       "embedding halfvec({}) NOT NULL, PRIMARY KEY (chunk_id, number))"
+                       ).format(table, sql.Literal(dims)))
+    with db.transaction(), db.cursor() as cursor, cursor.copy(sql.SQL(
+            "COPY {} (chunk_id, number, embedding) FROM STDIN WITH (FORMAT BINARY)"
+            ).format(table)) as copy:
+        copy.set_types(["text", "int4", "halfvec"])
+        for i in range(data.n):
+            for number, row in enumerate(range(data.starts[i], data.starts[i + 1])):
+                copy.write_row((data.chunk_id(i), number, HalfVector(data.sentences[row])))
+    size_row = db.execute("SELECT pg_table_size(%s::regclass) + pg_indexes_size(%s::regclass)",
+                          (side, side)).fetchone()
+    heap = int(size_row[0]) if size_row else 0
+
     def ranked(query: sql.Composed, limit: int, vector: Any) -> list[str]:
         """The best chunks of `query`'s `limit` sentences (HNSW candidate list: `limit`)."""
         with db.transaction():
@@ -278,47 +300,35 @@ def sentence_layouts(backend: PostgresBackend, generation: str, data: Synthetic,
             hits = db.execute(query, {"q": HalfVector(vector), "n": limit}).fetchall()
         return [i for i, _ in best_per_chunk(((str(r[0]), float(r[1])) for r in hits), K)]
 
-    def build(statement: sql.SQL) -> tuple[int, float]:
-        name = f"{generation_tables(generation)[1]}_layout"
+    def build(statement: str) -> int:
         db.execute("SET maintenance_work_mem = '4GB'")
         begin = time.perf_counter()
-        db.execute(statement.format(sql.Identifier(name), table))
-        built = time.perf_counter() - begin
-        size = db.execute("SELECT pg_relation_size(%s::regclass)", (name,)).fetchone()
-        return int(size[0]) if size else 0, built
+        db.execute(sql.SQL(statement).format(sql.Identifier(f"{side}_index"), table))
+        print(f"  {statement.split(' USING ')[1][:40]} built in "
+              f"{time.perf_counter() - begin:.0f} s", file=sys.stderr)
+        size = db.execute("SELECT pg_relation_size(%s::regclass)", (f"{side}_index",)).fetchone()
+        return int(size[0]) if size else 0
 
-    row = db.execute("SELECT pg_table_size(%s::regclass) + pg_indexes_size(%s::regclass)",
-                     (generation_tables(generation)[1],) * 2).fetchone()
-    heap = int(row[0]) if row else 0
-    for candidates in (100, 200, 400, 800):
-        postgres_backend.CHUNK_CANDIDATES = candidates
-        measure(f"(c) chunk HNSW, exact sentences of the top {candidates} chunks",
-                lambda v: [i for i, _ in backend.dense_sentences(generation, v, K)], heap)
-    if not indexes:
-        return rows
+    try:
+        size = build("CREATE INDEX {} ON {} USING hnsw ((binary_quantize(embedding)"
+                     f"::bit({dims})) bit_hamming_ops)")
+        for candidates in (200, 800):
+            query = sql.SQL(
+                "SELECT chunk_id, 1 - (embedding <=> %(q)s) AS r FROM (SELECT chunk_id, "
+                "embedding FROM {} ORDER BY binary_quantize(embedding)::bit(" + str(dims) +
+                ") <~> binary_quantize(%(q)s) LIMIT %(n)s) AS near ORDER BY r DESC").format(table)
+            measure(f"(b) binary HNSW, top {candidates} sentences re-scored",
+                    partial(ranked, query, candidates), size + heap)
+        db.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(f"{side}_index")))
 
-    size, built = build(sql.SQL("CREATE INDEX {} ON {} USING hnsw ((binary_quantize(embedding)"
-                                f"::bit({dims})) bit_hamming_ops)"))
-    print(f"  binary HNSW built in {built:.0f} s", file=sys.stderr)
-    for candidates in (200, 800):
-        query = sql.SQL(
-            "SELECT chunk_id, 1 - (embedding <=> %(q)s) AS r FROM (SELECT chunk_id, embedding "
-            "FROM {} ORDER BY binary_quantize(embedding)::bit(" + str(dims) + ") <~> "
-            "binary_quantize(%(q)s) LIMIT %(n)s) AS near ORDER BY r DESC").format(table)
-        measure(f"(b) binary HNSW, top {candidates} sentences re-scored",
-                partial(ranked, query, candidates), size + heap)
-    db.execute(sql.SQL("DROP INDEX {}").format(
-        sql.Identifier(f"{generation_tables(generation)[1]}_layout")))
-
-    size, built = build(sql.SQL("CREATE INDEX {} ON {} USING hnsw (embedding halfvec_cosine_ops)"))
-    print(f"  halfvec HNSW built in {built:.0f} s", file=sys.stderr)
-    query = sql.SQL("SELECT chunk_id, 1 - (embedding <=> %(q)s) FROM {} "
-                    "ORDER BY embedding <=> %(q)s LIMIT %(n)s").format(table)
-    for candidates in (100, 400, 1000):
-        measure(f"(a) halfvec HNSW, top {candidates} sentences (ef_search {candidates})",
-                partial(ranked, query, candidates), size + heap)
-    db.execute(sql.SQL("DROP INDEX {}").format(
-        sql.Identifier(f"{generation_tables(generation)[1]}_layout")))
+        size = build("CREATE INDEX {} ON {} USING hnsw (embedding halfvec_cosine_ops)")
+        query = sql.SQL("SELECT chunk_id, 1 - (embedding <=> %(q)s) FROM {} "
+                        "ORDER BY embedding <=> %(q)s LIMIT %(n)s").format(table)
+        for candidates in (100, 400, 1000):
+            measure(f"(a) halfvec HNSW, top {candidates} sentences (ef_search {candidates})",
+                    partial(ranked, query, candidates), size + heap)
+    finally:
+        db.execute(sql.SQL("DROP TABLE {}").format(table))
     return rows
 
 
@@ -406,16 +416,30 @@ def percentiles(values: list[float]) -> str:
     return f"{statistics.median(values):.1f} / {cuts[18]:.1f}"
 
 
+def sentence_bytes(backend: PostgresBackend, generation: str) -> int:
+    """Bytes the packed sentence vectors take (the `sentences` column, stored out of line)."""
+    from psycopg import sql
+
+    row = backend._db().execute(sql.SQL(
+        "SELECT coalesce(sum(pg_column_size(sentences)), 0) FROM {}").format(
+        sql.Identifier(chunk_table_name(generation)))).fetchone()
+    return int(row[0]) if row else 0
+
+
 def disk(backend: PostgresBackend, generation: str) -> list[tuple[str, int]]:
-    """Bytes on disk of each table (heap, TOAST) and each of its indexes."""
-    sizes = []
-    for table in generation_tables(generation):
-        row = backend._db().execute("SELECT pg_table_size(%s::regclass)", (table,)).fetchone()
-        sizes.append((table.rsplit("_", 1)[-1] + " table", int(row[0]) if row else 0))
-        for name, size in backend._db().execute(
-                "SELECT indexrelid::regclass::text, pg_relation_size(indexrelid) "
-                "FROM pg_index WHERE indrelid = %s::regclass", (table,)):
-            sizes.append((f"  index {name.rsplit('_', 1)[-1]}", int(size)))
+    """Bytes on disk of the chunk table (its heap, its TOAST: the packed sentence vectors
+    and long texts) and of each of its indexes."""
+    table = chunk_table_name(generation)
+    db = backend._db()
+    row = db.execute("SELECT pg_relation_size(oid), coalesce(pg_total_relation_size("
+                     "nullif(reltoastrelid, 0)), 0) FROM pg_class WHERE oid = %s::regclass",
+                     (table,)).fetchone()
+    sizes = [("chunk table", int(row[0]) if row else 0),
+             ("  its TOAST (packed sentence vectors, long texts)", int(row[1]) if row else 0),
+             ("  of which sentence vectors", sentence_bytes(backend, generation))]
+    for name, size in db.execute("SELECT indexrelid::regclass::text, pg_relation_size(indexrelid) "
+                                 "FROM pg_index WHERE indrelid = %s::regclass", (table,)):
+        sizes.append((f"  index {name.rsplit('_', 1)[-1]}", int(size)))
     return sizes
 
 
@@ -447,7 +471,7 @@ def scale(url: str, args: argparse.Namespace) -> None:
     texts = [p.text for p in bench.passages]
     questions = [q.question for q in
                  sample(article_half(bench, "tuning"), args.queries, None, seed=1).queries]
-    backend = PostgresBackend(url, f"scale-{os.getpid()}")
+    backend = PostgresBackend(url, args.reuse or f"scale-{os.getpid()}")
     generation = backend.collection
     try:
         started = time.perf_counter()
@@ -455,9 +479,14 @@ def scale(url: str, args: argparse.Namespace) -> None:
         data = Synthetic(texts, chunk_vectors, sentence_vectors, args.chunks, args.sentences)
         print(f"{args.chunks} chunks, {len(data.sentences)} sentence vectors made in "
               f"{time.perf_counter() - started:.0f} s", file=sys.stderr)
-        copied, indexed = bulk_load(backend, generation, data)
-        print(f"loaded: COPY {copied:.0f} s, indexes {indexed:.0f} s; load average "
-              f"{os.getloadavg()}", file=sys.stderr)
+        copied = indexed = 0.0
+        if args.reuse:  # the same seed made the same vectors: only the load is skipped
+            if backend.count(generation) != data.n:
+                sys.exit(f"bench: {generation} does not hold {data.n} chunks")
+        else:
+            copied, indexed = bulk_load(backend, generation, data)
+            print(f"loaded {generation}: COPY {copied:.0f} s, indexes {indexed:.0f} s; load "
+                  f"average {os.getloadavg()}", file=sys.stderr)
         vectors = [model.embed_query(q) for q in questions]
         exact = data.exact(vectors[:args.recall_queries], K)
 
@@ -489,7 +518,8 @@ def scale(url: str, args: argparse.Namespace) -> None:
                                         args.layouts == "all"):
                 print("| " + " | ".join(row) + " |")
     finally:
-        backend.drop_generation(generation)
+        if not args.keep:
+            backend.drop_generation(generation)
         backend.close()
 
 
@@ -593,6 +623,10 @@ def main() -> None:
                         help="also compare sentence search layouts on the loaded data: "
                         "chunk ANN at several candidate counts, or also HNSW over sentences "
                         "(halfvec, binary; each built here)")
+    parser.add_argument("--keep", action="store_true",
+                        help="leave the loaded generation in the database (its name is printed)")
+    parser.add_argument("--reuse", metavar="GENERATION",
+                        help="time a generation --keep left (same --chunks), without loading")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--recall-queries", type=int, default=50)
     parser.add_argument("--database-url", default=os.environ.get("DOCENT_DATABASE_URL"))
@@ -618,6 +652,8 @@ def main() -> None:
         return
     folder = None
     url = args.database_url
+    if (args.keep or args.reuse) and not url:
+        sys.exit("bench: --keep and --reuse need --database-url (a server of your own)")
     if not url:
         folder = Path(tempfile.mkdtemp(prefix="docent-scale-"))
         url = postgres_server.start(folder)

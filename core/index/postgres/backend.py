@@ -1,13 +1,14 @@
 """The index in one PostgreSQL database, shared by every `serve` replica and ingest worker.
 
-Per generation, two tables named after it (`generation_tables`):
-- `…_chunks`: id, text, metadata (jsonb), `tokens` (docent's keyword tokens, space-joined)
-  and `embedding` (pgvector `halfvec`, HNSW over cosine distance);
-- `…_sentences`: the sentence vectors of each chunk (halfvec rows, no ANN index), deleted
-  with it. A sentence search takes the CHUNK_CANDIDATES chunks nearest by the chunk HNSW
-  and scores their sentences exactly: of the layouts bench/scale.py compares, the one that
-  adds no index to the vectors themselves; its recall@20 against an exact scan falls as
-  the corpus grows (docs/deployment.md, the scale bench).
+Per generation, one table named after it (`chunk_table_name`): id, text, metadata (jsonb),
+`tokens` (docent's keyword tokens, space-joined), `embedding` (pgvector `halfvec`, HNSW over
+cosine distance) and `sentences`, the chunk's sentence vectors as one int8 matrix (`bytea`,
+`pack_sentences`). A sentence search takes the chunks nearest by the chunk HNSW
+(`sentence_candidates`) and scores their sentences exactly in the process: of the layouts
+bench/scale.py compares, the one that adds no index to the sentence vectors and stores each
+in its width in bytes (384 B for 384 dimensions, against 940 B as a halfvec row); its recall
+against an exact scan is bought with the candidate count (docs/deployment.md, the scale
+bench).
 Keyword search is pg_search's `bm25` index on `tokens` under the whitespace tokenizer
 (Tantivy's BM25 with k1 1.2 and b 0.75, as docent's bm25s), or, where the server lacks
 pg_search, a bm25s index each process builds from the tokens column and rebuilds when the
@@ -81,12 +82,48 @@ def column_tokens(column: str) -> list[str]:
     return [token.replace(TOKEN_SPACE, " ") for token in column.split(" ") if token]
 
 
-def generation_tables(generation: str) -> tuple[str, str]:
-    """The chunk and sentence tables of a generation: a readable slug plus a hash, within
-    PostgreSQL's 63-byte names whatever the collection is called."""
+def chunk_table_name(generation: str) -> str:
+    """The chunk table of a generation: a readable slug plus a hash, within PostgreSQL's
+    63-byte names whatever the collection is called."""
     slug = re.sub(r"[^a-z0-9]+", "_", generation.lower()).strip("_")[:32]
     digest = hashlib.sha1(generation.encode()).hexdigest()[:10]
-    return f"docent_{slug}_{digest}_chunks", f"docent_{slug}_{digest}_sentences"
+    return f"docent_{slug}_{digest}_chunks"
+
+
+def pack_sentences(vectors: Sequence[Sequence[float]]) -> bytes:
+    """A chunk's sentence vectors as one int8 matrix, each row scaled so its largest
+    component is ±127: a cosine needs no scale back, and the rounding moves it by about
+    0.001 (bench/scale.py counts its recall against the unrounded vectors)."""
+    import numpy as np
+
+    if not len(vectors):
+        return b""
+    matrix = np.asarray(vectors, dtype=np.float32)
+    peaks = np.abs(matrix).max(axis=1, keepdims=True)
+    return np.rint(matrix * (127 / np.maximum(peaks, 1e-12))).astype(np.int8).tobytes()
+
+
+def best_sentences(rows: Sequence[tuple[str, bytes]], vector: Sequence[float], k: int
+                   ) -> list[tuple[str, float]]:
+    """The k chunks of best sentence cosine to `vector`, from (id, `pack_sentences` bytes)
+    rows; ties by id, chunks without sentences left out."""
+    import numpy as np
+
+    probe = np.asarray(vector, dtype=np.float32)
+    probe /= max(float(np.linalg.norm(probe)), 1e-12)
+    ids, blocks = [], []
+    for chunk_id, packed in rows:
+        if packed:
+            ids.append(chunk_id)
+            blocks.append(np.frombuffer(packed, dtype=np.int8).reshape(-1, len(probe)))
+    if not blocks:
+        return []
+    starts = np.cumsum([0] + [len(block) for block in blocks[:-1]])
+    matrix = np.concatenate(blocks).astype(np.float32)
+    cosines = (matrix @ probe) / np.maximum(np.linalg.norm(matrix, axis=1), 1e-12)
+    best = np.maximum.reduceat(cosines, starts)
+    ranked = sorted(zip(ids, best.tolist(), strict=True), key=lambda pair: (-pair[1], pair[0]))
+    return ranked[:k]
 
 
 class PostgresBackend:
@@ -141,33 +178,31 @@ class PostgresBackend:
             for connection in list(self._connections):
                 connection.close()
 
-    def _tables(self, generation: str) -> tuple[sql.Identifier, sql.Identifier]:
+    @staticmethod
+    def _table(generation: str) -> sql.Identifier:
         from psycopg import sql
 
-        chunks, sentences = generation_tables(generation)
-        return sql.Identifier(chunks), sql.Identifier(sentences)
+        return sql.Identifier(chunk_table_name(generation))
 
     def create_generation(self, generation: str, dimensions: int) -> None:
         from psycopg import sql
 
-        chunks, sentences = self._tables(generation)
+        chunks, name = self._table(generation), chunk_table_name(generation)
         db = self._db()
-        names = generation_tables(generation)
         statements = [
             sql.SQL("CREATE TABLE IF NOT EXISTS {} (id text PRIMARY KEY, text text NOT NULL, "
-                    "metadata jsonb NOT NULL, tokens text NOT NULL, embedding halfvec({}) NOT NULL)"
+                    "metadata jsonb NOT NULL, tokens text NOT NULL, "
+                    "embedding halfvec({}) NOT NULL, sentences bytea NOT NULL)"
                     ).format(chunks, sql.Literal(dimensions)),
-            sql.SQL("CREATE TABLE IF NOT EXISTS {} (chunk_id text NOT NULL REFERENCES {} (id) "
-                    "ON DELETE CASCADE, number int NOT NULL, embedding halfvec({}) NOT NULL, "
-                    "PRIMARY KEY (chunk_id, number))"
-                    ).format(sentences, chunks, sql.Literal(dimensions)),
+            # int8 bytes do not compress: kept out of line without trying
+            sql.SQL("ALTER TABLE {} ALTER COLUMN sentences SET STORAGE EXTERNAL").format(chunks),
             sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING hnsw (embedding halfvec_cosine_ops)"
-                    ).format(sql.Identifier(f"{names[0]}_hnsw"), chunks),
+                    ).format(sql.Identifier(f"{name}_hnsw"), chunks),
         ]
         if self._bm25:
             statements.append(sql.SQL(
                 "CREATE INDEX IF NOT EXISTS {} ON {} USING bm25 (id, (tokens::pdb.whitespace)) "
-                "WITH (key_field = 'id')").format(sql.Identifier(f"{names[0]}_bm25"), chunks))
+                "WITH (key_field = 'id')").format(sql.Identifier(f"{name}_bm25"), chunks))
         with db.transaction():
             db.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (generation,))
             for statement in statements:
@@ -179,10 +214,9 @@ class PostgresBackend:
     def drop_generation(self, generation: str) -> None:
         from psycopg import sql
 
-        chunks, sentences = self._tables(generation)
         db = self._db()
         with db.transaction():
-            db.execute(sql.SQL("DROP TABLE IF EXISTS {}, {}").format(sentences, chunks))
+            db.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(self._table(generation)))
             db.execute("DELETE FROM docent_revisions WHERE generation = %s", (generation,))
             db.execute("DELETE FROM docent_fingerprints WHERE generation = %s", (generation,))
             db.execute("DELETE FROM docent_files WHERE generation = %s", (generation,))
@@ -197,30 +231,28 @@ class PostgresBackend:
         from psycopg import sql
         from psycopg.types.json import Jsonb
 
-        chunk_table, sentence_table = self._tables(generation)
+        pieces: dict[str, list[Sentence]] = {}
+        for sentence in sentences:
+            pieces.setdefault(sentence.chunk_id, []).append(sentence)
         with self._on(generation) as db, db.transaction(), db.cursor() as cursor:
-            cursor.execute(sql.SQL("DELETE FROM {} WHERE chunk_id = ANY(%s)").format(
-                sentence_table), ([chunk.id for chunk in chunks],))
             cursor.executemany(sql.SQL(
-                "INSERT INTO {} (id, text, metadata, tokens, embedding) "
-                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET "
-                "text = EXCLUDED.text, metadata = EXCLUDED.metadata, "
-                "tokens = EXCLUDED.tokens, embedding = EXCLUDED.embedding"
-            ).format(chunk_table), [
-                (c.id, c.text, Jsonb(c.metadata), tokens_column(c.tokens), HalfVector(c.vector))
+                "INSERT INTO {} (id, text, metadata, tokens, embedding, sentences) "
+                "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET "
+                "text = EXCLUDED.text, metadata = EXCLUDED.metadata, tokens = EXCLUDED.tokens, "
+                "embedding = EXCLUDED.embedding, sentences = EXCLUDED.sentences"
+            ).format(self._table(generation)), [
+                (c.id, c.text, Jsonb(c.metadata), tokens_column(c.tokens), HalfVector(c.vector),
+                 pack_sentences([s.vector for s in sorted(pieces.get(c.id, []),
+                                                          key=lambda s: s.number)]))
                 for c in chunks])
-            cursor.executemany(sql.SQL(
-                "INSERT INTO {} (chunk_id, number, embedding) VALUES (%s, %s, %s)"
-            ).format(sentence_table), [
-                (s.chunk_id, s.number, HalfVector(s.vector)) for s in sentences])
             self._bump(cursor, generation)
 
     def delete_chunks(self, generation: str, ids: Collection[str]) -> None:
         from psycopg import sql
 
-        chunk_table, _ = self._tables(generation)
         with self._on(generation) as db, db.transaction(), db.cursor() as cursor:
-            cursor.execute(sql.SQL("DELETE FROM {} WHERE id = ANY(%s)").format(chunk_table),
+            cursor.execute(sql.SQL("DELETE FROM {} WHERE id = ANY(%s)").format(
+                self._table(generation)),
                            (list(ids),))
             self._bump(cursor, generation)
 
@@ -249,7 +281,7 @@ class PostgresBackend:
     def count(self, generation: str) -> int:
         from psycopg import sql
 
-        chunk_table, _ = self._tables(generation)
+        chunk_table = self._table(generation)
         with self._on(generation) as db:
             row = db.execute(sql.SQL("SELECT count(*) FROM {}").format(chunk_table)).fetchone()
         return int(row[0]) if row else 0
@@ -258,7 +290,7 @@ class PostgresBackend:
         from langchain_core.documents import Document
         from psycopg import sql
 
-        chunk_table, _ = self._tables(generation)
+        chunk_table = self._table(generation)
         with self._on(generation) as db:
             rows = db.execute(sql.SQL("SELECT id, text, metadata FROM {} WHERE id = ANY(%s)"
                                       ).format(chunk_table), (list(ids),)).fetchall()
@@ -286,31 +318,24 @@ class PostgresBackend:
 
     def dense_chunks(self, generation: str, vector: Sequence[float], k: int,
                      where: Where = None) -> list[tuple[str, float]]:
-        chunk_table, _ = self._tables(generation)
+        chunk_table = self._table(generation)
         return self._nearest(generation, chunk_table, "id", vector, k, where)
 
     def dense_sentences(self, generation: str, vector: Sequence[float], k: int,
                         where: Where = None) -> list[tuple[str, float]]:
         """The k chunks of best sentence among the CHUNK_CANDIDATES (or k) chunks nearest
-        by their own vector, each sentence scored exactly."""
+        by their own vector, each sentence scored exactly (`best_sentences`)."""
         from pgvector import HalfVector
         from psycopg import sql
 
-        chunk_table, sentence_table = self._tables(generation)
         condition, params = where_sql(where)
         candidates = max(CHUNK_CANDIDATES, k)
-        query = sql.SQL(
-            "WITH candidates AS MATERIALIZED (SELECT id FROM {} WHERE {} "
-            "ORDER BY embedding <=> %s LIMIT %s) "
-            "SELECT chunk_id, max(1 - (embedding <=> %s)) AS relevance FROM {} "
-            "JOIN candidates ON chunk_id = candidates.id "
-            "GROUP BY chunk_id ORDER BY relevance DESC, chunk_id LIMIT %s"
-        ).format(chunk_table, condition, sentence_table)
-        probe = HalfVector(vector)
+        query = sql.SQL("SELECT id, sentences FROM {} WHERE {} ORDER BY embedding <=> %s "
+                        "LIMIT %s").format(self._table(generation), condition)
         with self._on(generation) as db, db.transaction():
             _scan_for(db, candidates, where)
-            rows = db.execute(query, [*params, probe, candidates, probe, k]).fetchall()
-        return [(str(row[0]), float(row[1])) for row in rows]
+            rows = db.execute(query, [*params, HalfVector(vector), candidates]).fetchall()
+        return best_sentences(rows, vector, k)
 
     def keyword_search(self, generation: str, query: str, k: int,
                        where: Where = None) -> list[tuple[str, float]]:
@@ -326,7 +351,7 @@ class PostgresBackend:
         tokens = keyword_tokens(query, self._revision(generation)[1])
         if not tokens:
             return []
-        chunk_table, _ = self._tables(generation)
+        chunk_table = self._table(generation)
         condition, params = where_sql(where)
         statement = sql.SQL("SELECT id, pdb.score(id) AS score FROM {} WHERE tokens ||| %s "
                             "AND {} ORDER BY score DESC LIMIT %s").format(chunk_table, condition)
@@ -343,7 +368,7 @@ class PostgresBackend:
         from langchain_core.documents import Document
         from psycopg import sql
 
-        chunk_table, _ = self._tables(generation)
+        chunk_table = self._table(generation)
         condition, params = where_sql(where)
         if ids is not None:
             condition = sql.SQL("{} AND id = ANY(%s)").format(condition)
@@ -358,7 +383,7 @@ class PostgresBackend:
         """The stored vectors of these chunks, by id (for MMR)."""
         from psycopg import sql
 
-        chunk_table, _ = self._tables(generation)
+        chunk_table = self._table(generation)
         with self._on(generation) as db:
             rows = db.execute(sql.SQL("SELECT id, embedding FROM {} WHERE id = ANY(%s)"
                                       ).format(chunk_table), (list(ids),)).fetchall()
@@ -420,7 +445,7 @@ class PostgresBackend:
         """(id, tokens) of the chunks `where` selects, in id order."""
         from psycopg import sql
 
-        chunk_table, _ = self._tables(generation)
+        chunk_table = self._table(generation)
         condition, params = where_sql(where)
         with self._on(generation) as db:
             rows = db.execute(sql.SQL("SELECT id, tokens FROM {} WHERE {} ORDER BY id").format(
@@ -477,7 +502,8 @@ def _scan_for(db: psycopg.Connection, limit: int, where: Where) -> None:
     """Set the transaction's HNSW scan to return `limit` rows (those passing `where`)."""
     db.execute("SELECT set_config('hnsw.ef_search', %s, true)",
                (str(min(MAX_EF_SEARCH, max(EF_SEARCH, limit))),))
-    if where:  # keep scanning the graph until enough rows pass the filter
+    # keep scanning the graph until enough rows pass the filter, or past ef_search's maximum
+    if where or limit > MAX_EF_SEARCH:
         db.execute("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)")
 
 
