@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     import psycopg
     from langchain_core.documents import Document
     from langchain_core.indexing import RecordManager
+    from numpy.typing import ArrayLike
     from psycopg import sql
 
     from core.index.keyword import KeywordIndex
@@ -90,15 +91,15 @@ def chunk_table_name(generation: str) -> str:
     return f"docent_{slug}_{digest}_chunks"
 
 
-def pack_sentences(vectors: Sequence[Sequence[float]]) -> bytes:
+def pack_sentences(vectors: ArrayLike) -> bytes:
     """A chunk's sentence vectors as one int8 matrix, each row scaled so its largest
     component is ±127: a cosine needs no scale back, and the rounding moves it by about
     0.001 (bench/scale.py counts its recall against the unrounded vectors)."""
     import numpy as np
 
-    if not len(vectors):
-        return b""
     matrix = np.asarray(vectors, dtype=np.float32)
+    if not matrix.size:
+        return b""
     peaks = np.abs(matrix).max(axis=1, keepdims=True)
     return np.rint(matrix * (127 / np.maximum(peaks, 1e-12))).astype(np.int8).tobytes()
 
