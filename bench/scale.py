@@ -14,9 +14,9 @@ copies paragraph i mod n, its text and keyword tokens as they are, each of its s
 vectors moved 30 % of the way toward a random other paragraph's and noised, its chunk
 vector their mean. Questions are real: the SQuAD tuning half's. The chunks are COPYed into
 a generation made by `PostgresBackend`, whose indexes are then built once; the searches go
-through `PostgresBackend`, so this times the code docent runs: the three searches of a
-question (sentence search, chunk ANN, BM25; p50/p95 each and one after another), the
-sentence search's recall@20 against an exact ranking (numpy), the tables' size on disk
+through `PostgresBackend`, so this times the code docent runs: a question's retrieve
+(sentence search, BM25, fetching what they found; p50/p95 each and together) and chunk ANN,
+the sentence search's recall@20 against an exact ranking (numpy), the tables' size on disk
 and the server's memory. `--layouts` compares sentence search layouts on the same data;
 `--embedded` runs the same chunks on Chroma + bm25s. Without --database-url a server is
 started in a temporary folder (tests/postgres_server.py) and removed after.
@@ -214,17 +214,22 @@ def recall(found: list[str], exact: list[str], paragraphs: int = 0) -> float:
 def searches(backend: Any, generation: str, questions: list[str], vectors: list[Any],
              exact: list[list[str]], paragraphs: int, keyword: str
              ) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
-    """Each question's three searches, timed (ms), and the sentence search's recall@K of
-    the exact ranking (of the first len(exact) questions), by chunk id and by paragraph."""
-    timings: dict[str, list[float]] = {"sentence search": [], "chunk ANN": [], keyword: [],
-                                       "retrieve (the three, one after another)": []}
+    """Each question's searches, timed (ms): what docent's retrieve runs one after another
+    (the sentence search, BM25, then the chunks both found, fetched), and chunk ANN (the
+    fallback and MMR's search); and the sentence search's recall@K of the exact ranking
+    (of the first len(exact) questions), by chunk id and by paragraph."""
+    timings: dict[str, list[float]] = {
+        "sentence search": [], keyword: [], "fetching the chunks found": [],
+        "retrieve (the three, as docent runs them)": [], "chunk ANN": []}
     recalls: dict[str, list[float]] = {"chunk ids": [], "paragraphs (any copy)": []}
     for number, (question, vector) in enumerate(zip(questions, vectors, strict=True)):
         found, sentence_ms = timed(backend.dense_sentences, generation, vector, K)
+        words, keyword_ms = timed(backend.keyword_search, generation, question, K)
+        ids = list(dict.fromkeys([i for i, _ in found] + [i for i, _ in words]))
+        _, fetch_ms = timed(backend.get_chunks, generation, ids)
         _, chunk_ms = timed(backend.dense_chunks, generation, vector, K)
-        _, keyword_ms = timed(backend.keyword_search, generation, question, K)
-        spent = [sentence_ms, chunk_ms, keyword_ms]
-        for name, ms in zip(timings, [*spent, sum(spent)], strict=True):
+        spent = [sentence_ms, keyword_ms, fetch_ms]
+        for name, ms in zip(timings, [*spent, sum(spent), chunk_ms], strict=True):
             timings[name].append(ms)
         if number < len(exact):
             for name, per in (("chunk ids", 0), ("paragraphs (any copy)", paragraphs)):
