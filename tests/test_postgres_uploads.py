@@ -158,6 +158,25 @@ def test_bytes_the_index_does_not_hold_are_not_served(
         assert response.json()["error"]["code"] == "not_found"
 
 
+def test_an_ingest_worker_and_a_reindex_read_an_upload_themselves(
+        database_url: str, collection: str, tmp_path: Path) -> None:
+    """`docent ingest upload://NAME` (what `serve` runs in its child) is a worker of the
+    job queue: it reads the upload from the database itself, like a URL (a queued job
+    names a path, which an upload has not); `--reindex` keeps it when named so."""
+    from ingest.source_policy import database_uploads
+    from ingest.workers import ingest_shared
+
+    settings = _settings(tmp_path, database_url, collection)
+    stored = database_uploads(settings)
+    assert stored is not None
+    stored.put("fountain.md", NOTE)
+    report = ingest_shared([SOURCE], settings, model=HashingEmbeddings())
+    assert (report.files_loaded, report.added, report.failed) == (1, 1, [])
+    rebuilt = ingest_paths([SOURCE], settings, reindex=True, model=HashingEmbeddings())
+    assert (rebuilt.files_loaded, rebuilt.added, rebuilt.failed) == (1, 1, [])
+    assert list(_listed(_client(settings))) == [SOURCE]
+
+
 def test_ingest_names_an_upload_it_cannot_read_in_one_line(
         database_url: str, collection: str, tmp_path: Path) -> None:
     shared = _settings(tmp_path / "shared", database_url, collection)
