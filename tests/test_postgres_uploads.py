@@ -140,6 +140,28 @@ def test_a_new_upload_of_a_name_replaces_it_and_a_failed_one_keeps_it(
     assert _rows(database_url, collection) == {"fountain.md": newer}  # no bytes unindexed
 
 
+def test_an_ingest_that_fails_puts_the_replaced_bytes_back(
+        database_url: str, collection: str, tmp_path: Path) -> None:
+    """The child ingest dying before its report (a 503) leaves the upload it replaced."""
+    from app.server.factory import create_app
+    from core.errors import DocentError
+    from core.resources import Resources
+
+    settings = _settings(tmp_path, database_url, collection)
+    _upload(_client(settings), "fountain.md", NOTE)
+
+    async def dies(resources: Resources, paths: Any) -> dict[str, Any]:
+        raise DocentError("ingest exited with -9")
+
+    failing = in_process(create_app(Resources(settings, embeddings=HashingEmbeddings()),
+                                    ingest=dies))
+    response = failing.post("/api/documents/upload", params={"name": "fountain.md"},
+                            content=b"newer", headers={**AUTH, "content-type": "text/markdown"})
+    assert response.status_code == 503
+    assert response.json()["error"]["message"] == "ingest exited with -9"
+    assert _rows(database_url, collection) == {"fountain.md": NOTE}
+
+
 def test_bytes_the_index_does_not_hold_are_not_served(
         database_url: str, collection: str, tmp_path: Path) -> None:
     """Only what the index holds: bytes changed in the table behind the index's back, an

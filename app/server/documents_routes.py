@@ -91,8 +91,8 @@ async def upload(name: str, request: Request, resources: ResourcesDep) -> dict[s
 async def _upload_to_database(stored: Uploads, name: str, body: bytes, request: Request,
                               resources: Resources) -> dict[str, Any]:
     """Keep the upload in the database, replacing one of its name, and ingest it from
-    there; if it is not read, the bytes it replaced (or none) are put back, so the bytes
-    kept are always those the index holds."""
+    there; if no chunk of it is stored, the bytes it replaced (or none) are put back, so
+    the bytes kept are always those the index holds."""
     from ingest.source_policy import upload_source
 
     async with request.app.state.index_changes:
@@ -104,7 +104,7 @@ async def _upload_to_database(stored: Uploads, name: str, body: bytes, request: 
         except BaseException:
             _put_back(stored, name, previous)  # not awaited: the request may be cancelled
             raise
-        if not report["files_loaded"]:
+        if not report["chunks"]:  # not read, or nothing in it: the old chunks stay
             await asyncio.to_thread(_put_back, stored, name, previous)
         return report
 
