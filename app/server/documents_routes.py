@@ -135,9 +135,8 @@ async def remove(source: str, request: Request, resources: ResourcesDep) -> dict
     async with request.app.state.index_changes:
         report = await asyncio.to_thread(remove_source, resources.settings, source,
                                          resources.embeddings())
-        name = upload_name(source)
-        stored = await asyncio.to_thread(database_uploads, resources.settings)
-        if name is not None and stored is not None:
+        if (name := upload_name(source)) is not None and (
+                stored := await asyncio.to_thread(database_uploads, resources.settings)):
             await asyncio.to_thread(stored.delete, name)
     return report_dict(report)
 
