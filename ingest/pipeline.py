@@ -31,6 +31,7 @@ from ingest.progress import HEARTBEAT_S, Heartbeat, progress_bar
 from ingest.reindex import abandon_reindex, begin_reindex, clean_leftovers, finish_reindex
 from ingest.repair import drop_unrecorded, prune_missing, repair_interrupted
 from ingest.report import IngestReport, Problem
+from ingest.source_policy import load_upload, upload_name
 from ingest.splitting import make_splitter, split
 from ingest.web import DEFAULT_URL_LIMITS, UrlLimits, is_url, load_url, redact
 
@@ -48,6 +49,8 @@ Item = tuple[PathOrUrl, str]  # a file or URL, and the `source` its chunks get
 def _load(item: PathOrUrl, settings: Settings, limits: UrlLimits, context: LoadContext
           ) -> list[Document]:
     if isinstance(item, str):
+        if upload_name(item) is not None:
+            return load_upload(item, settings, context)
         return load_url(item, limits, context)
     return load_file(item, settings, context)
 
@@ -148,11 +151,15 @@ def check_model(settings: Settings, model: Embeddings) -> None:
 def expand_roots(roots: Sequence[PathOrUrl], settings: Settings, report: IngestReport,
             include: Iterable[str], exclude: Iterable[str], follow_links: bool
             ) -> tuple[list[Item], list[Path]]:
-    """URLs as given, paths expanded by `discover` (a missing one is a failure), each with
-    its `source`; and the paths that exist."""
+    """URLs and uploads in the database (`upload://NAME`) as given, paths expanded by
+    `discover` (a missing one is a failure), each with its `source`; and the paths that
+    exist."""
     items: list[Item] = []
     paths: list[Path] = []
     for root in roots:
+        if isinstance(root, str) and upload_name(root) is not None:  # read like a URL
+            items.append((root, root))
+            continue
         if isinstance(root, str) and is_url(root):
             try:
                 items.append((root, redact(root)))

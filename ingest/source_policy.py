@@ -10,6 +10,12 @@ The same rules are applied again when a source is used, since a file can be swap
 symlink (or its folder for a link) after it was ingested: `--prune` and `--watch` remove a
 source that an ingest of its folder would no longer store under that name, or at all
 (over the size cap) (`stale_reason`); the server serves only `servable_path`.
+
+With DOCENT_DATABASE_URL a file uploaded through `serve` is no file of any replica's: its
+bytes are kept in the database (core/index/postgres/uploads.py) and its source is
+`upload://NAME` (`upload_source`), the same on every replica. Ingest reads it from there
+(`load_upload`), the server serves it from there (`servable_upload`), and no path policy
+applies to it: `--prune` and `--watch` reach only sources under their folders.
 """
 
 from __future__ import annotations
@@ -17,15 +23,21 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from pathlib import Path
+import tempfile
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from langchain_core.documents import Document
+
+    from core.index.postgres.uploads import Upload, Uploads
     from core.index.store import Store
     from core.settings import Settings
+    from ingest.loaders import LoadContext
 
 OUTSIDE = "symlink pointing outside the folder"
 MISSING = "no such file or directory"
+UPLOAD = "upload://"
 
 
 def real_path(path: Path) -> Path | None:
@@ -117,3 +129,56 @@ def _stored_hashes(store: Store, source: str) -> set[str]:
         return set()
     found = get_all(store.vectorstore, ["metadatas"], {"source": source})
     return {str(meta.get("content_hash")) for meta in found["metadatas"] if meta}
+
+
+def upload_source(name: str) -> str:
+    """The source of the file uploaded as `name` when its bytes are in the database."""
+    return UPLOAD + name
+
+
+def upload_name(source: str) -> str | None:
+    """The upload's file name if `source` names an upload kept in the database, else None."""
+    return source.removeprefix(UPLOAD) if source.startswith(UPLOAD) else None
+
+
+def database_uploads(settings: Settings) -> Uploads | None:
+    """The uploads of the collection in the database; None without DOCENT_DATABASE_URL
+    (uploads are then files in DATA_DIR/uploads, under the path policy above)."""
+    from core.index.postgres.uploads import uploads
+
+    return uploads(settings.database_url, settings.collection) if settings.database_url else None
+
+
+def stored_upload(settings: Settings, source: str) -> Upload | None:
+    """The bytes of the upload `source` names, or None: not an upload, or none stored."""
+    name, stored = upload_name(source), database_uploads(settings)
+    return None if name is None or stored is None else stored.get(name)
+
+
+def load_upload(source: str, settings: Settings, context: LoadContext) -> list[Document]:
+    """The documents of the upload `source`, read from the database's copy by the same
+    loader and size cap as a file of its name."""
+    from ingest.loaders import LoadError, load_file
+
+    if not settings.database_url:
+        raise LoadError(source, "uploads are kept in the database only with "
+                        "DOCENT_DATABASE_URL")
+    upload = stored_upload(settings, source)
+    if upload is None:
+        raise LoadError(source, "no such upload in the database")
+    with tempfile.TemporaryDirectory(prefix="docent-upload-") as folder:
+        path = Path(folder) / PurePath(source).name
+        path.write_bytes(upload.data)
+        try:
+            return load_file(path, settings, context)
+        except LoadError as exc:  # named by its source, not by the copy's path
+            raise type(exc)(source, exc.reason) from None
+
+
+def servable_upload(store: Store, source: str) -> Upload | None:
+    """The upload to serve for `source`: kept in the database, with the bytes whose chunks
+    `store` (the live index) holds; None otherwise."""
+    upload = stored_upload(store.settings, source)
+    if upload is None or upload.content_hash not in _stored_hashes(store, source):
+        return None
+    return upload

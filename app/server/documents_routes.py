@@ -1,13 +1,16 @@
 """The documents: what is ingested (files and chunk counts), adding files by upload or by
 a path on the server through the real ingest pipeline, removing one, and opening a
-source: only a file the index holds can be read, never any other path."""
+source: only a file the index holds can be read, never any other path. With
+DOCENT_DATABASE_URL an upload's bytes are kept in the database, so that every replica
+lists, serves and removes it (ingest/source_policy.py: `upload://NAME`)."""
 
 from __future__ import annotations
 
 import asyncio
 import re
 from pathlib import Path, PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, Response
@@ -19,6 +22,9 @@ from app.server.ingesting import report_dict
 from app.server.security import upload_from_this_site
 from core.errors import DocentError
 from core.resources import Resources
+
+if TYPE_CHECKING:
+    from core.index.postgres.uploads import Upload, Uploads
 
 # a file's bytes are served as what they are only for PDFs; anything else is shown as
 # plain text, so an ingested HTML page cannot run script in the app's origin
@@ -63,6 +69,7 @@ def documents(resources: ResourcesDep) -> dict[str, Any]:
 async def upload(name: str, request: Request, resources: ResourcesDep) -> dict[str, Any]:
     """The request body is the file (Limits caps it at DOCENT_MAX_FILE_MB)."""
     from ingest.loaders import LOADERS
+    from ingest.source_policy import database_uploads
 
     base = PurePath(name).name
     if not UPLOAD_NAME.match(name) or base != name or base.startswith("."):
@@ -71,12 +78,42 @@ async def upload(name: str, request: Request, resources: ResourcesDep) -> dict[s
         raise Refused(415, f"{base}: unsupported file type; docent reads "
                       f"{', '.join(sorted(LOADERS))}", "unsupported_file_type")
     body = await request.body()
+    if (stored := await asyncio.to_thread(database_uploads, resources.settings)) is not None:
+        return await _upload_to_database(stored, base, body, request, resources)
     folder = resources.settings.uploads_dir
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / base
     async with request.app.state.index_changes:
         await asyncio.to_thread(target.write_bytes, body)
         return await request.app.state.ingest(resources, [target])
+
+
+async def _upload_to_database(stored: Uploads, name: str, body: bytes, request: Request,
+                              resources: Resources) -> dict[str, Any]:
+    """Keep the upload in the database, replacing one of its name, and ingest it from
+    there; if no chunk of it is stored, the bytes it replaced (or none) are put back, so
+    the bytes kept are always those the index holds."""
+    from ingest.source_policy import upload_source
+
+    async with request.app.state.index_changes:
+        previous = await asyncio.to_thread(stored.get, name)
+        await asyncio.to_thread(stored.put, name, body)
+        try:
+            report: dict[str, Any] = await request.app.state.ingest(
+                resources, [upload_source(name)])
+        except BaseException:
+            _put_back(stored, name, previous)  # not awaited: the request may be cancelled
+            raise
+        if not report["chunks"]:  # not read, or nothing in it: the old chunks stay
+            await asyncio.to_thread(_put_back, stored, name, previous)
+        return report
+
+
+def _put_back(stored: Uploads, name: str, previous: Upload | None) -> None:
+    if previous is None:
+        stored.delete(name)
+    else:
+        stored.put(name, previous.data)
 
 
 @router.post("/documents/path")
@@ -88,23 +125,42 @@ async def add_path(body: PathRequest, request: Request, resources: ResourcesDep)
 
 @router.delete("/documents")
 async def remove(source: str, request: Request, resources: ResourcesDep) -> dict[str, Any]:
+    """Its chunks go from the index; an upload kept in the database goes from there too
+    (after its chunks: a failure leaves nothing indexed without its bytes)."""
     from ingest.catalog import remove_source
+    from ingest.source_policy import database_uploads, upload_name
 
     if source not in await asyncio.to_thread(_stored, resources):
         raise Refused(404, f"{source}: not in the index", "not_found")
     async with request.app.state.index_changes:
         report = await asyncio.to_thread(remove_source, resources.settings, source,
                                          resources.embeddings())
+        if (name := upload_name(source)) is not None and (
+                stored := await asyncio.to_thread(database_uploads, resources.settings)):
+            await asyncio.to_thread(stored.delete, name)
     return report_dict(report)
 
 
 @router.get("/sources/file", response_model=None)
 def source_file(source: str, resources: ResourcesDep) -> Response:
     """An ingested file's bytes, read where it lies now only if the index still holds it
-    there (ingest/source_policy.py: a file swapped for a link out of its folder is a 404).
-    Answers name a source below the working directory relative to it (graphs/references.py)."""
-    from ingest.source_policy import servable_path
+    there (ingest/source_policy.py: a file swapped for a link out of its folder is a 404),
+    or an upload's from the database if the index holds those bytes. Answers name a
+    source below the working directory relative to it (graphs/references.py)."""
+    from ingest.source_policy import servable_path, servable_upload, upload_name
 
+    if (name := upload_name(source)) is not None:
+        try:
+            upload = servable_upload(resources.store(), source)
+        except DocentError:  # nothing ingested
+            upload = None
+        if upload is None:
+            raise Refused(404, "not an ingested file", "not_found")
+        quoted = quote(name)  # as FileResponse names a file
+        disposition = (f'inline; filename="{name}"' if quoted == name
+                       else f"inline; filename*=utf-8''{quoted}")
+        return Response(upload.data, media_type=_media_type(name),
+                        headers={"content-disposition": disposition})
     named = Path(source) if Path(source).is_absolute() else Path.cwd() / source
     try:
         path = servable_path(resources.store(), str(named))
@@ -112,9 +168,12 @@ def source_file(source: str, resources: ResourcesDep) -> Response:
         path = None
     if path is None:
         raise Refused(404, "not an ingested file", "not_found")
-    media = SERVED_AS.get(path.suffix.lower(), "text/plain; charset=utf-8")
-    return FileResponse(path, media_type=media, content_disposition_type="inline",
-                        filename=named.name)
+    return FileResponse(path, media_type=_media_type(path.name),
+                        content_disposition_type="inline", filename=named.name)
+
+
+def _media_type(name: str) -> str:
+    return SERVED_AS.get(PurePath(name).suffix.lower(), "text/plain; charset=utf-8")
 
 
 @router.get("/passages/{chunk_id}")

@@ -11,7 +11,7 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from core.errors import DocentError
 from core.resources import Resources
 from core.settings import Settings
 
-IngestRun = Callable[[Resources, list[Path]], Awaitable[dict[str, Any]]]
+IngestRun = Callable[[Resources, Sequence[Path | str]], Awaitable[dict[str, Any]]]
 
 
 def report_dict(report: Any) -> dict[str, Any]:
@@ -38,7 +38,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-async def in_child_process(resources: Resources, paths: list[Path]) -> dict[str, Any]:
+async def in_child_process(resources: Resources, paths: Sequence[Path | str]
+                           ) -> dict[str, Any]:
     """Ingest `paths` in `python -m app ingest --json`; killed (with anything it started)
     when the request is cancelled, as at the server's shutdown."""
     from ingest.report import IngestReport, Problem
@@ -64,7 +65,8 @@ async def in_child_process(resources: Resources, paths: list[Path]) -> dict[str,
     return report_dict(IngestReport(**{**figures, **problems}))
 
 
-async def in_this_process(resources: Resources, paths: list[Path]) -> dict[str, Any]:
+async def in_this_process(resources: Resources, paths: Sequence[Path | str]
+                          ) -> dict[str, Any]:
     """Ingest `paths` in a worker thread with the server's own embedding model: for an
     injected model no child can load (tests' fakes); SIGTERM waits for it."""
     from ingest.pipeline import ingest_paths
