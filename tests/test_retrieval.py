@@ -29,6 +29,32 @@ def test_rrf_rewards_agreement_and_honours_weights() -> None:
     assert [d.id for d in keyword_heavy] == ["b", "c", "a"]
 
 
+def test_the_dense_and_keyword_rankings_run_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each ranking waits for the other to start: run one after the other, the first
+    would wait out the barrier and fail."""
+    import threading
+
+    from core.settings import Settings
+    from graphs import retrieval
+    from graphs.options import resolve
+
+    both = threading.Barrier(2, timeout=20)
+
+    def dense(store: object, question: str, opts: object) -> list[Document]:
+        both.wait()
+        return [_doc("a", dense_score=0.9)]
+
+    def keyword(store: object, index: object, question: str, opts: object) -> list[Document]:
+        both.wait()
+        return [_doc("b", keyword_score=3.0)]
+
+    monkeypatch.setattr(retrieval, "dense_ranking", dense)
+    monkeypatch.setattr(retrieval, "keyword_ranking", keyword)
+    opts = resolve(Settings(), Context())
+    found = retrieval.hybrid_search(object(), object(), "roast", opts)  # type: ignore[arg-type]
+    assert {d.id for d in found} == {"a", "b"}
+
+
 def test_convex_fusion_uses_score_margins() -> None:
     dense = [_doc("a", dense_score=0.50), _doc("b", dense_score=0.49), _doc("c", dense_score=0.1)]
     keyword = [_doc("b", keyword_score=20.0), _doc("a", keyword_score=2.0),
