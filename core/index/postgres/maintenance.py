@@ -2,13 +2,13 @@
 
 Each write transaction adds a segment to a `bm25` index and every search visits them all
 (docs/deployment.md, "pg_search: where the 150 ms went"). pg_search's background merger
-brings the count down only partly; `REINDEX` leaves the fewest. Segments of a chunk table's
-index (`paradedb.index_info`) after chunks were written 256 to a transaction (as
-`ingest.pipeline.index_chunks` batches them), settled 15 s, then after `VACUUM` and 30 s
-more, then after `REINDEX INDEX CONCURRENTLY` (SQuAD's tokens, pg_search 0.21.14;
-docs/ingestion.md has the table): 10,000 chunks left 6 to 9 segments, VACUUM 4 to 6, the
-rebuild 1; 100,000 left 16 to 47, VACUUM 7 to 16, the rebuild 4. A rebuild reads the whole
-table, so it runs only after an ingest that wrote MERGE_AFTER_CHUNKS or more chunks.
+brings the count down only partly, `VACUUM` a little more some seconds later, and a rebuild
+(`REINDEX INDEX CONCURRENTLY`) the most. Segments (`paradedb.index_info`) after chunks were
+written 256 to a transaction, as `ingest.pipeline.index_chunks` batches them (SQuAD's
+tokens, pg_search 0.21.14, 3 runs; docs/ingestion.md has the table): 10,000 chunks left
+9, settled to 6 or 7, `VACUUM` made 4 to 6, the rebuild 1; 100,000 left 20 to 47, `VACUUM`
+10 to 15, the rebuild 4. A rebuild reads the whole table, so it follows only an ingest
+that wrote MERGE_AFTER_CHUNKS or more.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from core.index.postgres.connection import connect
 if TYPE_CHECKING:
     import psycopg
 
-# below this many chunks an ingest leaves at most 3 segments (3,000 chunks: 3, the rebuild
-# 1) and searches barely feel them; at 10,000 it left 6 to 9, which the rebuild makes 1
+# an ingest of 3,000 chunks left 3 segments, of 10,000 it left 6 to 9 after the background
+# merges and the rebuild 1: from here the rebuild's read of the whole table buys segments
 MERGE_AFTER_CHUNKS = 10_000
 
 
