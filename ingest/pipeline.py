@@ -249,27 +249,28 @@ def indexing(settings: Settings, report: IngestReport, *, reindex: bool = False,
                 with suppress(Exception):  # the next ingest retries (`clean_leftovers`)
                     abandon_reindex(settings, name)
             raise
-        if not merge_later:
-            merge_keyword_segments(settings, store.name, report.written, report)
         if name is not None:
+            merge_keyword_segments(settings, name, report.written, report, live=False)
             finish_reindex(settings, name)
         if later:
             mark_keyword_behind(settings)
         else:
             clear_marker(settings)
+    if name is None and not merge_later:  # out of the lock: see merge_segments
+        merge_keyword_segments(settings, store.name, report.written, report)
 
 
 def merge_keyword_segments(settings: Settings, generation: str, written: int,
-                           report: IngestReport) -> None:
-    """On PostgreSQL, after `written` chunks went into `generation`: merge its keyword
-    index's segments when that many call for it (core.index.postgres.maintenance); a
-    failure is a warning, never a failed ingest."""
+                           report: IngestReport, *, live: bool = True) -> None:
+    """On PostgreSQL, after `written` chunks went into `generation` (`live`: one searches
+    may read): merge its keyword index's segments when that many call for it
+    (core.index.postgres.maintenance); a failure is a warning, never a failed ingest."""
     if not settings.database_url:
         return
     from core.index.postgres.maintenance import merge_after_ingest
     from core.index.store import where_stored
 
-    if warning := merge_after_ingest(settings.database_url, generation, written):
+    if warning := merge_after_ingest(settings.database_url, generation, written, live=live):
         report.warnings.append(Problem(where_stored(settings), warning))
 
 

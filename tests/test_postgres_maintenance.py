@@ -6,9 +6,12 @@ warning line. Segments are counted (`paradedb.index_info`), never timed."""
 from __future__ import annotations
 
 import random
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +21,7 @@ from core.index.generation import read_generations
 from core.index.postgres import maintenance
 from core.index.postgres.backend import PostgresBackend
 from core.index.postgres.connection import connect
+from core.index.postgres.lock import advisory_lock
 from core.index.postgres.maintenance import (
     MERGE_AFTER_CHUNKS,
     keyword_index_name,
@@ -26,12 +30,16 @@ from core.index.postgres.maintenance import (
     segment_count,
 )
 from core.settings import Settings
+from ingest import pipeline
 from ingest.pipeline import ingest_paths
 from ingest.workers import ingest_shared
 from tests.fakes import HashingEmbeddings
 from tests.helpers import SAMPLE_DATA, reset_caches
 
 DIMENSIONS = 256  # HashingEmbeddings'
+# how long the test's waiter for the ingest lock waits before it fails (a bound, not a
+# figure: it gets the lock as soon as the ingest ends)
+WAITER_S = 30
 
 
 def _settings(database_url: str, data_dir: Path) -> Settings:
@@ -58,14 +66,14 @@ def _write_many(database_url: str, generation: str, chunks: int = 10_000,
 
 
 @pytest.fixture
-def threshold(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """Every ingest that writes calls for a merge; yields the generation of each one."""
-    merges: list[str] = []
+def threshold(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, bool]]]:
+    """Every ingest that writes calls for a merge; yields (generation, live) of each."""
+    merges: list[tuple[str, bool]] = []
     merge = maintenance.merge_segments
 
-    def counted(url: str, generation: str) -> bool:
-        merges.append(generation)
-        return merge(url, generation)
+    def counted(url: str, generation: str, *, live: bool = True) -> bool:
+        merges.append((generation, live))
+        return merge(url, generation, live=live)
 
     monkeypatch.setattr(maintenance, "MERGE_AFTER_CHUNKS", 1)
     monkeypatch.setattr(maintenance, "merge_segments", counted)
@@ -73,7 +81,7 @@ def threshold(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 
 
 def test_a_worker_merges_the_segments_once_its_queue_is_empty(
-        database_url: str, data_dir: Path, threshold: list[str]) -> None:
+        database_url: str, data_dir: Path, threshold: list[tuple[str, bool]]) -> None:
     settings = _settings(database_url, data_dir)
     generation = read_generations(settings).active
     _write_many(database_url, generation)
@@ -84,38 +92,77 @@ def test_a_worker_merges_the_segments_once_its_queue_is_empty(
     assert report.files == 5 and report.added > 0 and not report.warnings
     after = segment_count(database_url, generation)
     assert after is not None and after < before and after <= 4  # as a fresh build
-    assert threshold == [generation]  # once, not per file
+    assert threshold == [(generation, True)]  # once, not per file
 
 
 def test_reindex_merges_the_new_generation_before_the_switch(
-        database_url: str, data_dir: Path, threshold: list[str],
+        database_url: str, data_dir: Path, threshold: list[tuple[str, bool]],
         monkeypatch: pytest.MonkeyPatch) -> None:
     settings = _settings(database_url, data_dir)
     model = HashingEmbeddings()
     ingest_paths([SAMPLE_DATA], settings, model=model)
-    live = []
+    serving = []
     merge = maintenance.merge_segments
 
-    def note_live(url: str, generation: str) -> bool:
-        live.append(read_generations(settings).active)
-        return merge(url, generation)
+    def note_live(url: str, generation: str, *, live: bool = True) -> bool:
+        serving.append(read_generations(settings).active)
+        return merge(url, generation, live=live)
 
     monkeypatch.setattr(maintenance, "merge_segments", note_live)
     ingest_paths([SAMPLE_DATA], settings, reindex=True, model=model)
     new = read_generations(settings).active
-    assert threshold == [settings.collection, new]
-    assert live == [settings.collection]  # the old generation still live while it ran
+    # the new one rebuilt while the old one still served, so not concurrently
+    assert threshold == [(settings.collection, True), (new, False)]
+    assert serving == [settings.collection]
     assert segment_count(database_url, new) == 1
 
 
 def test_a_small_ingest_merges_nothing(database_url: str, data_dir: Path,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     merges: list[str] = []
-    monkeypatch.setattr(maintenance, "merge_segments", lambda url, generation: bool(
+    monkeypatch.setattr(maintenance, "merge_segments", lambda url, generation, live: bool(
         merges.append(generation)))
     report = ingest_shared([SAMPLE_DATA], _settings(database_url, data_dir),
                            model=HashingEmbeddings())
     assert 0 < report.written < MERGE_AFTER_CHUNKS and merges == []
+
+
+@pytest.mark.parametrize("reindex", [False, True])
+def test_a_process_waiting_for_the_ingest_lock_is_not_waited_for(
+        database_url: str, data_dir: Path, threshold: list[tuple[str, bool]],
+        monkeypatch: pytest.MonkeyPatch, reindex: bool) -> None:
+    """A rebuild CONCURRENTLY waits for every older transaction: run under the ingest lock
+    it waited for a worker (or a `--reindex`) waiting for that lock, until the waiter's
+    lock_timeout failed it."""
+    settings = _settings(database_url, data_dir)
+    model = HashingEmbeddings()
+    if reindex:
+        ingest_paths([SAMPLE_DATA], settings, model=model)
+    outcome: list[str] = []
+
+    def wait_for_the_lock() -> None:
+        try:
+            with advisory_lock(database_url, settings.collection, WAITER_S, shared=reindex):
+                outcome.append("got it")
+        except DocentError as exc:
+            outcome.append(str(exc))
+
+    waiter = threading.Thread(target=wait_for_the_lock)
+    sync = pipeline.sync_sentence_index
+
+    def then_a_waiter(*args: Any, **kwargs: Any) -> None:  # under the ingest lock
+        sync(*args, **kwargs)
+        waiter.start()
+        with connect(database_url) as db:
+            while db.execute("SELECT 1 FROM pg_locks WHERE locktype = 'advisory' "
+                             "AND NOT granted").fetchone() is None:
+                time.sleep(0.05)
+
+    monkeypatch.setattr(pipeline, "sync_sentence_index", then_a_waiter)
+    ingest_paths([SAMPLE_DATA], settings, reindex=reindex, model=model)
+    waiter.join()
+    assert outcome == ["got it"]
+    assert [live for _, live in threshold] == ([True, False] if reindex else [True])
 
 
 def test_a_rebuild_under_way_elsewhere_is_not_waited_for(database_url: str) -> None:
@@ -127,6 +174,31 @@ def test_a_rebuild_under_way_elsewhere_is_not_waited_for(database_url: str) -> N
         assert merge_segments(database_url, generation) is False
     assert merge_segments(database_url, generation) is True
     assert merge_segments(database_url, "merge-never-built") is False
+
+
+def test_a_rebuild_stopped_by_its_wait_leaves_no_copy_behind(
+        database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rebuild CONCURRENTLY that gives up midway leaves an invalid copy of the index,
+    which every write would keep updating: the next rebuild drops it first."""
+    generation = f"merge-{uuid.uuid4().hex[:8]}"
+    _write_many(database_url, generation, chunks=500)
+    chunks = keyword_index_name(generation).removesuffix("_bm25")
+    monkeypatch.setattr(maintenance, "MERGE_WAIT_S", 1)
+
+    def invalid() -> list[str]:
+        with connect(database_url) as db:
+            rows = db.execute("SELECT indexrelid::regclass::text FROM pg_index WHERE "
+                              "indrelid = %s::regclass AND NOT indisvalid", (chunks,))
+            return [row[0] for row in rows.fetchall()]
+
+    with connect(database_url) as writer, writer.transaction():
+        # an ingest's write still open: the rebuild's copy exists, then waits for it
+        writer.execute(f"DELETE FROM {chunks} WHERE id = 'bulk-0'")
+        with pytest.raises(DocentError, match="lock timeout"):
+            merge_segments(database_url, generation)
+    assert invalid() == [f"{chunks}_bm25_ccnew"]
+    assert merge_segments(database_url, generation) is True
+    assert invalid() == []
 
 
 def test_a_failed_merge_is_one_warning_line() -> None:
@@ -141,7 +213,7 @@ def test_a_failed_merge_leaves_the_ingest_a_success(
         database_url: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(maintenance, "MERGE_AFTER_CHUNKS", 1)
 
-    def fails(url: str, generation: str) -> bool:
+    def fails(url: str, generation: str, *, live: bool) -> bool:
         raise DocentError("canceling statement due to lock timeout")
 
     monkeypatch.setattr(maintenance, "merge_segments", fails)

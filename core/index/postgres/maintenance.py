@@ -13,6 +13,7 @@ that wrote MERGE_AFTER_CHUNKS or more.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import TYPE_CHECKING
 
 from core.errors import DocentError
@@ -26,6 +27,10 @@ if TYPE_CHECKING:
 # an ingest of 3,000 chunks left 3 segments, of 10,000 it left 6 to 9 after the background
 # merges and the rebuild 1: from here the rebuild's read of the whole table buys segments
 MERGE_AFTER_CHUNKS = 10_000
+# the longest a rebuild waits for a lock or an older transaction before it gives up (a
+# warning): a `--reindex` that drops the generation, or a process stuck behind one, may
+# otherwise keep it waiting, and the ingest with it, for as long as they run
+MERGE_WAIT_S = 60
 
 
 def keyword_index_name(generation: str) -> str:
@@ -44,42 +49,54 @@ def segment_count(url: str, generation: str) -> int | None:
     return int(row[0]) if row else 0
 
 
-def merge_after_ingest(url: str, generation: str, written: int) -> str | None:
+def merge_after_ingest(url: str, generation: str, written: int, *, live: bool = True
+                       ) -> str | None:
     """After an ingest that wrote `written` chunks (added, updated or deleted) into
     `generation`: when that is MERGE_AFTER_CHUNKS or more, rebuild its `bm25` index so
-    searches visit few segments. Returns None, or why it could not, in one line: the
-    caller warns, the ingest has succeeded all the same."""
+    searches visit few segments (`merge_segments`). Returns None, or why it could not, in
+    one line: the caller warns, the ingest has succeeded all the same."""
     if written < MERGE_AFTER_CHUNKS:
         return None
     try:
-        merge_segments(url, generation)
+        merge_segments(url, generation, live=live)
     except DocentError as exc:
         return f"the keyword index was not merged after the ingest ({exc})"
     return None
 
 
-def merge_segments(url: str, generation: str) -> bool:
-    """Rebuild the generation's `bm25` index (`REINDEX … CONCURRENTLY`: searches and
-    writes go on meanwhile). Returns whether it ran: not when the generation has no such
-    index (no pg_search; dropped meanwhile) nor when another process is rebuilding it
-    (never waited for: what it misses waits for the next large ingest). A database error
-    is a DocentError of one line."""
+def merge_segments(url: str, generation: str, *, live: bool = True) -> bool:
+    """Rebuild the generation's `bm25` index. A `live` one (searches may read it) with
+    `REINDEX … CONCURRENTLY`, so searches and writes go on; that waits for every older
+    transaction of the database, a process waiting for the ingest lock included, so call
+    it without holding that lock (held, it stalled until the waiter's lock_timeout). One
+    that only its builder reads and writes (`--reindex` before the switch) with a plain
+    `REINDEX`, which waits for no one else. Either waits MERGE_WAIT_S at most. Returns
+    whether it ran: not when the generation
+    has no such index (no pg_search; dropped meanwhile) nor when another process is
+    rebuilding it (never waited for: what it misses waits for the next large ingest). A
+    database error is a DocentError of one line."""
     import psycopg
     from psycopg import sql
 
     name = keyword_index_name(generation)
+    held = False  # the rebuild's lock, until the connection closes
     with connect(url) as db:
         try:
-            # held until the connection closes
+            db.execute("SELECT set_config('lock_timeout', %s, false)", (f"{MERGE_WAIT_S}s",))
             row = db.execute("SELECT pg_try_advisory_lock(hashtext(%s))",
                              (f"docent merge {name}",)).fetchone()
-            if not (row and row[0]) or _existing(db, name) is None:
+            held = bool(row and row[0])
+            if not held or _existing(db, name) is None:
                 return False
             _drop_leftover(db, name)
-            db.execute(sql.SQL("REINDEX INDEX CONCURRENTLY {}").format(sql.Identifier(name)))
+            db.execute(sql.SQL("REINDEX INDEX {}{}").format(
+                sql.SQL("CONCURRENTLY " if live else ""), sql.Identifier(name)))
         except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedObject):
             return False  # dropped meanwhile (a `--reindex` switched past it)
         except psycopg.Error as exc:
+            if held:
+                with suppress(psycopg.Error):  # else the next large ingest drops it
+                    _drop_leftover(db, name)
             raise DocentError(first_line(exc)) from None
     return True
 
