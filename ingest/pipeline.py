@@ -202,7 +202,8 @@ def _not_a_document_path(root: PathOrUrl, settings: Settings) -> str | None:
 @contextmanager
 def indexing(settings: Settings, report: IngestReport, *, reindex: bool = False,
              wait_s: float = LOCK_WAIT_S, model: Embeddings | None = None,
-             keyword_later: bool = False) -> Iterator[tuple[Store, bool]]:
+             keyword_later: bool = False, merge_later: bool = False
+             ) -> Iterator[tuple[Store, bool]]:
     """The store to write into, under the ingest lock and the crash marker.
 
     Before: the model is checked when a collection is to be made, what a dead run left is
@@ -212,6 +213,9 @@ def indexing(settings: Settings, report: IngestReport, *, reindex: bool = False,
     generation goes live, and the marker goes; a kill before that leaves it for the next
     run to see. `keyword_later` leaves the BM25 rebuild to `catch_up_keywords` (the
     marker says so), so that a `--watch` change is searchable without waiting for it.
+    On PostgreSQL a large ingest ends by merging the keyword index's segments (before a
+    new generation goes live), unless `merge_later` (a queue worker merges once the queue
+    is empty, not after each file).
     """
     from core.embeddings import embeddings_from
     from core.index.store import store_exists
@@ -253,11 +257,28 @@ def indexing(settings: Settings, report: IngestReport, *, reindex: bool = False,
                     abandon_reindex(settings, name)
             raise
         if name is not None:
+            merge_keyword_segments(settings, name, report.written, report, live=False)
             finish_reindex(settings, name)
         if later:
             mark_keyword_behind(settings)
         else:
             clear_marker(settings)
+    if name is None and not merge_later:  # out of the lock: see merge_segments
+        merge_keyword_segments(settings, store.name, report.written, report)
+
+
+def merge_keyword_segments(settings: Settings, generation: str, written: int,
+                           report: IngestReport, *, live: bool = True) -> None:
+    """On PostgreSQL, after `written` chunks went into `generation` (`live`: one searches
+    may read): merge its keyword index's segments when that many call for it
+    (core.index.postgres.maintenance); a failure is a warning, never a failed ingest."""
+    if not settings.database_url:
+        return
+    from core.index.postgres.maintenance import merge_after_ingest
+    from core.index.store import where_stored
+
+    if warning := merge_after_ingest(settings.database_url, generation, written, live=live):
+        report.warnings.append(Problem(where_stored(settings), warning))
 
 
 def catch_up_keywords(settings: Settings, model: Embeddings | None = None,
@@ -319,15 +340,16 @@ def ingest_items(
     model: Embeddings | None = None,
     heartbeat_s: float = HEARTBEAT_S,
     keyword_later: bool = False,
+    merge_later: bool = False,
     follow_links: bool = False,
 ) -> IngestReport:
     """Ingest files and URLs, each with its `source` (`ingest.discover.source_of`), then
     delete the chunks of files under `prune_under` that are gone or now lead elsewhere
-    (`ingest.repair.prune_missing`); `report` is filled in. `keyword_later`: see
-    `indexing`."""
+    (`ingest.repair.prune_missing`); `report` is filled in. `keyword_later` and
+    `merge_later`: see `indexing`."""
     with Heartbeat(len(items), heartbeat_s) as heartbeat, indexing(
             settings, report, reindex=reindex, wait_s=wait_s, model=model,
-            keyword_later=keyword_later) as (store, check_all):
+            keyword_later=keyword_later, merge_later=merge_later) as (store, check_all):
         known = {} if check_all else stored_files(store, {source for _, source in items})
         notes = FileNotes(settings, store.name)
         chunks = _chunks(list(items), settings, url_limits, report, known, notes, heartbeat)

@@ -1,14 +1,20 @@
 """Progress of an ingest: a bar on a terminal (files read, texts embedded), a heartbeat
-line every few seconds anywhere else (a pipe, a log file, `--json` runs)."""
+line every few seconds anywhere else (a pipe, a log file, `--json` runs); and, for a
+worker of the shared queue (ingest/workers.py), a line per file it finishes and its share
+of the queue's work at the end."""
 
 from __future__ import annotations
 
 import sys
 import threading
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.embeddings import Embeddings
+
+if TYPE_CHECKING:
+    from core.index.postgres.jobs import Share
+    from ingest.report import IngestReport
 
 
 def progress_bar(total: int | None, unit: str, desc: str) -> Any:
@@ -77,3 +83,30 @@ class Heartbeat:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
+
+
+def progress_line(text: str) -> None:
+    """One line of an ingest's progress on stderr (stdout keeps the report)."""
+    print(f"docent: ingest: {text}", file=sys.stderr, flush=True)
+
+
+def file_done_line(source: str, report: IngestReport) -> str:
+    """What one file's ingest did: its chunks added, updated, deleted and left unchanged,
+    or why it failed."""
+    if report.failed:
+        return f"{source}: failed: {report.failed[0].error}"
+    figures = [f"{count} {what}" for count, what in (
+        (report.added, "added"), (report.updated, "updated"), (report.deleted, "deleted"),
+        (report.skipped, "unchanged")) if count]
+    return f"{source}: chunks " + (", ".join(figures) if figures else "none")
+
+
+def shares_line(mine: Share, others: Share) -> str:
+    """This worker's share of the queue's work while it ran, against the other workers'."""
+    def did(share: Share) -> str:
+        failed = f", {share.failed} failed" if share.failed else ""
+        return f"{share.files} files ({share.written} chunks written{failed})"
+
+    peers = (f"{others.workers} other worker{'s' if others.workers != 1 else ''} "
+             f"{did(others)}" if others.workers else "no other worker took any")
+    return f"queue empty: this worker {did(mine)}; meanwhile {peers}"

@@ -30,6 +30,11 @@ class IngestReport:
     touched: set[str] = field(default_factory=set, repr=False)
 
     @property
+    def written(self) -> int:
+        """Chunks written: added, updated or deleted."""
+        return self.added + self.updated + self.deleted
+
+    @property
     def exit_code(self) -> int:
         """0 all ingested, 1 some files failed, 2 nothing could be ingested."""
         if not self.failed:

@@ -1,6 +1,6 @@
 """The embedding cache's values: float32 bytes, and the JSON lists older versions wrote
 still read, under the same keys as LangChain's "sha256" key encoder (so an existing cache
-keeps its hits)."""
+keeps its hits where the model's identity is its name: core.embeddings.model_identity)."""
 
 from __future__ import annotations
 
@@ -36,7 +36,8 @@ def test_vectors_round_trip_as_float32_bytes() -> None:
 
 
 def test_a_cache_written_as_json_is_read_and_not_embedded_again(tmp_path: Path) -> None:
-    settings = Settings(_env_file=None, data_dir=tmp_path)
+    # a name that names no files nor package: its identity is the name, as before
+    settings = Settings(_env_file=None, data_dir=tmp_path, embedding_model="test:counting")
     old = [0.5, 0.25, -0.125]
     key = settings.embedding_model + hashlib.sha256(b"an old text").hexdigest()
     SQLiteByteStore(tmp_path / "embedding_cache.sqlite").mset(

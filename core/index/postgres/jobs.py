@@ -9,10 +9,13 @@ connection (the row itself is locked), the tries that never came back, so a file
 kills every worker that reads it is given up after `MAX_TRIES` instead of killing them all.
 A row is work still to do: done and given-up jobs leave the table (the worker's report
 says what became of them), and enqueueing a file that is already waiting adds nothing.
+`docent_jobs_done` counts them instead, one row per job in the transaction that deletes
+it, so that each worker can tell its share of the work from its peers'.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -31,7 +34,12 @@ CREATE TABLE IF NOT EXISTS docent_jobs (
     path text NOT NULL, enqueued_at timestamptz NOT NULL DEFAULT now(),
     UNIQUE (collection, source));
 CREATE TABLE IF NOT EXISTS docent_job_tries (job_id bigint PRIMARY KEY, tries int NOT NULL);
+CREATE TABLE IF NOT EXISTS docent_jobs_done (collection text NOT NULL, worker text NOT NULL,
+    written int NOT NULL, failed boolean NOT NULL, done_at timestamptz NOT NULL);
 """
+# how long done jobs are counted: a worker's totals are of the jobs done while it ran,
+# and a run longer than this (1M chunks at 9 a second take 31 h here) is not expected
+DONE_KEPT = "7 days"
 # a file that took down this many workers is given up: one death can be bad luck (the
 # machine's memory was short), three in a row is the file
 MAX_TRIES = 3
@@ -42,6 +50,17 @@ MAX_TRIES = 3
 HELD_SESSION = {"idle_in_transaction_session_timeout": "0", "statement_timeout": "0",
                 "lock_timeout": "0", "tcp_keepalives_idle": "30",
                 "tcp_keepalives_interval": "10", "tcp_keepalives_count": "3"}
+
+
+@dataclass(frozen=True)
+class Share:
+    """Jobs done by some workers: files, chunks they wrote (added, updated or deleted) and
+    files that failed."""
+
+    workers: int = 0
+    files: int = 0
+    written: int = 0
+    failed: int = 0
 
 
 @dataclass(frozen=True)
@@ -65,6 +84,7 @@ class JobQueue:
         # commit while the job's row stays locked
         self._held = connect(url)
         self._tries: psycopg.Connection | None = None
+        self.worker = uuid.uuid4().hex
         try:
             self._tries = connect(url)
             with self._errors():
@@ -74,6 +94,10 @@ class JobQueue:
                     self._held.execute(
                         "SELECT pg_advisory_xact_lock(hashtext('docent schema'))")
                     self._held.execute(SCHEMA)
+                    self._held.execute("DELETE FROM docent_jobs_done WHERE done_at < "
+                                       "now() - %s::interval", (DONE_KEPT,))
+                row = self._held.execute("SELECT clock_timestamp()").fetchone()
+                self.started = row[0] if row else None
         except BaseException:
             self.close()
             raise
@@ -128,6 +152,26 @@ class JobQueue:
                     self._finish(job, do, give_up)
             if job is None and not self._wait_for_others():
                 return
+
+    def note_done(self, written: int, failed: bool) -> None:
+        """Count the job being done (call it from `work`'s `do` or `give_up`: the count
+        commits with the job's delete, so a worker that dies first counts nothing)."""
+        with self._errors():
+            self._held.execute(
+                "INSERT INTO docent_jobs_done (collection, worker, written, failed, done_at) "
+                "VALUES (%s, %s, %s, %s, clock_timestamp())",
+                (self.collection, self.worker, written, failed))
+
+    def shares(self) -> tuple[Share, Share]:
+        """The jobs done since this queue was opened: by this worker, and by the others."""
+        with self._errors():
+            rows = self._held.execute(
+                "SELECT mine, count(DISTINCT worker), count(*), sum(written), "
+                "count(*) FILTER (WHERE failed) FROM (SELECT worker = %s AS mine, * "
+                "FROM docent_jobs_done WHERE collection = %s AND done_at >= %s) AS done "
+                "GROUP BY mine", (self.worker, self.collection, self.started)).fetchall()
+        found = {row[0]: Share(*(int(figure) for figure in row[1:])) for row in rows}
+        return found.get(True, Share()), found.get(False, Share())
 
     def _claim(self) -> Job | None:
         """Lock the next free job and count this try (in the held connection's
