@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from core.errors import DocentError
 from core.index.damage import first_line
-from core.index.postgres.backend import generation_tables
+from core.index.postgres.backend import chunk_table_name
 from core.index.postgres.connection import connect
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ MERGE_WAIT_S = 60
 
 def keyword_index_name(generation: str) -> str:
     """The `bm25` index on the generation's chunk table (as `PostgresBackend` names it)."""
-    return f"{generation_tables(generation)[0]}_bm25"
+    return f"{chunk_table_name(generation)}_bm25"
 
 
 def segment_count(url: str, generation: str) -> int | None:
