@@ -1,0 +1,208 @@
+"""docs/deploy/nginx.conf, run: a real nginx (Debian's, which .ci/run installs) on
+127.0.0.1 in front of two replicas of the real app on uvicorn (tests/served.py: fake
+embedding and chat), each with its own data dir, on one PostgreSQL, the key required and
+the public name passed as `--allowed-host`.
+
+The documented file is rendered three times, changing only its addresses and name: once
+over both replicas (as documented), and once over each replica alone, so that a test can
+send a conversation's turns, or an upload and its listing, to a replica of its choice;
+every request still goes through the documented directives. nginx's access log says which
+replica answered."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.helpers import ROOT, free_port
+from tests.served import API_KEY, keyed_app, run_uvicorn
+from tests.test_postgres_shared_state import LEAVE, PART_TIME, STANDALONE, _ask, _replica, _unique
+
+CONFIG = ROOT / "docs" / "deploy" / "nginx.conf"
+NGINX = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
+PUBLIC = "docent.test"  # the name clients use, as in DNS
+START_S = 30
+FOUNTAIN = b"# Fountain\n\nThe zorblat fountain is painted teal.\n"
+
+
+def _replace_once(text: str, pattern: str, new: str) -> str:
+    """`text` with `pattern`'s one match replaced: the documented file keeps its shape."""
+    replaced, count = re.subn(pattern, lambda _: new, text)
+    assert count == 1, f"{CONFIG.name}: {pattern!r} matched {count} times"
+    return replaced
+
+
+def render(name: str, port: int, replicas: list[str]) -> str:
+    """The documented config with upstream `docent_NAME` over `replicas` (host:port),
+    listening on 127.0.0.1:`port` for PUBLIC."""
+    text = _replace_once(CONFIG.read_text(encoding="utf-8"), r"upstream docent \{",
+                         f"upstream docent_{name} {{")
+    text = _replace_once(text, r"proxy_pass http://docent;", f"proxy_pass http://docent_{name};")
+    text = _replace_once(text, r"(?:[ \t]*server 10\.0\.0\.\d+:8000;[^\n]*\n)+",
+                         "".join(f"    server {replica};\n" for replica in replicas))
+    text = _replace_once(text, r"listen 80;", f"listen 127.0.0.1:{port};")
+    return _replace_once(text, r"server_name docent\.example\.org;", f"server_name {PUBLIC};")
+
+
+def nginx_conf(prefix: Path, sites: list[str]) -> str:
+    """A main config for nginx in `prefix` (one process, as the test's user) that includes
+    `sites` and logs which replica answered each request."""
+    for n, site in enumerate(sites):
+        (prefix / f"docent-{n}.conf").write_text(site, encoding="utf-8")
+    temp = "".join(f"    {kind}_temp_path {prefix / kind};\n"
+                   for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    return (f"daemon off;\nmaster_process off;\npid {prefix / 'nginx.pid'};\n"
+            f"error_log {prefix / 'error.log'};\nevents {{ worker_connections 64; }}\n"
+            "http {\n    log_format replica '$server_port $request_method $uri $status "
+            "$upstream_addr';\n"
+            f"    access_log {prefix / 'access.log'} replica;\n{temp}"
+            f"    include {prefix / 'docent-*.conf'};\n}}\n")
+
+
+@dataclass
+class Proxy:
+    url: str  # both replicas, as documented
+    only: dict[str, str]  # replica name → a URL that reaches it alone
+    replicas: dict[str, str]  # replica name → its host:port
+    log: Path  # nginx's access log: "port method path status replica"
+
+    def client(self, url: str, **headers: str) -> httpx.Client:
+        """A client of `url` as a browser of the public name: Host PUBLIC:port, the key."""
+        return httpx.Client(base_url=url, timeout=120, headers={
+            "host": self.host(url), "authorization": f"Bearer {API_KEY}", **headers})
+
+    @staticmethod
+    def host(url: str) -> str:
+        return f"{PUBLIC}:{httpx.URL(url).port}"
+
+    def answered_by(self, url: str, path: str, count: int) -> list[str]:
+        """The replicas (by name) that answered the `count` requests for `path` through
+        `url`, in order (nginx logs a request after its client may have read the end)."""
+        by_address = {address: name for name, address in self.replicas.items()}
+        port = str(httpx.URL(url).port)
+        deadline = time.monotonic() + START_S
+        while True:
+            lines = [fields for fields in map(str.split, self.log.read_text().splitlines())
+                     if fields[0] == port and fields[2] == path]
+            if len(lines) >= count or time.monotonic() > deadline:
+                return [by_address[fields[4]] for fields in lines]
+            time.sleep(0.1)
+
+
+def _up(url: str, server: subprocess.Popen[bytes], errors: Path) -> None:
+    deadline = time.monotonic() + START_S
+    while True:
+        assert server.poll() is None, f"nginx exited: {errors.read_text()[-2000:]}"
+        try:
+            if httpx.get(f"{url}/health", headers={"host": Proxy.host(url)}).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, f"nginx not up in {START_S} s"
+        time.sleep(0.1)
+
+
+@contextmanager
+def nginx(prefix: Path, sites: dict[str, tuple[int, list[str]]]) -> Iterator[None]:
+    """nginx serving each of `sites` (name → its port and replicas) until the end."""
+    if NGINX is None:
+        pytest.fail("no nginx: .ci/run installs it (apt-get install nginx)")
+    conf = prefix / "nginx.conf"
+    conf.write_text(nginx_conf(prefix, [render(name, port, replicas)
+                                        for name, (port, replicas) in sites.items()]))
+    errors = prefix / "error.log"
+    server = subprocess.Popen([NGINX, "-p", str(prefix), "-c", str(conf)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for port, _ in sites.values():
+            _up(f"http://127.0.0.1:{port}", server, errors)
+        yield
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def proxy(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
+    root = tmp_path_factory.mktemp("proxy")
+    collection = _unique()
+    with ExitStack() as stack:
+        replicas = {}
+        for name in ("a", "b"):
+            app = keyed_app(_replica(root / name, database_url, collection),
+                            allowed_hosts=(PUBLIC,))
+            stack.callback(app.state.conversations.close)
+            url = stack.enter_context(contextmanager(run_uvicorn)(app))
+            replicas[name] = url.removeprefix("http://")
+        ports = {name: free_port() for name in ("both", "a", "b")}
+        stack.enter_context(nginx(root, {
+            "both": (ports["both"], list(replicas.values())),
+            **{name: (ports[name], [address]) for name, address in replicas.items()}}))
+        yield Proxy(f"http://127.0.0.1:{ports['both']}",
+                    {name: f"http://127.0.0.1:{ports[name]}" for name in replicas},
+                    replicas, root / "access.log")
+
+
+def test_the_openai_client_is_answered_through_the_proxy_by_both_replicas(
+        proxy: Proxy) -> None:
+    from openai import OpenAI
+
+    with proxy.client(proxy.url) as http:
+        client = OpenAI(base_url=f"{proxy.url}/v1", api_key=API_KEY, http_client=http)
+        messages: Any = [{"role": "user", "content": LEAVE}]
+        whole = client.chat.completions.create(model="docent", messages=messages)
+        pieces = [chunk.choices[0].delta.content or "" for chunk in
+                  client.chat.completions.create(model="docent", messages=messages,
+                                                 stream=True)]
+    assert "18 days" in str(whole.choices[0].message.content)
+    assert len([piece for piece in pieces if piece]) > 1  # streamed, not one piece
+    assert "".join(pieces) == whole.choices[0].message.content
+    # nginx's round robin sent one to each replica
+    assert sorted(proxy.answered_by(proxy.url, "/v1/chat/completions", 2)) == ["a", "b"]
+
+
+def test_a_conversation_and_an_upload_move_from_one_replica_to_the_other(
+        proxy: Proxy) -> None:
+    thread = _unique()
+    with proxy.client(proxy.only["a"]) as first, proxy.client(proxy.only["b"]) as second:
+        assert _ask(first, thread, LEAVE)["question"] == LEAVE
+        answered = _ask(second, thread, PART_TIME)  # made standalone from turn one
+        assert (answered["asked"], answered["question"]) == (PART_TIME, STANDALONE)
+        # the web app's upload: the file as the body, this site's Origin
+        name = f"{_unique()}.md"
+        uploaded = first.post("/api/documents/upload", params={"name": name},
+                              content=FOUNTAIN, headers={
+                                  "content-type": "text/plain",
+                                  "origin": f"http://{proxy.host(proxy.only['a'])}"})
+        assert uploaded.status_code == 200, uploaded.text
+        assert uploaded.json()["exit_code"] == 0
+        listed = second.get("/api/documents").json()["files"]
+    assert f"upload://{name}" in {file["source"] for file in listed}
+    path = f"/api/conversations/{thread}/ask"
+    assert (proxy.answered_by(proxy.only["a"], path, 1),
+            proxy.answered_by(proxy.only["b"], path, 1)) == (["a"], ["b"])
+
+
+def test_another_sites_origin_and_another_name_are_refused_through_the_proxy(
+        proxy: Proxy) -> None:
+    with proxy.client(proxy.url, origin="http://evil.example") as other_site:
+        refused = other_site.post("/api/documents/upload", params={"name": "evil.md"},
+                                  content=FOUNTAIN, headers={"content-type": "text/plain"})
+        listing = other_site.get("/api/documents")
+    for response in (refused, listing):
+        assert response.status_code == 403
+        assert json.loads(response.text)["error"]["code"] == "cross_origin"  # docent's
+    rebound = httpx.get(f"{proxy.url}/api/documents", headers={
+        "host": "evil.example", "authorization": f"Bearer {API_KEY}"})
+    assert (rebound.status_code, rebound.text) == (400, "Invalid host header")
