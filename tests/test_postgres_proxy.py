@@ -15,6 +15,7 @@ import json
 import re
 import shutil
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -25,6 +26,7 @@ from typing import Any
 import httpx
 import pytest
 
+from app.server.answering import Answerer
 from tests.helpers import ROOT, free_port
 from tests.served import API_KEY, keyed_app, run_uvicorn
 from tests.test_postgres_shared_state import LEAVE, PART_TIME, STANDALONE, _ask, _replica, _unique
@@ -34,6 +36,9 @@ NGINX = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
 PUBLIC = "docent.test"  # the name clients use, as in DNS
 START_S = 30
 FOUNTAIN = b"# Fountain\n\nThe zorblat fountain is painted teal.\n"
+# an upload over nginx's default cap (1 MB): client_max_body_size lets it through
+KILN_LOG = "".join(f"Record {n}: kiln {n * 7 % 997} fired batch {n} at {1000 + n % 300} "
+                   f"degrees.\n" for n in range(21_000)).encode()
 
 
 def _replace_once(text: str, pattern: str, new: str) -> str:
@@ -70,11 +75,32 @@ def nginx_conf(prefix: Path, sites: list[str]) -> str:
             f"    include {prefix / 'docent-*.conf'};\n}}\n")
 
 
+class HeldAfterText(Answerer):
+    """Answers as the replica does, but once the checked text is out, holds the rest of
+    the answer until `read` is set (by the client that got the text) or START_S pass."""
+
+    def __init__(self, answerer: Answerer) -> None:
+        super().__init__(answerer.resources)
+        self.read = threading.Event()
+        self.released: list[bool] = []  # each hold: whether the client's read ended it
+
+    def answer(self, question: str, options: Any, on_event: Any = None, **run: Any) -> Any:
+        from graphs.answer import Checked
+
+        def heard(event: Any) -> None:
+            on_event(event)
+            if isinstance(event, Checked) and event.text:
+                self.released.append(self.read.wait(START_S))
+
+        return super().answer(question, options, heard, **run)
+
+
 @dataclass
 class Proxy:
     url: str  # both replicas, as documented
     only: dict[str, str]  # replica name → a URL that reaches it alone
     replicas: dict[str, str]  # replica name → its host:port
+    apps: dict[str, Any]  # replica name → its app
     log: Path  # nginx's access log: "port method path status replica"
 
     def client(self, url: str, **headers: str) -> httpx.Client:
@@ -138,10 +164,10 @@ def proxy(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     root = tmp_path_factory.mktemp("proxy")
     collection = _unique()
     with ExitStack() as stack:
-        replicas = {}
+        replicas, apps = {}, {}
         for name in ("a", "b"):
-            app = keyed_app(_replica(root / name, database_url, collection),
-                            allowed_hosts=(PUBLIC,))
+            app = apps[name] = keyed_app(_replica(root / name, database_url, collection),
+                                         allowed_hosts=(PUBLIC,))
             stack.callback(app.state.conversations.close)
             url = stack.enter_context(contextmanager(run_uvicorn)(app))
             replicas[name] = url.removeprefix("http://")
@@ -151,7 +177,7 @@ def proxy(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             **{name: (ports[name], [address]) for name, address in replicas.items()}}))
         yield Proxy(f"http://127.0.0.1:{ports['both']}",
                     {name: f"http://127.0.0.1:{ports[name]}" for name in replicas},
-                    replicas, root / "access.log")
+                    replicas, apps, root / "access.log")
 
 
 def test_the_openai_client_is_answered_through_the_proxy_by_both_replicas(
@@ -172,6 +198,28 @@ def test_the_openai_client_is_answered_through_the_proxy_by_both_replicas(
     assert sorted(proxy.answered_by(proxy.url, "/v1/chat/completions", 2)) == ["a", "b"]
 
 
+def test_an_answer_reaches_the_client_through_the_proxy_before_it_ends(
+        proxy: Proxy) -> None:
+    """The replica holds the end of the web app's streamed answer until the client has
+    read its text: a proxy that buffered the stream would hold the text back as well."""
+    state = proxy.apps["a"].state
+    answerer = state.answerer
+    held = state.answerer = HeldAfterText(answerer)
+    events = []
+    try:
+        with proxy.client(proxy.only["a"]) as client, client.stream(
+                "POST", f"/api/conversations/{_unique()}/ask",
+                json={"question": LEAVE}) as stream:
+            for line in stream.iter_lines():
+                if line.startswith("data: "):
+                    events.append(json.loads(line[6:]))
+                    held.read.set()
+    finally:
+        state.answerer = answerer
+    assert held.released == [True]
+    assert "18 days" in events[0]["token"] and "result" in events[-1]
+
+
 def test_a_conversation_and_an_upload_move_from_one_replica_to_the_other(
         proxy: Proxy) -> None:
     thread = _unique()
@@ -187,6 +235,9 @@ def test_a_conversation_and_an_upload_move_from_one_replica_to_the_other(
                                   "origin": f"http://{proxy.host(proxy.only['a'])}"})
         assert uploaded.status_code == 200, uploaded.text
         assert uploaded.json()["exit_code"] == 0
+        big = first.post("/api/documents/upload", params={"name": f"{_unique()}.txt"},
+                         content=KILN_LOG, headers={"content-type": "application/octet-stream"})
+        assert (len(KILN_LOG) > 1024 * 1024, big.status_code) == (True, 200), big.text
         listed = second.get("/api/documents").json()["files"]
     assert f"upload://{name}" in {file["source"] for file in listed}
     path = f"/api/conversations/{thread}/ask"
