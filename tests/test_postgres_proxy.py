@@ -101,7 +101,8 @@ class Proxy:
     only: dict[str, str]  # replica name → a URL that reaches it alone
     replicas: dict[str, str]  # replica name → its host:port
     apps: dict[str, Any]  # replica name → its app
-    log: Path  # nginx's access log: "port method path status replica"
+    stopped: str  # a URL over replica a and a replica that is down
+    log: Path  # nginx's access log: "port method path status replicas-tried"
 
     def client(self, url: str, **headers: str) -> httpx.Client:
         """A client of `url` as a browser of the public name: Host PUBLIC:port, the key."""
@@ -113,8 +114,9 @@ class Proxy:
         return f"{PUBLIC}:{httpx.URL(url).port}"
 
     def answered_by(self, url: str, path: str, count: int) -> list[str]:
-        """The replicas (by name) that answered the `count` requests for `path` through
-        `url`, in order (nginx logs a request after its client may have read the end)."""
+        """The replicas (by name, "down" for one that is not: "down a" if nginx tried it
+        then a) that answered the `count` requests for `path` through `url`, in order
+        (nginx logs a request after its client may have read the end)."""
         by_address = {address: name for name, address in self.replicas.items()}
         port = str(httpx.URL(url).port)
         deadline = time.monotonic() + START_S
@@ -122,7 +124,8 @@ class Proxy:
             lines = [fields for fields in map(str.split, self.log.read_text().splitlines())
                      if fields[0] == port and fields[2] == path]
             if len(lines) >= count or time.monotonic() > deadline:
-                return [by_address[fields[4]] for fields in lines]
+                return [" ".join(by_address.get(tried.rstrip(","), "down")
+                                 for tried in fields[4:]) for fields in lines]
             time.sleep(0.1)
 
 
@@ -171,13 +174,17 @@ def proxy(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             stack.callback(app.state.conversations.close)
             url = stack.enter_context(contextmanager(run_uvicorn)(app))
             replicas[name] = url.removeprefix("http://")
-        ports = {name: free_port() for name in ("both", "a", "b")}
+        ports = {name: free_port() for name in ("both", "a", "b", "stopped")}
         stack.enter_context(nginx(root, {
             "both": (ports["both"], list(replicas.values())),
-            **{name: (ports[name], [address]) for name, address in replicas.items()}}))
-        yield Proxy(f"http://127.0.0.1:{ports['both']}",
-                    {name: f"http://127.0.0.1:{ports[name]}" for name in replicas},
-                    replicas, apps, root / "access.log")
+            **{name: (ports[name], [address]) for name, address in replicas.items()},
+            # the one change to a directive: nginx tries the stopped replica every other
+            # request instead of avoiding it 10 s after a failure (max_fails=1)
+            "stopped": (ports["stopped"], [f"127.0.0.1:{free_port()} max_fails=0",
+                                           replicas["a"]])}))
+        url = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+        yield Proxy(url["both"], {name: url[name] for name in replicas}, replicas, apps,
+                    url["stopped"], root / "access.log")
 
 
 def test_the_openai_client_is_answered_through_the_proxy_by_both_replicas(
@@ -257,3 +264,17 @@ def test_another_sites_origin_and_another_name_are_refused_through_the_proxy(
     rebound = httpx.get(f"{proxy.url}/api/documents", headers={
         "host": "evil.example", "authorization": f"Bearer {API_KEY}"})
     assert (rebound.status_code, rebound.text) == (400, "Invalid host header")
+
+
+def test_a_replica_that_is_down_costs_no_request(proxy: Proxy) -> None:
+    """A replica stopped (an upgrade, a crash): nginx passes each request it sent there,
+    questions included, to one that is up."""
+    threads = [_unique() for _ in range(2)]
+    with proxy.client(proxy.stopped) as client:
+        for thread in threads:
+            assert client.get("/api/documents").status_code == 200
+            assert "18 days" in _ask(client, thread, LEAVE)["answer"]
+    routes = [*proxy.answered_by(proxy.stopped, "/api/documents", 2),
+              *(proxy.answered_by(proxy.stopped, f"/api/conversations/{thread}/ask", 1)[0]
+                for thread in threads)]
+    assert sorted(routes) == ["a", "a", "down a", "down a"]
