@@ -1,20 +1,23 @@
 """docs/deploy/nginx.conf, run: a real nginx (Debian's, which .ci/run installs) on
-127.0.0.1 in front of two replicas of the real app on uvicorn (tests/served.py: fake
-embedding and chat), each with its own data dir, on one PostgreSQL, the key required and
-the public name passed as `--allowed-host`.
+127.0.0.1 in front of replicas on one PostgreSQL, each with its own data dir, the key
+required and the public name passed as `--allowed-host`: two of the real app on uvicorn
+(tests/served.py: fake embedding and chat, so they answer and ingest), and one
+`python -m app serve` process started as the file says (it lists and refuses).
 
-The documented file is rendered three times, changing only its addresses and name: once
-over both replicas (as documented), and once over each replica alone, so that a test can
-send a conversation's turns, or an upload and its listing, to a replica of its choice;
-every request still goes through the documented directives. nginx's access log says which
-replica answered."""
+The documented file is rendered once per listener, changing only its addresses and name:
+over replicas a and b (as documented), over each replica alone (so that a test sends a
+conversation's turns, or an upload and its listing, to the replica of its choice), and
+over a and a replica that is down. Every request goes through the documented directives;
+nginx's access log says which replicas it tried."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -99,8 +102,8 @@ class HeldAfterText(Answerer):
 class Proxy:
     url: str  # both replicas, as documented
     only: dict[str, str]  # replica name → a URL that reaches it alone
-    replicas: dict[str, str]  # replica name → its host:port
-    apps: dict[str, Any]  # replica name → its app
+    replicas: dict[str, str]  # replica name → its host:port: a, b, and serve (a process)
+    apps: dict[str, Any]  # replica name → its app (a and b)
     stopped: str  # a URL over replica a and a replica that is down
     log: Path  # nginx's access log: "port method path status replicas-tried"
 
@@ -162,6 +165,39 @@ def nginx(prefix: Path, sites: dict[str, tuple[int, list[str]]]) -> Iterator[Non
         server.wait(timeout=30)
 
 
+@contextmanager
+def docent_serve(folder: Path, database_url: str, collection: str) -> Iterator[str]:
+    """`python -m app serve` started as docs/deploy/nginx.conf says (it lists and
+    refuses; answering and ingesting need an embedding model that it would load); yields
+    its host:port."""
+    port = free_port()
+    folder.mkdir()
+    env = {**os.environ, "DOCENT_DATA_DIR": str(folder / "docent-data"),
+           "DOCENT_DATABASE_URL": database_url,
+           "DOCENT_COLLECTION": collection, "DOCENT_EMBEDDING_MODEL": "test:hashing",
+           "DOCENT_API_KEY": API_KEY, "PYTHONPATH": str(ROOT)}
+    log = folder / "serve.log"
+    with log.open("w") as sink:
+        server = subprocess.Popen([sys.executable, "-m", "app", "serve", "--host", "127.0.0.1",
+                                   "--port", str(port), "--allowed-host", PUBLIC],
+                                  cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + START_S
+        while True:
+            assert server.poll() is None, f"serve exited: {log.read_text()[-2000:]}"
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/health")
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, f"serve not up in {START_S} s"
+                time.sleep(0.1)
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert "Traceback" not in log.read_text()
+
+
 @pytest.fixture(scope="module")
 def proxy(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
     root = tmp_path_factory.mktemp("proxy")
@@ -174,30 +210,31 @@ def proxy(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             stack.callback(app.state.conversations.close)
             url = stack.enter_context(contextmanager(run_uvicorn)(app))
             replicas[name] = url.removeprefix("http://")
-        ports = {name: free_port() for name in ("both", "a", "b", "stopped")}
+        replicas["serve"] = stack.enter_context(
+            docent_serve(root / "serve", database_url, collection))
+        ports = {name: free_port() for name in ("both", *replicas, "stopped")}
         stack.enter_context(nginx(root, {
-            "both": (ports["both"], list(replicas.values())),
+            "both": (ports["both"], [replicas["a"], replicas["b"]]),
             **{name: (ports[name], [address]) for name, address in replicas.items()},
             # the one change to a directive: nginx tries the stopped replica every other
             # request instead of avoiding it 10 s after a failure (max_fails=1)
             "stopped": (ports["stopped"], [f"127.0.0.1:{free_port()} max_fails=0",
                                            replicas["a"]])}))
-        url = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
-        yield Proxy(url["both"], {name: url[name] for name in replicas}, replicas, apps,
-                    url["stopped"], root / "access.log")
+        urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+        yield Proxy(urls["both"], {name: urls[name] for name in replicas}, replicas, apps,
+                    urls["stopped"], root / "access.log")
 
 
 def test_the_openai_client_is_answered_through_the_proxy_by_both_replicas(
         proxy: Proxy) -> None:
     from openai import OpenAI
 
-    with proxy.client(proxy.url) as http:
-        client = OpenAI(base_url=f"{proxy.url}/v1", api_key=API_KEY, http_client=http)
-        messages: Any = [{"role": "user", "content": LEAVE}]
-        whole = client.chat.completions.create(model="docent", messages=messages)
-        pieces = [chunk.choices[0].delta.content or "" for chunk in
-                  client.chat.completions.create(model="docent", messages=messages,
-                                                 stream=True)]
+    client = OpenAI(base_url=f"{proxy.url}/v1", api_key=API_KEY,
+                    default_headers={"host": proxy.host(proxy.url)})
+    messages: Any = [{"role": "user", "content": LEAVE}]
+    whole = client.chat.completions.create(model="docent", messages=messages)
+    pieces = [chunk.choices[0].delta.content or "" for chunk in
+              client.chat.completions.create(model="docent", messages=messages, stream=True)]
     assert "18 days" in str(whole.choices[0].message.content)
     assert len([piece for piece in pieces if piece]) > 1  # streamed, not one piece
     assert "".join(pieces) == whole.choices[0].message.content
@@ -230,7 +267,8 @@ def test_an_answer_reaches_the_client_through_the_proxy_before_it_ends(
 def test_a_conversation_and_an_upload_move_from_one_replica_to_the_other(
         proxy: Proxy) -> None:
     thread = _unique()
-    with proxy.client(proxy.only["a"]) as first, proxy.client(proxy.only["b"]) as second:
+    with proxy.client(proxy.only["a"]) as first, proxy.client(proxy.only["b"]) as second, \
+            proxy.client(proxy.only["serve"]) as third:
         assert _ask(first, thread, LEAVE)["question"] == LEAVE
         answered = _ask(second, thread, PART_TIME)  # made standalone from turn one
         assert (answered["asked"], answered["question"]) == (PART_TIME, STANDALONE)
@@ -242,27 +280,32 @@ def test_a_conversation_and_an_upload_move_from_one_replica_to_the_other(
                                   "origin": f"http://{proxy.host(proxy.only['a'])}"})
         assert uploaded.status_code == 200, uploaded.text
         assert uploaded.json()["exit_code"] == 0
+        assert len(KILN_LOG) > 1024 * 1024
         big = first.post("/api/documents/upload", params={"name": f"{_unique()}.txt"},
                          content=KILN_LOG, headers={"content-type": "application/octet-stream"})
-        assert (len(KILN_LOG) > 1024 * 1024, big.status_code) == (True, 200), big.text
-        listed = second.get("/api/documents").json()["files"]
-    assert f"upload://{name}" in {file["source"] for file in listed}
+        assert big.status_code == 200, big.text
+        for other in (second, third):
+            listed = other.get("/api/documents").json()["files"]
+            assert f"upload://{name}" in {file["source"] for file in listed}
     path = f"/api/conversations/{thread}/ask"
     assert (proxy.answered_by(proxy.only["a"], path, 1),
             proxy.answered_by(proxy.only["b"], path, 1)) == (["a"], ["b"])
 
 
+@pytest.mark.parametrize("through", ["a and b", "serve"])
 def test_another_sites_origin_and_another_name_are_refused_through_the_proxy(
-        proxy: Proxy) -> None:
-    with proxy.client(proxy.url, origin="http://evil.example") as other_site:
-        refused = other_site.post("/api/documents/upload", params={"name": "evil.md"},
-                                  content=FOUNTAIN, headers={"content-type": "text/plain"})
-        listing = other_site.get("/api/documents")
+        proxy: Proxy, through: str) -> None:
+    url = proxy.url if through == "a and b" else proxy.only[through]
+    with proxy.client(url) as client:
+        assert client.get("/api/documents").status_code == 200  # the public name
+        refused = client.post("/api/documents/upload", params={"name": "evil.md"},
+                              content=FOUNTAIN, headers={"content-type": "text/plain",
+                                                         "origin": "http://evil.example"})
+        listing = client.get("/api/documents", headers={"origin": "http://evil.example"})
+        rebound = client.get("/api/documents", headers={"host": "evil.example"})
     for response in (refused, listing):
         assert response.status_code == 403
         assert json.loads(response.text)["error"]["code"] == "cross_origin"  # docent's
-    rebound = httpx.get(f"{proxy.url}/api/documents", headers={
-        "host": "evil.example", "authorization": f"Bearer {API_KEY}"})
     assert (rebound.status_code, rebound.text) == (400, "Invalid host header")
 
 
