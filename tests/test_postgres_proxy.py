@@ -321,3 +321,17 @@ def test_a_replica_that_is_down_costs_no_request(proxy: Proxy) -> None:
               *(proxy.answered_by(proxy.stopped, f"/api/conversations/{thread}/ask", 1)[0]
                 for thread in threads)]
     assert sorted(routes) == ["a", "a", "down a", "down a"]
+
+
+def test_the_key_form_signs_a_browser_in_on_both_replicas(proxy: Proxy) -> None:
+    """The page's key form through the proxy (its post carries this site's Origin): the
+    cookie it sets opens the API on either replica."""
+    host, thread = proxy.host(proxy.url), _unique()
+    with httpx.Client(base_url=proxy.url, headers={"host": host}) as browser:
+        assert browser.get("/").headers["location"] == "/login"
+        signed = browser.post("/login", data={"key": API_KEY},
+                              headers={"origin": f"http://{host}"})
+        assert (signed.status_code, signed.headers["location"]) == (303, "/")
+        opened = [browser.get(f"/api/conversations/{thread}").status_code for _ in range(2)]
+    assert opened == [200, 200]
+    assert sorted(proxy.answered_by(proxy.url, f"/api/conversations/{thread}", 2)) == ["a", "b"]
