@@ -67,16 +67,21 @@ class QuestionKeyedChat(BaseChatModel):
             yield chunk
 
 
-def keyed_app(settings: Settings, chat: QuestionKeyedChat | None = None) -> Any:
-    """The real app over `settings`' store, answered by `chat` (default: ANSWERS); it
-    ingests in process, with the fake embedding that no child process could load."""
+def keyed_app(settings: Settings, chat: QuestionKeyedChat | None = None,
+              allowed_hosts: tuple[str, ...] = ()) -> Any:
+    """The real app over `settings`' store, answered by `chat` (default: ANSWERS), as
+    `serve` on 127.0.0.1 with `--allowed-host` each of `allowed_hosts`; it ingests in
+    process, with the fake embedding that no child process could load."""
     from app.server.factory import create_app
     from app.server.ingesting import in_this_process
+    from app.server.security import allowed_hosts as hosts_served
     from core.resources import Resources
 
     return create_app(Resources(settings, model=fake_model(chat or QuestionKeyedChat(),
                                                            style="chat", family="gemma3"),
-                                embeddings=HashingEmbeddings()), ingest=in_this_process)
+                                embeddings=HashingEmbeddings()),
+                      allowed_hosts=hosts_served("127.0.0.1", allowed_hosts),
+                      ingest=in_this_process)
 
 
 def in_process(app: Any) -> Any:
