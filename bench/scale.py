@@ -234,7 +234,25 @@ def searches(backend: Any, generation: str, questions: list[str], vectors: list[
         if number < len(exact):
             for name, per in (("chunk ids", 0), ("paragraphs (any copy)", paragraphs)):
                 recalls[name].append(recall([i for i, _ in found], exact[number], per))
+    timings["retrieve, BM25 on a second thread (as graphs/retrieval.py runs it)"] = [
+        timed(retrieve_at_once, backend, generation, question, vector)[1]
+        for question, vector in zip(questions, vectors, strict=True)]
     return timings, recalls
+
+
+_second_thread: Any = None
+
+
+def retrieve_at_once(backend: Any, generation: str, question: str, vector: Any) -> None:
+    """The sentence search here while BM25 runs on another thread, then the chunks fetched."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    global _second_thread
+    _second_thread = _second_thread or ThreadPoolExecutor(1)
+    words = _second_thread.submit(backend.keyword_search, generation, question, K)
+    found = backend.dense_sentences(generation, vector, K)
+    backend.get_chunks(generation, list(dict.fromkeys(
+        [i for i, _ in found] + [i for i, _ in words.result()])))
 
 
 def print_recalls(recalls: dict[str, list[float]], questions: int) -> None:

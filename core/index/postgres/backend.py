@@ -61,9 +61,10 @@ CREATE TABLE IF NOT EXISTS docent_files (generation text, source text, content_h
 # HNSW's candidate list: pgvector returns at most ef_search rows from an index scan, so a
 # search for more raises it to the number wanted, up to pgvector's maximum
 EF_SEARCH, MAX_EF_SEARCH = 40, 1000
-# chunks whose sentences a sentence search scores: at 100k synthetic chunks 200 found 0.92
-# of the exact top 20 (by chunk id), 400 found 0.975 in 71 ms p50 (bench/scale.py)
-CHUNK_CANDIDATES = 400
+# chunks whose sentences a sentence search scores. At 1M synthetic chunks (bench/scale.py,
+# idle) 400 found 0.894 of the exact top 20 by chunk id in 19 / 27 ms p50 / p95, 1,000 found
+# 0.947 in 45 / 85, 2,000 0.970 in 84 / 120: 1,000 keeps the whole retrieve under 200 ms p95
+CHUNK_CANDIDATES = 1000
 
 
 # kiwipiepy keeps a multi-word proper noun as one token ("@스탠더드 앤드 푸어스"): its spaces
