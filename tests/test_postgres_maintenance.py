@@ -19,12 +19,11 @@ from core.errors import DocentError
 from core.index.backend import Chunk
 from core.index.generation import read_generations
 from core.index.postgres import maintenance
-from core.index.postgres.backend import PostgresBackend
+from core.index.postgres.backend import PostgresBackend, keyword_index_name
 from core.index.postgres.connection import connect
 from core.index.postgres.lock import advisory_lock
 from core.index.postgres.maintenance import (
     MERGE_AFTER_CHUNKS,
-    keyword_index_name,
     merge_after_ingest,
     merge_segments,
     segment_count,

@@ -92,6 +92,11 @@ def chunk_table_name(generation: str) -> str:
     return f"docent_{slug}_{digest}_chunks"
 
 
+def keyword_index_name(generation: str) -> str:
+    """The `bm25` index on the generation's chunk table."""
+    return f"{chunk_table_name(generation)}_bm25"
+
+
 def pack_sentences(vectors: ArrayLike) -> bytes:
     """A chunk's sentence vectors as one int8 matrix, each row scaled so its largest
     component is ±127: a cosine needs no scale back, and the rounding moves it by about
@@ -204,7 +209,8 @@ class PostgresBackend:
         if self._bm25:
             statements.append(sql.SQL(
                 "CREATE INDEX IF NOT EXISTS {} ON {} USING bm25 (id, (tokens::pdb.whitespace)) "
-                "WITH (key_field = 'id')").format(sql.Identifier(f"{name}_bm25"), chunks))
+                "WITH (key_field = 'id')").format(sql.Identifier(keyword_index_name(generation)),
+                                                  chunks))
         with db.transaction():
             db.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (generation,))
             for statement in statements:

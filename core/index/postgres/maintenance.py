@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from core.errors import DocentError
 from core.index.damage import first_line
-from core.index.postgres.backend import chunk_table_name
+from core.index.postgres.backend import keyword_index_name
 from core.index.postgres.connection import connect
 
 if TYPE_CHECKING:
@@ -31,11 +31,6 @@ MERGE_AFTER_CHUNKS = 10_000
 # warning): a `--reindex` that drops the generation, or a process stuck behind one, may
 # otherwise keep it waiting, and the ingest with it, for as long as they run
 MERGE_WAIT_S = 60
-
-
-def keyword_index_name(generation: str) -> str:
-    """The `bm25` index on the generation's chunk table (as `PostgresBackend` names it)."""
-    return f"{chunk_table_name(generation)}_bm25"
 
 
 def segment_count(url: str, generation: str) -> int | None:
