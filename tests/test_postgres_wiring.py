@@ -125,20 +125,24 @@ def test_prune_removes_the_chunks_of_a_deleted_file(
     assert store.count() == len(store.record_manager.list_keys())
 
 
-def test_reindex_switch_is_atomic_for_a_reader(
+def test_reindex_switch_is_atomic_for_readers_on_two_replicas(
         database_url: str, collection: str, tmp_path: Path) -> None:
+    """Two replicas (their own data dirs) search in a loop while another process runs
+    `--reindex`: every search of each sees one whole generation, old or new, and each is
+    on the new one after the switch."""
     from core.index.generation import read_generations
     from core.resources import Resources
     from graphs.context import Context
     from graphs.options import resolve
     from graphs.retrieval import hybrid_search
 
-    settings = _settings(database_url, collection, tmp_path / "reader")
+    settings = _settings(database_url, collection, tmp_path / "first")
     assert ingest_paths([SAMPLE_DATA], settings, model=HashingEmbeddings()).exit_code == 0
     old = read_generations(settings).active
-    resources = Resources(settings, embeddings=HashingEmbeddings())
+    replicas = [Resources(_settings(database_url, collection, tmp_path / name),
+                          embeddings=HashingEmbeddings()) for name in ("a", "b")]
     opts = resolve(settings, Context())
-    seen: list[tuple[str, str]] = []
+    seen: dict[int, list[tuple[str, str]]] = {0: [], 1: []}
     errors: list[BaseException] = []
     stop = threading.Event()
 
@@ -146,27 +150,30 @@ def test_reindex_switch_is_atomic_for_a_reader(
         found = hybrid_search(view.store(), view.keyword_index(), QUESTION, opts)
         return view.store().name, str(found[0].metadata["source"]) if found else ""
 
-    def read() -> None:
+    def read(number: int) -> None:
         while not stop.is_set():
             try:
-                seen.append(resources.on_one_index(search))
+                seen[number].append(replicas[number].on_one_index(search))
             except BaseException as exc:  # any failure of a reader is the finding
                 errors.append(exc)
 
-    reader = threading.Thread(target=read)
-    reader.start()
+    readers = [threading.Thread(target=read, args=(number,)) for number in seen]
+    for reader in readers:
+        reader.start()
     try:
         rebuilt = _docent(_env(database_url, collection, tmp_path / "writer"),
                           tmp_path / "hook", "ingest", "--reindex", str(SAMPLE_DATA), "--json")
     finally:
         stop.set()
-        reader.join()
+        for reader in readers:
+            reader.join()
     assert rebuilt.returncode == 0, rebuilt.stderr
     new = read_generations(settings).active
-    seen.append(resources.on_one_index(search))
     assert new != old and errors == []
-    assert {name for name, _ in seen} <= {old, new} and seen[-1][0] == new
-    assert {Path(source).name for _, source in seen} == {"handbook.pdf"}
+    for number, replica in enumerate(replicas):
+        seen[number].append(replica.on_one_index(search))
+        assert {name for name, _ in seen[number]} <= {old, new} and seen[number][-1][0] == new
+        assert {Path(source).name for _, source in seen[number]} == {"handbook.pdf"}
     assert old not in _generation_names(settings)
 
 
