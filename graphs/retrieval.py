@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextvars
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from core.index.keyword import keyword_hits
@@ -118,20 +118,24 @@ def _keyword_thread() -> ThreadPoolExecutor:
 
 def hybrid_search(store: Store, index: KeywordIndex | None, question: str,
                   opts: RunOptions) -> list[Document]:
-    """Fused candidates, at most `fetch_k`; a zero weight skips that retriever. The two
-    rankings run at once: on PostgreSQL each is a server process's work (at 1M chunks the
-    sentence search took 51 ms p50 and BM25 34 ms, bench/scale.py)."""
+    """Fused candidates, at most `fetch_k`; a zero weight skips that retriever. On a
+    database server the two rankings run at once, each a server process's work: at 1M
+    chunks retrieve p95 went from 175 to 145 ms (bench/scale.py, idle). In the process
+    they run one after the other: a second thread made the embedded store's default path
+    slower at 11.6k chunks, p50 / p95 31 / 38 → 35 / 45 ms (bench/latency.py, idle)."""
     rankings = []
     dense_weight = opts.dense_weight_korean if mostly_hangul(question) else opts.dense_weight
-    keyword = None
-    if opts.keyword_weight > 0 and index is not None:
+    keyword: Future[list[Document]] | None = None
+    bm25 = index if opts.keyword_weight > 0 else None
+    if bm25 is not None and store.searched_by_a_server:
         keyword = _keyword_thread().submit(contextvars.copy_context().run, keyword_ranking,
-                                           store, index, question, opts)
+                                           store, bm25, question, opts)
     if dense_weight > 0 or index is None:
         rankings.append((dense_weight or 1.0, "dense_score",
                          dense_ranking(store, question, opts)))
-    if keyword is not None:
-        rankings.append((opts.keyword_weight, "keyword_score", keyword.result()))
+    if bm25 is not None:
+        rankings.append((opts.keyword_weight, "keyword_score", keyword.result() if keyword
+                         else keyword_ranking(store, bm25, question, opts)))
     match opts.fusion:
         case "rrf":
             fused = reciprocal_rank_fusion([(w, docs) for w, _, docs in rankings], opts.rrf_k)

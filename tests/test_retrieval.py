@@ -29,10 +29,12 @@ def test_rrf_rewards_agreement_and_honours_weights() -> None:
     assert [d.id for d in keyword_heavy] == ["b", "c", "a"]
 
 
-def test_the_dense_and_keyword_rankings_run_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_on_a_database_server_the_two_rankings_run_at_once(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """Each ranking waits for the other to start: run one after the other, the first
     would wait out the barrier and fail."""
     import threading
+    from types import SimpleNamespace
 
     from core.settings import Settings
     from graphs import retrieval
@@ -51,7 +53,8 @@ def test_the_dense_and_keyword_rankings_run_at_once(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(retrieval, "dense_ranking", dense)
     monkeypatch.setattr(retrieval, "keyword_ranking", keyword)
     opts = resolve(Settings(), Context())
-    found = retrieval.hybrid_search(object(), object(), "roast", opts)  # type: ignore[arg-type]
+    store = SimpleNamespace(searched_by_a_server=True)
+    found = retrieval.hybrid_search(store, object(), "roast", opts)  # type: ignore[arg-type]
     assert {d.id for d in found} == {"a", "b"}
 
 

@@ -137,6 +137,12 @@ class Store:
         (SQLAlchemy's import included) took 0.3 s of a cold `ask`."""
         return record_manager(self.settings, self.name)
 
+    @property
+    def searched_by_a_server(self) -> bool:
+        """Whether a search waits on a database server's process (PostgreSQL), so that a
+        question's two searches gain from running at once."""
+        return self.backend is not None
+
     def count(self) -> int:
         if self.backend is not None:
             return self.backend.count(self.name)
