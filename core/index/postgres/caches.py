@@ -12,7 +12,8 @@ from langchain_core.caches import RETURN_VAL_TYPE, BaseCache
 from langchain_core.stores import ByteStore
 
 from core.index.damage import first_line
-from core.index.postgres.pool import database_error, shared_pool
+from core.index.postgres.connection import create_schema, database_error
+from core.index.postgres.pool import shared_pool
 
 log = logging.getLogger("docent.cache")
 
@@ -28,12 +29,9 @@ class PostgresByteStore(ByteStore):
         import psycopg  # after the pool, which says when the extra is missing
 
         try:
-            # serialised like the index's schema: two CREATE TABLE IF NOT EXISTS at once
-            # raise a unique violation or "type … already exists" (test_postgres_shared_state)
-            with self.pool.connection() as connection, connection.transaction():
-                connection.execute("SELECT pg_advisory_xact_lock(hashtext('docent schema'))")
-                connection.execute(f"CREATE TABLE IF NOT EXISTS {table} "
-                                   "(key text PRIMARY KEY, value bytea NOT NULL)")
+            with self.pool.connection() as connection:
+                create_schema(connection, f"CREATE TABLE IF NOT EXISTS {table} "
+                              "(key text PRIMARY KEY, value bytea NOT NULL)")
         except psycopg.Error as exc:
             raise database_error(url, exc) from None
 

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from core.index.postgres.pool import database_error, missing_extra, open_pool
+from core.index.postgres.connection import database_error, missing_extra
+from core.index.postgres.pool import open_pool
 
 if TYPE_CHECKING:
     from langgraph.checkpoint.postgres import PostgresSaver

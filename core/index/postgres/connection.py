@@ -24,6 +24,16 @@ def shown_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+def database_error(url: str, exc: BaseException) -> DocentError:
+    """The one line for a database docent cannot use: which one (password as ***), why."""
+    return DocentError(f"PostgreSQL {shown_url(url)} (DOCENT_DATABASE_URL): {first_line(exc)}")
+
+
+def missing_extra() -> DocentError:
+    return DocentError("DOCENT_DATABASE_URL needs the postgres extra: "
+                       "pip install 'docent[postgres]'")
+
+
 def sqlalchemy_url(url: str) -> str:
     """The same database for SQLAlchemy, through psycopg 3 (its default is psycopg2)."""
     scheme, _, rest = url.partition("://")
@@ -39,8 +49,7 @@ def connect(url: str) -> psycopg.Connection:
         import psycopg
         from pgvector.psycopg import register_vector
     except ImportError:
-        raise DocentError("DOCENT_DATABASE_URL needs the postgres extra: "
-                          "pip install 'docent[postgres]'") from None
+        raise missing_extra() from None
     sqlalchemy_url(url)  # the scheme check
     try:
         connection = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
@@ -49,9 +58,17 @@ def connect(url: str) -> psycopg.Connection:
             _create_extension(connection, "vector")
         register_vector(connection)
     except psycopg.Error as exc:
-        raise DocentError(f"PostgreSQL {shown_url(url)} (DOCENT_DATABASE_URL): "
-                          f"{first_line(exc)}") from None
+        raise database_error(url, exc) from None
     return connection
+
+
+def create_schema(connection: psycopg.Connection, statements: str) -> None:
+    """Run `CREATE … IF NOT EXISTS` statements one process at a time: two creating one
+    table at once raise a unique violation or "type … already exists"
+    (test_postgres_shared_state's replicas starting together)."""
+    with connection.transaction():
+        connection.execute("SELECT pg_advisory_xact_lock(hashtext('docent schema'))")
+        connection.execute(statements)
 
 
 def _create_extension(connection: psycopg.Connection, name: str) -> None:

@@ -21,9 +21,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from core.errors import DocentError
-from core.index.damage import first_line
-from core.index.postgres.connection import connect, shown_url
+from core.index.postgres.connection import connect, create_schema, database_error
 
 if TYPE_CHECKING:
     import psycopg
@@ -90,12 +88,9 @@ class JobQueue:
             with self._errors():
                 for name, value in HELD_SESSION.items():
                     self._held.execute("SELECT set_config(%s, %s, false)", (name, value))
-                with self._held.transaction():
-                    self._held.execute(
-                        "SELECT pg_advisory_xact_lock(hashtext('docent schema'))")
-                    self._held.execute(SCHEMA)
-                    self._held.execute("DELETE FROM docent_jobs_done WHERE done_at < "
-                                       "now() - %s::interval", (DONE_KEPT,))
+                create_schema(self._held, SCHEMA)
+                self._held.execute("DELETE FROM docent_jobs_done WHERE done_at < "
+                                   "now() - %s::interval", (DONE_KEPT,))
                 row = self._held.execute("SELECT clock_timestamp()").fetchone()
                 self.started = row[0] if row else None
         except BaseException:
@@ -121,8 +116,7 @@ class JobQueue:
         try:
             yield
         except psycopg.Error as exc:
-            raise DocentError(f"PostgreSQL {shown_url(self.url)} (DOCENT_DATABASE_URL): "
-                              f"{first_line(exc)}") from None
+            raise database_error(self.url, exc) from None
 
     def enqueue(self, files: Iterable[tuple[str, str]]) -> int:
         """Add (source, path) pairs; a source already waiting is not added again. Returns

@@ -7,9 +7,12 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from core.errors import DocentError
-from core.index.damage import first_line
-from core.index.postgres.connection import CONNECT_TIMEOUT_S, shown_url, sqlalchemy_url
+from core.index.postgres.connection import (
+    CONNECT_TIMEOUT_S,
+    database_error,
+    missing_extra,
+    sqlalchemy_url,
+)
 
 if TYPE_CHECKING:
     from psycopg_pool import ConnectionPool
@@ -17,16 +20,6 @@ if TYPE_CHECKING:
 # connections per pool: a replica's concurrent answers each hold one only while they read
 # or write
 POOL_SIZE = 4
-
-
-def database_error(url: str, exc: BaseException) -> DocentError:
-    """The one line for a database docent cannot use: which one (password as ***), why."""
-    return DocentError(f"PostgreSQL {shown_url(url)} (DOCENT_DATABASE_URL): {first_line(exc)}")
-
-
-def missing_extra() -> DocentError:
-    return DocentError("DOCENT_DATABASE_URL needs the postgres extra: "
-                       "pip install 'docent[postgres]'")
 
 
 def open_pool(url: str, **options: Any) -> ConnectionPool[Any]:

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from core.index.postgres.pool import database_error, shared_pool
+from core.index.postgres.connection import create_schema, database_error
+from core.index.postgres.pool import shared_pool
 
 TABLE = "docent_uploads"
 
@@ -27,13 +28,11 @@ class Uploads:
 
     def __init__(self, url: str, collection: str) -> None:
         self.url, self.collection, self.pool = url, collection, shared_pool(url)
-        # under the schema's lock, as replicas starting at once need (caches.py)
-        with self._connection() as connection, connection.transaction():
-            connection.execute("SELECT pg_advisory_xact_lock(hashtext('docent schema'))")
-            connection.execute(
-                f"CREATE TABLE IF NOT EXISTS {TABLE} (collection text, name text, "
-                "content_hash text NOT NULL, data bytea NOT NULL, "
-                "uploaded timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (collection, name))")
+        with self._connection() as connection:
+            create_schema(connection,
+                          f"CREATE TABLE IF NOT EXISTS {TABLE} (collection text, name text, "
+                          "content_hash text NOT NULL, data bytea NOT NULL, uploaded "
+                          "timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (collection, name))")
 
     @contextmanager
     def _connection(self) -> Iterator[Any]:
