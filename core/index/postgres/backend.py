@@ -4,7 +4,7 @@ Per generation, one table named after it (`chunk_table_name`): id, text, metadat
 `tokens` (docent's keyword tokens, space-joined), `embedding` (pgvector `halfvec`, HNSW over
 cosine distance) and `sentences`, the chunk's sentence vectors as one int8 matrix (`bytea`,
 `pack_sentences`). A sentence search takes the chunks nearest by the chunk HNSW
-(`sentence_candidates`) and scores their sentences exactly in the process: of the layouts
+(CHUNK_CANDIDATES) and scores their sentences exactly in the process: of the layouts
 bench/scale.py compares, the one that adds no index to the sentence vectors and stores each
 in its width in bytes (384 B for 384 dimensions, against 940 B as a halfvec row); its recall
 against an exact scan is bought with the candidate count (docs/deployment.md, the scale
@@ -33,7 +33,12 @@ from typing import TYPE_CHECKING, Any
 from core.errors import DocentError
 from core.index.backend import Chunk, Sentence, Where
 from core.index.generation import Generations
-from core.index.postgres.connection import connect, has_pg_search, sqlalchemy_url
+from core.index.postgres.connection import (
+    connect,
+    create_schema,
+    has_pg_search,
+    sqlalchemy_url,
+)
 from core.index.postgres.filters import where_sql
 from core.index.tokens import TOKEN_RULES
 from core.tuning import TUNING
@@ -164,10 +169,7 @@ class PostgresBackend:
             # load 12 on 2 cores)
             connection.execute("SET max_parallel_workers_per_gather = 0")
             if self._bm25 is None:  # the process's first connection: not again per thread
-                with connection.transaction():
-                    connection.execute(
-                        "SELECT pg_advisory_xact_lock(hashtext('docent schema'))")
-                    connection.execute(SHARED_SCHEMA)
+                create_schema(connection, SHARED_SCHEMA)
                 self._bm25 = has_pg_search(connection)
             self._connections.add(connection)
             self._local.connection = connection
@@ -306,28 +308,22 @@ class PostgresBackend:
                  for row in rows}
         return [found[i] for i in ids if i in found]
 
-    def _nearest(self, generation: str, table: sql.Identifier, key: str,
-                 vector: Sequence[float], limit: int, where: Where) -> list[tuple[str, float]]:
-        """(key, cosine relevance) of the `limit` rows nearest `vector` by the HNSW index."""
+    def dense_chunks(self, generation: str, vector: Sequence[float], k: int,
+                     where: Where = None) -> list[tuple[str, float]]:
+        """(id, cosine relevance) of the k chunks nearest `vector` by the chunk HNSW."""
         from pgvector import HalfVector
         from psycopg import sql
 
         condition, params = where_sql(where)
-        query = sql.SQL("SELECT {}, embedding <=> %s FROM {} WHERE {} "
+        query = sql.SQL("SELECT id, embedding <=> %s FROM {} WHERE {} "
                         "ORDER BY embedding <=> %s LIMIT %s").format(
-            sql.Identifier(key), table, condition)
+            self._table(generation), condition)
         probe = HalfVector(vector)
         with self._on(generation) as db, db.transaction():
-            _scan_for(db, limit, where)
-            rows = db.execute(query, [probe, *params, probe, limit]).fetchall()
-        ranked = sorted(((str(row[0]), 1.0 - float(row[1])) for row in rows),
-                        key=lambda pair: -pair[1])
-        return ranked
-
-    def dense_chunks(self, generation: str, vector: Sequence[float], k: int,
-                     where: Where = None) -> list[tuple[str, float]]:
-        chunk_table = self._table(generation)
-        return self._nearest(generation, chunk_table, "id", vector, k, where)
+            _scan_for(db, k, where)
+            rows = db.execute(query, [probe, *params, probe, k]).fetchall()
+        return sorted(((str(row[0]), 1.0 - float(row[1])) for row in rows),
+                      key=lambda pair: -pair[1])
 
     def dense_sentences(self, generation: str, vector: Sequence[float], k: int,
                         where: Where = None) -> list[tuple[str, float]]:
