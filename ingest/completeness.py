@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from core.index.backend import postgres_backend
 from core.index.damage import damaged
 from core.index.paging import get_all, source_filters
+from ingest.repair import recorded_ids
 
 if TYPE_CHECKING:
     from langchain_core.documents import Document
@@ -98,25 +99,18 @@ def stored_files(store: Store, sources: Collection[str] | None = None) -> Stored
     stored: Stored = {}
     for where in source_filters(sources):
         found = get_all(store.vectorstore, ["metadatas"], where)
-        recorded = _recorded(store, where)
+        # on PostgreSQL a worker killed between a chunk write and its record leaves no
+        # crash marker (other workers are writing), and its file looked complete to the
+        # worker that took the job over, which skipped it and left 13 chunks unrecorded
+        # (tests/test_postgres_workers.py); in a data dir the marker makes the next run
+        # check every file
+        recorded = recorded_ids(store, where) if store.backend is not None else None
         for chunk_id, meta in zip(found["ids"], found["metadatas"], strict=True):
             if meta and "source" in meta and (recorded is None or chunk_id in recorded):
                 hashes, count = stored.get(str(meta["source"]), (set(), 0))
                 hashes.add(str(meta.get("content_hash")))
                 stored[str(meta["source"])] = (hashes, count + 1)
     return stored
-
-
-def _recorded(store: Store, where: dict | None) -> set[str] | None:
-    """On PostgreSQL, the ids of the chunks under `where` that have their record: a worker
-    killed between a chunk write and its record leaves no crash marker there (other
-    workers are writing), and its file looked complete to the worker that took the job
-    over, which skipped it and left 13 chunks unrecorded (tests/test_postgres_workers.py).
-    None in a data dir, where the marker makes the next run check every file."""
-    if store.backend is None:
-        return None
-    group = sorted(where["source"]["$in"]) if where else None
-    return set(store.record_manager.list_keys(group_ids=group))
 
 
 def unchanged(path: Path, source: str, stored: Stored, expected: Expected) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core.index.paging import get_all, source_filters
 from ingest.report import IngestReport, Problem
@@ -31,6 +31,13 @@ def repair_interrupted(store: Store) -> int:
     return len(orphan_vectors) + len(orphan_records)
 
 
+def recorded_ids(store: Store, where: dict[str, Any] | None) -> set[str]:
+    """The ids of the chunks that have a record, of the sources `where` selects
+    (`core.index.paging.source_filters`; None: every source)."""
+    group = sorted(where["source"]["$in"]) if where else None
+    return set(store.record_manager.list_keys(group_ids=group))
+
+
 def drop_unrecorded(store: Store, sources: Iterable[str]) -> int:
     """Delete the chunks of `sources` that no record names (a kill between a chunk write
     and its record's left them; an unchanged file's next ingest would re-add them, but a
@@ -41,9 +48,8 @@ def drop_unrecorded(store: Store, sources: Iterable[str]) -> int:
         return 0
     orphans: set[str] = set()
     for where in source_filters(sorted(sources)):
-        group = where["source"]["$in"] if where else []
         stored = set(store.vectorstore.get(where=where, include=[])["ids"])
-        orphans |= stored - set(store.record_manager.list_keys(group_ids=group))
+        orphans |= stored - recorded_ids(store, where)
     if orphans:
         store.vectorstore.delete(sorted(orphans))
     return len(orphans)
