@@ -63,13 +63,12 @@ def ingest_shared(
         progress_line(file_done_line(job.source, part))
 
     def give_up(job: Job) -> None:
-        problem = Problem(job.path, (
+        part = IngestReport(files=1, failed=[Problem(job.path, (
             f"the worker reading it stopped {job.tries - 1} times (killed, out of memory?): "
-            "given up until the next ingest"))
-        report.files += 1
-        report.failed.append(problem)
+            "given up until the next ingest"))])
+        _add(report, part)
         queue.note_done(0, True)
-        progress_line(f"{job.source}: failed: {problem.error}")
+        progress_line(file_done_line(job.source, part))
 
     assert settings.database_url  # the caller's choice of this path
     with JobQueue(settings.database_url, settings.collection) as queue:
