@@ -186,10 +186,10 @@ def check_postgres(settings: Settings) -> list[Check]:
 
 def _check_shared_index(settings: Settings) -> Check:
     """The live generation of the collection in the database, and its chunks."""
-    from core.embeddings import embeddings_from
-    from core.index.backend import open_backend
+    from core.index.backend import postgres_backend
 
-    backend = open_backend(settings, embeddings_from(settings))
+    backend = postgres_backend(settings)
+    assert backend is not None  # run only with DOCENT_DATABASE_URL
     live = backend.generations().active
     try:
         chunks = backend.count(live)

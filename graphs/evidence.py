@@ -215,9 +215,8 @@ def evidence_for(question: str, docs: list[Document], index: KeywordIndex | None
                  ) -> list[Sentence]:
     """The best evidence sentences, or none when even the best covers too little of the
     question, or is too far from it by `similarity` (`min_cosine`, the floor of its model,
-    raised by `cosine_margin`;
-    for a Korean question, whose ranking has no dense score, the first sentence alone is
-    embedded for it)."""
+    raised by `cosine_margin`; for a Korean question, whose ranking has no dense score, the
+    first sentence alone is embedded for it)."""
     ranked = rank_sentences(question, docs, index, ranking_similarity(question, similarity))
     floor = MIN_EVIDENCE_COVERAGE["ko" if mostly_hangul(question) else "en"]
     if ranked and ranked[0].coverage < floor:

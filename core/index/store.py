@@ -149,14 +149,14 @@ class Store:
         return int(self.vectorstore._collection.count())  # type: ignore[union-attr]
 
 
-def _check_fingerprint(stored: dict | None, settings: Settings, where: str) -> None:
+def _check_fingerprint(stored: dict | None, settings: Settings) -> None:
     wanted = index_fingerprint(settings)
     stored = {k: v for k, v in (stored or {}).items() if k in wanted}
     if stored and stored != wanted:
         was = ", ".join(f"{k.removeprefix('docent_')}={v}" for k, v in stored.items())
         now = ", ".join(f"{k.removeprefix('docent_')}={v}" for k, v in wanted.items())
         raise DocentError(
-            f"collection {settings.collection!r} in {where} was built with {was}; "
+            f"collection {settings.collection!r} in {where_stored(settings)} was built with {was}; "
             f"the settings now say {now}. Run `python -m app ingest --reindex PATH…` to rebuild "
             "it (vectors of two models are never mixed), or restore the old settings."
         )
@@ -225,8 +225,7 @@ def open_store(settings: Settings, embeddings: Embeddings | None, *, create: boo
     client = chroma_client(settings, fresh=fresh)
     exists = name in collection_names(client)
     if exists:
-        _check_fingerprint(client.get_collection(name).metadata, settings,
-                           str(settings.data_dir))
+        _check_fingerprint(client.get_collection(name).metadata, settings)
     elif not create:
         raise DocentError(f"{settings.data_dir}: {EMPTY_STORE_HINT}")
     else:  # a new collection (first ingest, or the old one deleted, e.g. a server reset):
@@ -254,7 +253,7 @@ def _create_postgres(backend: PostgresBackend, settings: Settings, embeddings: E
 
     with advisory_lock(backend.url, name, CREATION_WAIT_S, purpose="index creation"):
         if name in backend.generation_names():  # made meanwhile: by the same model?
-            _check_fingerprint(backend.fingerprint(name), settings, where_stored(settings))
+            _check_fingerprint(backend.fingerprint(name), settings)
             return
         stale = backend.record_manager(name)  # records of a generation dropped by hand
         stale.delete_keys(stale.list_keys())
@@ -270,7 +269,7 @@ def _open_postgres(backend: PostgresBackend, settings: Settings, embeddings: Emb
 
     name = name or backend.generations().active
     if name in backend.generation_names():
-        _check_fingerprint(backend.fingerprint(name), settings, where_stored(settings))
+        _check_fingerprint(backend.fingerprint(name), settings)
     elif not create:
         raise DocentError(f"{where_stored(settings)}: {EMPTY_STORE_HINT}")
     else:

@@ -66,10 +66,9 @@ def merge_segments(url: str, generation: str, *, live: bool = True) -> bool:
     it without holding that lock (held, it stalled until the waiter's lock_timeout). One
     that only its builder reads and writes (`--reindex` before the switch) with a plain
     `REINDEX`, which waits for no one else. Either waits MERGE_WAIT_S at most. Returns
-    whether it ran: not when the generation
-    has no such index (no pg_search; dropped meanwhile) nor when another process is
-    rebuilding it (never waited for: what it misses waits for the next large ingest). A
-    database error is a DocentError of one line."""
+    whether it ran: not when the generation has no such index (no pg_search; dropped
+    meanwhile) nor when another process is rebuilding it (never waited for: what it misses
+    waits for the next large ingest). A database error is a DocentError of one line."""
     import psycopg
     from psycopg import sql
 
