@@ -77,6 +77,7 @@ class PostgresAnswerCache(BaseCache):
 
     def lookup(self, prompt: str, llm_string: str) -> RETURN_VAL_TYPE | None:
         import psycopg
+        from langchain_core._api import suppress_langchain_beta_warning
         from langchain_core.load import loads
 
         try:
@@ -85,7 +86,10 @@ class PostgresAnswerCache(BaseCache):
             log.warning("the answer cache in %s cannot be read (%s): answering without it",
                         self.store.table, first_line(exc))
             return None
-        return None if value is None else loads(value.decode(), allowed_objects="core")
+        if value is None:
+            return None
+        with suppress_langchain_beta_warning():  # `loads` is beta: a line at every hit
+            return loads(value.decode(), allowed_objects="core")
 
     def update(self, prompt: str, llm_string: str, return_val: RETURN_VAL_TYPE) -> None:
         import psycopg
